@@ -1,0 +1,25 @@
+"""C-style drop-in API: ``from imp.capi import *`` gives every IMP_* function, struct and constant of libimp 1.1.6."""  # noqa: E501
+
+# Import order is semantic (later modules override the stubs), so isort stays out (I001);
+# the F403 markers are redundant with the per-file ignores but kept as a signpost (RUF100).
+# ruff: noqa: I001, RUF100
+from imp.types import *  # noqa: F403
+from imp.capi._unimplemented import *  # noqa: F403
+# implemented modules override the stubs (keep below this line)
+from imp.capi.system import *  # noqa: F403
+from imp.capi.isp import *  # noqa: F403
+from imp.capi.framesource import *  # noqa: F403
+
+
+def _public_names() -> list[str]:
+    """``__all__``: every public name imported above (functions, structs, enums, constants)."""
+    from types import ModuleType
+
+    return sorted(
+        name
+        for name, value in globals().items()
+        if not name.startswith("_") and not isinstance(value, ModuleType)
+    )
+
+
+__all__ = _public_names()

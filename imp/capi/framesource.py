@@ -1,0 +1,317 @@
+"""``IMP_FrameSource_*`` (23 functions of 1.1.6)."""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+from imp import framesource as _fs
+from imp.capi._common import c_function, check_int, deref, point_to, scalar_out
+from imp.core.vbm import Frame
+from imp.errors import InvalidArgument, NotFound, NotSupported
+from imp.types import (
+    IMPFrameInfo,
+    IMPFrameTimestamp,
+    IMPFSChnAttr,
+    IMPFSChnFifoAttr,
+)
+
+__all__ = [
+    "IMP_FrameSource_ChnStatQuery",
+    "IMP_FrameSource_CreateChn",
+    "IMP_FrameSource_DestroyChn",
+    "IMP_FrameSource_DisableChn",
+    "IMP_FrameSource_EnableChn",
+    "IMP_FrameSource_GetChnAttr",
+    "IMP_FrameSource_GetChnFifoAttr",
+    "IMP_FrameSource_GetDelay",
+    "IMP_FrameSource_GetFrame",
+    "IMP_FrameSource_GetFrameDepth",
+    "IMP_FrameSource_GetMaxDelay",
+    "IMP_FrameSource_GetPool",
+    "IMP_FrameSource_GetTimedFrame",
+    "IMP_FrameSource_ReleaseFrame",
+    "IMP_FrameSource_SetChnAttr",
+    "IMP_FrameSource_SetChnFifoAttr",
+    "IMP_FrameSource_SetChnRotate",
+    "IMP_FrameSource_SetDelay",
+    "IMP_FrameSource_SetFrameDepth",
+    "IMP_FrameSource_SetMaxDelay",
+    "IMP_FrameSource_SetPool",
+    "IMP_FrameSource_SnapFrame",
+    "IMP_FrameSource_SetSource",
+]
+
+_FS = _fs.get_framesource
+
+
+def _rect(crop: Any) -> tuple[int, int, int, int] | None:
+    if not crop.enable:
+        return None
+    return int(crop.left), int(crop.top), int(crop.width), int(crop.height)
+
+
+def attr_from_c(c: IMPFSChnAttr) -> _fs.ChannelAttr:
+    return _fs.ChannelAttr(
+        width=int(c.picWidth),
+        height=int(c.picHeight),
+        pixfmt=int(c.pixFmt),
+        crop=_rect(c.crop),
+        scaler=(int(c.scaler.outwidth), int(c.scaler.outheight)) if c.scaler.enable else None,
+        fps=(int(c.outFrmRateNum), int(c.outFrmRateDen)),
+        nr_vbs=int(c.nrVBs),
+        type=int(c.type),
+        fcrop=_rect(c.fcrop),
+    )
+
+
+def attr_to_c(a: _fs.ChannelAttr, c: IMPFSChnAttr) -> None:
+    ctypes.memset(ctypes.addressof(c), 0, ctypes.sizeof(c))
+    c.picWidth, c.picHeight, c.pixFmt = a.width, a.height, a.pixfmt
+    for target, rect in ((c.crop, a.crop), (c.fcrop, a.fcrop)):
+        if rect is not None:
+            target.enable = 1
+            target.left, target.top, target.width, target.height = rect
+    if a.scaler is not None:
+        c.scaler.enable = 1
+        c.scaler.outwidth, c.scaler.outheight = a.scaler
+    c.outFrmRateNum, c.outFrmRateDen = a.fps
+    c.nrVBs, c.type = a.nr_vbs, a.type
+
+
+# IMPFrameInfo handed to C callers, one per outstanding GetFrame (kept alive until released).
+_infos: dict[int, IMPFrameInfo] = {}
+
+
+def _fill_info(frame: Frame, info: IMPFrameInfo) -> None:
+    info.index = frame.index
+    info.pool_idx = 0
+    info.width, info.height = frame.width, frame.height
+    info.pixfmt = frame.pixfmt
+    info.size = frame.size
+    info.phyAddr = frame.phys
+    info.virAddr = frame.addr
+    info.timeStamp = frame.timestamp
+    info.rotate_osdflag = 0
+
+
+@c_function()
+def IMP_FrameSource_CreateChn(chnNum: int, chn_attr: Any) -> int:
+    """``int IMP_FrameSource_CreateChn(int chnNum, IMPFSChnAttr *chn_attr)``."""
+    chn = check_int(chnNum, "chnNum")
+    _FS().create(chn, attr_from_c(deref(chn_attr, IMPFSChnAttr, "chn_attr")))
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_DestroyChn(chnNum: int) -> int:
+    _FS().destroy(check_int(chnNum, "chnNum"))
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_EnableChn(chnNum: int) -> int:
+    _FS().enable(check_int(chnNum, "chnNum"))
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_DisableChn(chnNum: int) -> int:
+    _FS().disable(check_int(chnNum, "chnNum"))
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_SetSource(extchnNum: int, sourcechnNum: int) -> int:
+    """Extension channel fed from a physical one (call between CreateChn and EnableChn)."""
+    ext = _FS().channel(check_int(extchnNum, "extchnNum"))
+    src = _FS().channel(check_int(sourcechnNum, "sourcechnNum"))
+    if ext.attr.type != _fs.FS_EXT_CHANNEL:
+        raise InvalidArgument(f"channel {ext.group} is not an extension channel (FS_EXT_CHANNEL)")
+    if src.attr.type != _fs.FS_PHY_CHANNEL:
+        raise InvalidArgument(f"source channel {src.group} must be a physical channel")
+    ext.source = src.group
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_GetChnAttr(chnNum: int, chnAttr: Any) -> int:
+    """Fills ``chnAttr``; fails (-1) for a channel that does not exist yet (usage.md §0 quirk 3)."""
+    out = deref(chnAttr, IMPFSChnAttr, "chnAttr")
+    attr_to_c(_FS().channel(check_int(chnNum, "chnNum")).attr, out)
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_SetChnAttr(chnNum: int, chnAttr: Any) -> int:
+    ch = _FS().channel(check_int(chnNum, "chnNum"))
+    ch.set_attr(attr_from_c(deref(chnAttr, IMPFSChnAttr, "chnAttr")))
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_SetFrameDepth(chnNum: int, depth: int) -> int:
+    _FS().channel(check_int(chnNum, "chnNum")).set_depth(check_int(depth, "depth"))
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_GetFrameDepth(chnNum: int, depth: Any) -> int:
+    out = scalar_out(depth, "depth")
+    out.value = _FS().channel(check_int(chnNum, "chnNum")).depth
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_GetFrame(chnNum: int, frame: Any) -> int:
+    """``int IMP_FrameSource_GetFrame(int chnNum, IMPFrameInfo **frame)``.
+
+    Pass ``p = ctypes.POINTER(IMPFrameInfo)()`` (or ``byref(p)``); ``p.contents.virAddr`` is the
+    real address of the NV12 data. Release it with ``IMP_FrameSource_ReleaseFrame(chn, p)``.
+    """
+    chn = check_int(chnNum, "chnNum")
+    if frame is None:
+        raise InvalidArgument("frame is NULL; pass a ctypes.POINTER(IMPFrameInfo)()")
+    got = _FS().channel(chn).get_frame()
+    info = IMPFrameInfo()
+    _fill_info(got, info)
+    try:
+        point_to(frame, info, "frame")
+    except Exception:
+        _FS().channel(chn).release_frame(got)
+        raise
+    _infos[ctypes.addressof(info)] = info
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_ReleaseFrame(chnNum: int, frame: Any) -> int:
+    """``int IMP_FrameSource_ReleaseFrame(int chnNum, IMPFrameInfo *frame)``."""
+    chn = check_int(chnNum, "chnNum")
+    info = deref(frame, IMPFrameInfo, "frame")
+    ch = _FS().channel(chn)
+    got = ch.find_user_frame(int(info.index), int(info.phyAddr))
+    ch.release_frame(got)
+    _infos.pop(ctypes.addressof(info), None)
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_SnapFrame(
+    chnNum: int, fmt: int, width: int, height: int, framedata: Any, frame: Any
+) -> int:
+    """Copy the next NV12 frame of the channel into ``framedata`` (a buffer or address)."""
+    chn = check_int(chnNum, "chnNum")
+    ch = _FS().channel(chn)
+    if check_int(fmt, "fmt") != _fs.PIX_FMT_NV12:
+        raise NotSupported(f"SnapFrame: format {fmt}; only NV12 (10) is supported")
+    if (check_int(width, "width"), check_int(height, "height")) != (ch.attr.width, ch.attr.height):
+        raise InvalidArgument(
+            f"SnapFrame: {width}x{height} must equal the channel size {ch.attr.width}x{ch.attr.height}"
+        )
+    info = deref(frame, IMPFrameInfo, "frame")
+    if framedata is None:
+        raise InvalidArgument("framedata is NULL")
+    data = ch.snap()
+    if isinstance(framedata, int):
+        ctypes.memmove(framedata, data, len(data))
+    else:
+        view = memoryview(framedata).cast("B")
+        if len(view) < len(data):
+            raise InvalidArgument(f"framedata holds {len(view)} bytes, the frame needs {len(data)}")
+        view[: len(data)] = data
+    info.width, info.height, info.pixfmt, info.size = ch.attr.width, ch.attr.height, fmt, len(data)
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_GetTimedFrame(
+    chnNum: int, framets: Any, block: int, framedata: Any, frame: Any
+) -> int:
+    deref(framets, IMPFrameTimestamp, "framets")
+    _FS().channel(check_int(chnNum, "chnNum"))
+    raise NotSupported("GetTimedFrame (delayed frames by timestamp) is not supported yet")
+
+
+def _int_setter(name: str, attr: str, lo: int = 0) -> Any:
+    def setter(chnNum: int, value: int) -> int:
+        ch = _FS().channel(check_int(chnNum, "chnNum"))
+        v = check_int(value, attr)
+        if v < lo:
+            raise InvalidArgument(f"{attr} must be >= {lo}, got {v}")
+        setattr(ch, attr, v)
+        return 0
+
+    setter.__name__ = setter.__qualname__ = name
+    return c_function()(setter)
+
+
+def _int_getter(name: str, attr: str) -> Any:
+    def getter(chnNum: int, out: Any) -> int:
+        target = scalar_out(out, attr)
+        target.value = getattr(_FS().channel(check_int(chnNum, "chnNum")), attr)
+        return 0
+
+    getter.__name__ = getter.__qualname__ = name
+    return c_function()(getter)
+
+
+IMP_FrameSource_SetMaxDelay = _int_setter("IMP_FrameSource_SetMaxDelay", "max_delay")
+IMP_FrameSource_GetMaxDelay = _int_getter("IMP_FrameSource_GetMaxDelay", "max_delay")
+IMP_FrameSource_SetDelay = _int_setter("IMP_FrameSource_SetDelay", "delay")
+IMP_FrameSource_GetDelay = _int_getter("IMP_FrameSource_GetDelay", "delay")
+
+
+@c_function()
+def IMP_FrameSource_SetChnFifoAttr(chnNum: int, attr: Any) -> int:
+    a = deref(attr, IMPFSChnFifoAttr, "attr")
+    ch = _FS().channel(check_int(chnNum, "chnNum"))
+    if a.maxdepth < 0 or a.type not in (0, 1):
+        raise InvalidArgument(f"fifo maxdepth {a.maxdepth} must be >= 0 and type 0 or 1")
+    ch.fifo_attr = _fs.FifoAttr(int(a.maxdepth), int(a.type))
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_GetChnFifoAttr(chnNum: int, attr: Any) -> int:
+    a = deref(attr, IMPFSChnFifoAttr, "attr")
+    ch = _FS().channel(check_int(chnNum, "chnNum"))
+    a.maxdepth, a.type = ch.fifo_attr.maxdepth, ch.fifo_attr.type
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_SetPool(chnNum: int, poolID: int) -> int:
+    _FS().channel(check_int(chnNum, "chnNum")).pool_id = check_int(poolID, "poolID")
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_GetPool(chnNum: int) -> int:
+    return _FS().channel(check_int(chnNum, "chnNum")).pool_id
+
+
+@c_function()
+def IMP_FrameSource_ChnStatQuery(chnNum: int, pstate: Any) -> int:
+    out = scalar_out(pstate, "pstate")
+    chn = check_int(chnNum, "chnNum")
+    try:
+        ch = _FS().channel(chn)
+    except NotFound:
+        out.value = 0  # IMP_FSCHANNEL_STATE_CLOSE
+        return 0
+    out.value = 2 if ch.enabled else 1
+    return 0
+
+
+@c_function()
+def IMP_FrameSource_SetChnRotate(chnNum: int, rotTo90: int, width: int, height: int) -> int:
+    ch = _FS().channel(check_int(chnNum, "chnNum"))
+    rot = check_int(rotTo90, "rotTo90")
+    if rot not in (0, 1, 2):
+        raise InvalidArgument(f"rotTo90 {rot}: use 0 (none), 1 (90°) or 2 (270°)")
+    if rot:
+        raise NotSupported("channel rotation is not supported yet")
+    ch.rotation = (rot, check_int(width, "width"), check_int(height, "height"))
+    return 0
+

@@ -1,0 +1,584 @@
+"""FrameSource: ISP output channels delivering NV12 frames (``IMP_FrameSource_*``).
+
+A channel is a graph group (device FS, group = channel number) with two outputs. Enabling it
+opens its ``/dev/framechanN``, allocates ``nrVBs`` buffers from rmem and runs one capture thread
+that blocks in DQBUF and publishes every frame, zero-copy, to
+
+- every group bound to its outputs (fan-out: each gets its own reference), and
+- the channel's depth FIFO read by ``GetFrame`` (``SetFrameDepth``; the oldest frame is dropped
+  when full).
+
+A buffer goes back to the driver (QBUF) only when the last holder released it (:mod:`imp.core.vbm`).
+"""
+
+from __future__ import annotations
+
+import errno
+import threading
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+from imp import log, runtime
+from imp.core.fifo import Fifo
+from imp.core.vbm import BufferState, Frame, FramePool
+from imp.drivers.framechan import ChannelFormat, FrameChannelDevice
+from imp.errors import (
+    AlreadyExists,
+    Busy,
+    DeviceError,
+    InvalidArgument,
+    InvalidState,
+    NotFound,
+    NotSupported,
+    Timeout,
+)
+from imp.isp import get_isp
+from imp.kernel import abi
+from imp.system import get_system
+
+_log = log.get("fs")
+
+DEV_ID_FS = 0
+MAX_CHANNELS = 6  # framechan0..2 are physical; 3.. are extension channels
+PHYSICAL_CHANNELS = 3
+NUM_OUTPUTS = 2  # prudynt binds output 1 of a channel while output 0 feeds OSD -> ENC
+PIX_FMT_NV12 = 10
+FS_PHY_CHANNEL, FS_EXT_CHANNEL = 0, 1
+MAX_VBS = 64
+DEFAULT_GETFRAME_TIMEOUT = 2.0  # libimp's GetFrame gives up after 2 s
+_DISABLE_WAIT = 2.0  # bound on waiting for consumers to hand frames back at DestroyChn
+
+
+Rect = tuple[int, int, int, int]  # (left, top, width, height)
+
+
+@dataclass(frozen=True)
+class ChannelAttr:
+    """Pythonic ``IMPFSChnAttr``. ``crop``/``fcrop`` are (left, top, width, height)."""
+
+    width: int
+    height: int
+    pixfmt: int = PIX_FMT_NV12
+    crop: Rect | None = None
+    scaler: tuple[int, int] | None = None
+    fps: tuple[int, int] = (25, 1)
+    nr_vbs: int = 2
+    type: int = FS_PHY_CHANNEL
+    fcrop: Rect | None = None
+
+    def validate(self, chn: int) -> None:
+        where = f"channel {chn}"
+        if not (16 <= self.width <= 4096 and 16 <= self.height <= 4096):
+            raise InvalidArgument(f"{where}: picture size {self.width}x{self.height} must be 16..4096")
+        if self.width % 2 or self.height % 2:
+            raise InvalidArgument(f"{where}: NV12 needs an even size, got {self.width}x{self.height}")
+        if self.pixfmt != PIX_FMT_NV12:
+            raise NotSupported(
+                f"{where}: pixel format {self.pixfmt} — the T31 ISP outputs NV12 (10) only; "
+                "other formats need an extension channel with SetSource (not supported yet)"
+            )
+        if self.type not in (FS_PHY_CHANNEL, FS_EXT_CHANNEL):
+            raise InvalidArgument(f"{where}: type {self.type} must be FS_PHY_CHANNEL or FS_EXT_CHANNEL")
+        if self.type == FS_PHY_CHANNEL and chn >= PHYSICAL_CHANNELS:
+            raise InvalidArgument(
+                f"{where}: only channels 0..{PHYSICAL_CHANNELS - 1} are physical; use FS_EXT_CHANNEL"
+            )
+        num, den = self.fps
+        if num <= 0 or den <= 0:
+            raise InvalidArgument(f"{where}: frame rate {num}/{den} must be positive")
+        if not 1 <= self.nr_vbs <= MAX_VBS:
+            raise InvalidArgument(f"{where}: nrVBs {self.nr_vbs} must be 1..{MAX_VBS}")
+        for name, rect in (("crop", self.crop), ("fcrop", self.fcrop)):
+            if rect is not None:
+                left, top, w, h = rect
+                if left < 0 or top < 0 or w <= 0 or h <= 0:
+                    raise InvalidArgument(f"{where}: {name} {rect} needs left/top >= 0 and a positive size")
+        if self.scaler is not None:
+            sw, sh = self.scaler
+            if (sw, sh) != (self.width, self.height):
+                raise InvalidArgument(
+                    f"{where}: scaler output {sw}x{sh} must equal the picture size "
+                    f"{self.width}x{self.height}"
+                )
+        elif self.crop is not None and (self.crop[2], self.crop[3]) != (self.width, self.height):
+            raise InvalidArgument(
+                f"{where}: crop {self.crop[2]}x{self.crop[3]} differs from the picture size "
+                f"{self.width}x{self.height}; enable the scaler"
+            )
+
+    def check_against_sensor(self, chn: int, sensor: tuple[int, int]) -> None:
+        sw, sh = sensor
+        for name, rect in (("crop", self.crop), ("fcrop", self.fcrop)):
+            if rect is not None and (rect[0] + rect[2] > sw or rect[1] + rect[3] > sh):
+                raise InvalidArgument(f"channel {chn}: {name} {rect} exceeds the {sw}x{sh} sensor")
+        if self.scaler is None and self.crop is None and (self.width, self.height) != (sw, sh):
+            raise InvalidArgument(
+                f"channel {chn}: {self.width}x{self.height} differs from the {sw}x{sh} sensor; "
+                "enable the scaler (or crop)"
+            )
+
+
+@dataclass
+class ChannelStats:
+    captured: int = 0  # frames DQBUF'd from the driver
+    delivered: int = 0  # frames published (after frame-rate decimation)
+    skipped: int = 0  # frames dropped by frame-rate decimation
+    fifo_dropped: int = 0  # frames evicted from the GetFrame FIFO unread
+    errors: int = 0
+    last_timestamp: int = 0
+
+
+@dataclass
+class FifoAttr:
+    maxdepth: int = 0
+    type: int = 0  # FIFO_CACHE_PRIORITY
+
+
+class FsChannel:
+    """One FrameSource channel; a graph group with :data:`NUM_OUTPUTS` outputs."""
+
+    device = DEV_ID_FS
+    num_outputs = NUM_OUTPUTS
+
+    def __init__(self, chn: int, attr: ChannelAttr) -> None:
+        self.group = chn
+        self.attr = attr
+        self.enabled = False
+        self.source: int | None = None  # SetSource of an extension channel
+        self.rotation: tuple[int, int, int] = (0, 0, 0)
+        self.pool_id = -1
+        self.fifo_attr = FifoAttr()
+        self.max_delay = 0
+        self.delay = 0
+        self.stats = ChannelStats()
+        self.hw_index: int | None = None
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._fifo: Fifo[Frame] = Fifo(0, on_drop=self._fifo_drop, drop_oldest=True)
+        self._device: FrameChannelDevice | None = None
+        self._pool: FramePool | None = None
+        self._retired: list[FramePool] = []
+        self._thread: threading.Thread | None = None
+        self._streaming = False
+        self._seq = 0
+        self._rate_acc = Fraction(0)
+        self._user_frames: dict[int, int] = {}  # id(frame) -> times handed out by get_frame
+        self._snappers: list[Fifo[Frame]] = []  # one-shot waiters of SnapFrame
+
+    # -- graph node -------------------------------------------------------------------------
+    def on_frame(self, frame: Frame) -> None:
+        # A physical channel has no input; extension channels with SetSource are not supported yet.
+        frame.release()
+
+    # -- attributes -------------------------------------------------------------------------
+    def set_attr(self, attr: ChannelAttr) -> None:
+        attr.validate(self.group)
+        with self._lock:
+            if self.enabled:
+                raise Busy(f"channel {self.group} is enabled; DisableChn before SetChnAttr")
+            self.attr = attr
+
+    @property
+    def depth(self) -> int:
+        return self._depth
+
+    def set_depth(self, depth: int) -> None:
+        if not 0 <= depth <= MAX_VBS:
+            raise InvalidArgument(f"channel {self.group}: frame depth {depth} must be 0..{MAX_VBS}")
+        with self._lock:
+            self._depth = depth
+            self._fifo.resize(depth)
+
+    # -- enable / disable -----------------------------------------------------------------------
+    def enable(self, hw_index: int) -> None:
+        with self._lock:
+            if self.enabled:
+                return
+            isp = get_isp()
+            if isp.txisp is None or not isp.sensor_enabled:
+                raise InvalidState(
+                    f"EnableChn({self.group}): the sensor is not running; call IMP_ISP_Open, "
+                    "IMP_ISP_AddSensor and IMP_ISP_EnableSensor first"
+                )
+            attr = self.attr
+            sensor_size = _sensor_size()
+            if sensor_size is not None:
+                attr.check_against_sensor(self.group, sensor_size)
+            dev = FrameChannelDevice(runtime.kernel(), hw_index)
+            dev.open()
+            pool: FramePool | None = None
+            try:
+                dev.set_format(
+                    ChannelFormat(
+                        width=attr.width,
+                        height=attr.height,
+                        pixelformat=abi.V4L2_PIX_FMT_NV12,
+                        crop=attr.crop,
+                        scaler=attr.scaler,
+                        fcrop=attr.fcrop,
+                    )
+                )
+                pool = FramePool(
+                    runtime.allocator(),
+                    name=f"fs{self.group}",
+                    count=attr.nr_vbs,
+                    size=dev.sizeimage,
+                    width=attr.width,
+                    height=attr.height,
+                    pixfmt=attr.pixfmt,
+                    uv_offset=abi.nv12_uv_offset(attr.width, attr.height),
+                    recycle=self._recycle,
+                )
+                dev.request_buffers(attr.nr_vbs)
+                dev.set_banks(attr.nr_vbs)
+                for frame in pool.frames:
+                    pool.mark_dequeued(frame)
+                    dev.qbuf(frame.index, frame.phys, dev.sizeimage)
+                self._device, self._pool, self.hw_index = dev, pool, hw_index
+                self._streaming = True
+                self._seq = 0
+                self._rate_acc = Fraction(0)
+                self._fifo.reset()
+                thread = threading.Thread(
+                    target=self._capture_loop, args=(dev, pool), name=f"imp-fs{self.group}", daemon=True
+                )
+                thread.start()
+                self._thread = thread
+                dev.stream_on()
+            except BaseException:
+                self._streaming = False
+                self._device = None
+                try:
+                    dev.close()  # wakes a DQBUF waiter: closing streams off
+                finally:
+                    if self._thread is not None:
+                        self._thread.join(timeout=_DISABLE_WAIT)
+                        self._thread = None
+                    if pool is not None:
+                        pool.reclaim_dequeued()
+                        pool.destroy(force=True)
+                    self._pool = None
+                    self.hw_index = None
+                raise
+            self.enabled = True
+            _log.info(
+                "channel %d enabled on framechan%d: %dx%d, %d buffers of %d bytes",
+                self.group, hw_index, attr.width, attr.height, attr.nr_vbs, dev.sizeimage,
+            )
+
+    def disable(self) -> None:
+        with self._lock:
+            if not self.enabled:
+                return
+            dev, pool, thread = self._device, self._pool, self._thread
+            self._streaming = False  # from now on released frames stay FREE
+            self.enabled = False
+        assert dev is not None and pool is not None
+        try:
+            dev.stream_off()  # wakes the capture thread's DQBUF with EINVAL
+        except DeviceError as exc:
+            _log.warning("channel %d: STREAMOFF: %s", self.group, exc)
+        if thread is not None:
+            thread.join(timeout=_DISABLE_WAIT)
+            if thread.is_alive():
+                _log.error("channel %d: capture thread did not stop", self.group)
+        pool.reclaim_dequeued()
+        for frame in self._fifo.drain():
+            frame.release()
+        try:
+            dev.close()
+        except DeviceError as exc:
+            _log.warning("channel %d: close: %s", self.group, exc)
+        with self._lock:
+            self._device, self._thread, self.hw_index = None, None, None
+            self._pool = None
+            self._retire(pool)
+
+    def _retire(self, pool: FramePool) -> None:
+        # Frames still held by consumers keep their memory until released; the pool is freed
+        # by the last release (see _recycle) or, at the latest, by destroy().
+        if pool.outstanding() == 0:
+            pool.destroy()
+        else:
+            self._retired.append(pool)
+
+    def destroy(self) -> None:
+        self.disable()
+        with self._lock:
+            pools, self._retired = self._retired, []
+        for pool in pools:
+            if not pool.wait_all_free(_DISABLE_WAIT):
+                _log.warning(
+                    "channel %d: %d frame(s) never released; freeing their memory anyway",
+                    self.group, pool.outstanding(),
+                )
+            if not pool.destroyed:
+                pool.destroy(force=True)
+
+    # -- capture --------------------------------------------------------------------------------
+    def _capture_loop(self, dev: FrameChannelDevice, pool: FramePool) -> None:
+        clock = get_system().clock
+        while self._streaming:
+            try:
+                done = dev.dqbuf()
+            except DeviceError as exc:
+                if not self._streaming:
+                    break  # STREAMOFF woke us: the normal way out
+                self.stats.errors += 1
+                if exc.errno in (errno.EINVAL, errno.ENODEV, errno.EBADF):
+                    _log.error("channel %d: streaming stopped under us: %s", self.group, exc)
+                    break
+                _log.warning("channel %d: DQBUF failed: %s", self.group, exc)
+                continue
+            try:
+                frame = pool.by_index(done.index)
+                pool.mark_queued(frame, clock.to_imp(done.timestamp_us), self._seq)
+            except Exception as exc:
+                self.stats.errors += 1
+                _log.error("channel %d: driver returned a bad buffer: %s", self.group, exc)
+                continue
+            self._seq += 1
+            self.stats.captured += 1
+            self.stats.last_timestamp = frame.timestamp
+            frame.acquire()  # the capture thread's own reference while publishing
+            try:
+                if self._rate_allows():
+                    self._publish(frame)
+                else:
+                    self.stats.skipped += 1
+            finally:
+                frame.release()
+
+    def _rate_allows(self) -> bool:
+        """Frame-rate decimation: deliver outFrmRate of every sensor-rate frames."""
+        num, den = self.attr.fps
+        snum, sden = get_isp().sensor_fps()
+        out, sensor = Fraction(num, den), Fraction(snum, sden)
+        if out >= sensor:
+            return True
+        self._rate_acc += out / sensor
+        if self._rate_acc >= 1:
+            self._rate_acc -= 1
+            return True
+        return False
+
+    def _publish(self, frame: Frame) -> None:
+        graph = get_system().graph
+        for output in range(NUM_OUTPUTS):
+            graph.dispatch((DEV_ID_FS, self.group, output), frame)
+        if self._depth > 0:
+            frame.acquire()
+            self._fifo.put(frame)  # drop_oldest: never blocks; evicted frames are released
+        if self._snappers:
+            with self._lock:
+                snappers = list(self._snappers)
+            for waiter in snappers:
+                frame.acquire()
+                waiter.put(frame)
+        self.stats.delivered += 1
+
+    def _fifo_drop(self, frame: Frame) -> None:
+        self.stats.fifo_dropped += 1
+        frame.release()
+
+    def _recycle(self, frame: Frame) -> None:
+        """Last holder released ``frame``: give it back to the driver while streaming."""
+        with self._lock:
+            pool = frame.pool
+            if self._streaming and pool is self._pool and self._device is not None:
+                try:
+                    pool.mark_dequeued(frame)
+                    self._device.qbuf(frame.index, frame.phys, self._device.sizeimage)
+                    return
+                except Exception as exc:  # stays FREE; the channel runs on with fewer buffers
+                    if frame.state is BufferState.DEQUEUED:
+                        pool.mark_free(frame)
+                    self.stats.errors += 1
+                    _log.error("channel %d: re-queueing buffer %d: %s", self.group, frame.index, exc)
+                    return
+            if pool in self._retired and pool.outstanding() == 0:
+                self._retired.remove(pool)
+                pool.destroy()
+
+    # -- GetFrame / ReleaseFrame ---------------------------------------------------------------
+    def get_frame(self, timeout: float | None = DEFAULT_GETFRAME_TIMEOUT) -> Frame:
+        """Oldest frame of the depth FIFO; the caller must :meth:`release_frame` it."""
+        if self._depth <= 0:
+            raise InvalidState(
+                f"GetFrame({self.group}): frame depth is 0; call SetFrameDepth(chn, n > 0) first"
+            )
+        if not self.enabled:
+            raise InvalidState(f"GetFrame({self.group}): channel is not enabled")
+        try:
+            frame = self._fifo.get(timeout)
+        except Timeout as exc:
+            raise Timeout(f"GetFrame({self.group}): no frame within {timeout} s") from exc
+        except InvalidState as exc:
+            raise InvalidState(f"GetFrame({self.group}): channel stopped") from exc
+        with self._lock:
+            self._user_frames[id(frame)] = self._user_frames.get(id(frame), 0) + 1
+        return frame
+
+    def release_frame(self, frame: Frame) -> None:
+        with self._lock:
+            held = self._user_frames.get(id(frame), 0)
+            if held <= 0:
+                raise InvalidArgument(
+                    f"ReleaseFrame({self.group}): frame {frame.index} was not obtained with "
+                    "GetFrame on this channel (or was released already)"
+                )
+            if held == 1:
+                del self._user_frames[id(frame)]
+            else:
+                self._user_frames[id(frame)] = held - 1
+        frame.release()
+
+    def find_user_frame(self, index: int, phys: int) -> Frame:
+        """The frame a C caller hands back (by its IMPFrameInfo index and phyAddr)."""
+        with self._lock:
+            pools = ([self._pool] if self._pool is not None else []) + self._retired
+            for pool in pools:
+                for frame in pool.frames:
+                    if frame.index == index and frame.phys == phys and id(frame) in self._user_frames:
+                        return frame
+        raise InvalidArgument(
+            f"ReleaseFrame({self.group}): no outstanding frame with index {index} at {phys:#x}"
+        )
+
+    def snap(self, timeout: float = DEFAULT_GETFRAME_TIMEOUT) -> bytes:
+        """``SnapFrame``: a copy of the next frame, independent of the frame depth."""
+        if not self.enabled:
+            raise InvalidState(f"SnapFrame({self.group}): channel is not enabled")
+        waiter: Fifo[Frame] = Fifo(1, on_drop=Frame.release, drop_oldest=True)
+        with self._lock:
+            self._snappers.append(waiter)
+        try:
+            try:
+                frame = waiter.get(timeout)
+            except Timeout as exc:
+                raise Timeout(f"SnapFrame({self.group}): no frame within {timeout} s") from exc
+            try:
+                return bytes(frame.data)
+            finally:
+                frame.release()
+        finally:
+            with self._lock:
+                self._snappers.remove(waiter)
+            for frame in waiter.drain():
+                frame.release()
+
+
+def _sensor_size() -> tuple[int, int] | None:
+    size = getattr(runtime.kernel(), "sensor_size", None)
+    if callable(size):
+        result = size()
+        if isinstance(result, tuple):
+            return result
+    return None
+
+
+class FrameSource:
+    """The FrameSource module: channel table and the mapping to framechan nodes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.channels: dict[int, FsChannel] = {}
+        self._hooked = False
+
+    def _check_chn(self, chn: int) -> None:
+        if not isinstance(chn, int) or not 0 <= chn < MAX_CHANNELS:
+            raise InvalidArgument(f"channel {chn!r} must be 0..{MAX_CHANNELS - 1}")
+
+    def channel(self, chn: int) -> FsChannel:
+        self._check_chn(chn)
+        ch = self.channels.get(chn)
+        if ch is None:
+            raise NotFound(f"FrameSource channel {chn} does not exist; call CreateChn first")
+        return ch
+
+    def create(self, chn: int, attr: ChannelAttr) -> FsChannel:
+        self._check_chn(chn)
+        system = get_system()
+        system.require_init(f"CreateChn({chn})")
+        attr.validate(chn)
+        with self._lock:
+            if chn in self.channels:
+                raise AlreadyExists(f"FrameSource channel {chn} exists already")
+            ch = FsChannel(chn, attr)
+            system.graph.register(ch)
+            self.channels[chn] = ch
+            if not self._hooked:
+                system.on_exit(self.shutdown, order=80)  # sources stop after their consumers
+                self._hooked = True
+            return ch
+
+    def destroy(self, chn: int) -> None:
+        with self._lock:
+            ch = self.channel(chn)
+            if ch.enabled:
+                raise Busy(f"DestroyChn({chn}): channel is enabled; call DisableChn first")
+            get_system().graph.unregister(DEV_ID_FS, chn)
+            ch.destroy()
+            del self.channels[chn]
+
+    def enable(self, chn: int) -> None:
+        with self._lock:
+            ch = self.channel(chn)
+            if ch.enabled:
+                return
+            ch.enable(self._hardware_for(ch))
+
+    def disable(self, chn: int) -> None:
+        ch = self.channel(chn)
+        if not ch.enabled:
+            raise InvalidState(f"DisableChn({chn}): channel is not enabled")
+        ch.disable()
+
+    def _hardware_for(self, ch: FsChannel) -> int:
+        """framechan node for a channel: physical ones own theirs; an extension channel without
+        a source borrows a free ISP downscaler (highest first: ds0 is the main stream's)."""
+        if ch.attr.type == FS_PHY_CHANNEL:
+            owner = self._hw_owner(ch.group)
+            if owner is not None and owner is not ch:
+                raise Busy(
+                    f"EnableChn({ch.group}): framechan{ch.group} is in use by extension channel "
+                    f"{owner.group}"
+                )
+            return ch.group
+        if ch.source is not None:
+            raise NotSupported(
+                f"EnableChn({ch.group}): extension channels fed by SetSource are not supported yet"
+            )
+        for hw in range(PHYSICAL_CHANNELS - 1, 0, -1):
+            if hw not in self.channels and self._hw_owner(hw) is None:
+                return hw
+        raise Busy(f"EnableChn({ch.group}): no free ISP output for this extension channel")
+
+    def _hw_owner(self, hw: int) -> FsChannel | None:
+        for other in self.channels.values():
+            if other.enabled and other.hw_index == hw:
+                return other
+        return None
+
+    def shutdown(self) -> None:
+        """System_Exit: disable and destroy every channel, returning all buffers."""
+        with self._lock:
+            channels = list(self.channels.items())
+            self.channels.clear()
+            self._hooked = False
+        for chn, ch in channels:
+            try:
+                ch.destroy()
+            except Exception as exc:
+                _log.error("channel %d: teardown: %s", chn, exc)
+
+
+_fs = FrameSource()
+
+
+def get_framesource() -> FrameSource:
+    return _fs
+
+
+def attr_replace(attr: ChannelAttr, **changes: object) -> ChannelAttr:
+    return replace(attr, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,273 @@
+"""ISP: sensor lifecycle and image tuning (``IMP_ISP_*``).
+
+The ISP is not part of the data flow (never bound); it owns ``/dev/tx-isp`` (sensor registration,
+the ISP work buffer, links) and ``/dev/isp-m0`` (tuning). Sequences from kernel_abi.md §3.3.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from ctypes import c_uint32
+from dataclasses import dataclass
+
+from imp import log, runtime
+from imp.core.alloc import Block
+from imp.drivers.tuning import TuningDevice
+from imp.drivers.txisp import TxIspDevice
+from imp.errors import InvalidArgument, InvalidState
+from imp.kernel import abi
+
+_log = log.get("isp")
+
+DEFAULT_SENSOR_FPS = (25, 1)
+
+# Controls that take an unsigned level (0..255 for the BCSH group, larger for strengths).
+LEVEL_CONTROLS: dict[str, int] = {
+    "brightness": abi.CID_BRIGHTNESS,
+    "contrast": abi.CID_CONTRAST,
+    "saturation": abi.CID_SATURATION,
+    "sharpness": abi.CID_SHARPNESS,
+    "hue": abi.CID_HUE,
+    "sinter_strength": abi.CID_SINTER_STRENGTH,
+    "temper_strength": abi.CID_TEMPER_STRENGTH,
+    "dpc_strength": abi.CID_DPC_STRENGTH,
+    "drc_strength": abi.CID_DRC_STRENGTH,
+    "defog_strength": abi.CID_DEFOG_STRENGTH,
+    "ae_comp": abi.CID_AE_COMP,
+    "max_again": abi.CID_MAX_AGAIN,
+    "max_dgain": abi.CID_MAX_DGAIN,
+    "backlight_comp": abi.CID_BACKLIGHT,
+    # No public id for highlight depress in the driver table we have; libimp routes it through
+    # the AE block. This private id is accepted by the simulator; unverified on hardware.
+    "highlight_depress": 0x8000038,
+    "anti_flicker": abi.CID_POWER_LINE_FREQUENCY,
+    "hflip": abi.CID_HFLIP,
+    "vflip": abi.CID_VFLIP,
+    "running_mode": abi.CID_RUNNING_MODE,
+    "isp_bypass": abi.CID_ISP_PROCESS,
+    "total_gain": abi.CID_TOTAL_GAIN,
+}
+BYTE_CONTROLS = frozenset({"brightness", "contrast", "saturation", "sharpness", "hue"})
+ENUM_LIMITS = {"hflip": 2, "vflip": 2, "running_mode": 2, "isp_bypass": 2, "anti_flicker": 3}
+
+
+class _KernelWB(ctypes.LittleEndianStructure):
+    """The white-balance attribute as the tuning driver copies it: three u32 words."""
+
+    _fields_ = [("mode", c_uint32), ("rgain", c_uint32), ("bgain", c_uint32)]
+
+
+@dataclass(frozen=True)
+class SensorInfo:
+    """What ``IMPSensorInfo`` says: name, I2C address (and bus), control interface."""
+
+    name: str
+    i2c_addr: int = 0x37
+    i2c_type: str | None = None  # defaults to ``name``: the kernel driver's i2c_device_id
+    i2c_adapter_id: int = 0
+    cbus_type: int = abi.TX_SENSOR_CONTROL_INTERFACE_I2C
+
+    def to_kernel(self) -> abi.SensorRegisterInfo:
+        if not self.name or len(self.name.encode()) >= 32:
+            raise InvalidArgument(f"sensor name {self.name!r} must have 1..31 characters")
+        if self.cbus_type not in (abi.TX_SENSOR_CONTROL_INTERFACE_I2C, abi.TX_SENSOR_CONTROL_INTERFACE_SPI):
+            raise InvalidArgument(f"cbus_type {self.cbus_type}: use 1 (I2C) or 2 (SPI)")
+        info = abi.SensorRegisterInfo()
+        info.name = self.name.encode()
+        info.cbus_type = self.cbus_type
+        bus = bytearray(36)
+        kind = (self.i2c_type or self.name).encode()[:19]
+        bus[: len(kind)] = kind
+        bus[20:24] = int(self.i2c_addr).to_bytes(4, "little", signed=True)
+        bus[24:28] = int(self.i2c_adapter_id).to_bytes(4, "little", signed=True)
+        info.bus[:] = list(bus)
+        return info
+
+
+class Isp:
+    """State behind ``IMP_ISP_*``. Use :func:`get_isp`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.txisp: TxIspDevice | None = None
+        self.tuning: TuningDevice | None = None
+        self.sensor: SensorInfo | None = None
+        self.sensor_index = -1
+        self.sensor_enabled = False
+        self._work: Block | None = None
+        self._fps = DEFAULT_SENSOR_FPS
+        self._fps_listeners: list[object] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def open(self) -> None:
+        log.ensure_default_handler()
+        with self._lock:
+            if self.txisp is not None:
+                raise InvalidState("IMP_ISP_Open: the ISP is already open")
+            dev = TxIspDevice(runtime.kernel())
+            dev.open()
+            self.txisp = dev
+
+    def close(self) -> None:
+        with self._lock:
+            if self.txisp is None:
+                raise InvalidState("IMP_ISP_Close: the ISP is not open")
+            if self.tuning is not None:
+                self.disable_tuning()
+            if self.sensor_enabled:
+                self.disable_sensor()
+            if self.sensor is not None:
+                self.del_sensor(self.sensor)
+            dev, self.txisp = self.txisp, None
+            dev.close()
+        runtime.release_if_idle()
+
+    def _dev(self, what: str) -> TxIspDevice:
+        if self.txisp is None:
+            raise InvalidState(f"{what}: call IMP_ISP_Open first")
+        return self.txisp
+
+    def add_sensor(self, info: SensorInfo) -> None:
+        with self._lock:
+            dev = self._dev("AddSensor")
+            if self.sensor is not None:
+                raise InvalidState(
+                    f"AddSensor: sensor {self.sensor.name!r} is already added; DelSensor it first"
+                )
+            kinfo = info.to_kernel()
+            dev.register_sensor(kinfo)
+            try:
+                index = dev.find_input(kinfo.name)
+                dev.select_input(index)
+                size = dev.buf_info_size()
+                work = runtime.allocator().alloc(size, name="isp-ncu")
+                try:
+                    dev.set_buf_info(work.phys, size)
+                except Exception:
+                    runtime.allocator().free(work)
+                    raise
+            except Exception:
+                dev.release_sensor(kinfo)
+                raise
+            self.sensor, self.sensor_index, self._work = info, index, work
+            _log.info("sensor %s added (input %d, ISP buffer %d bytes)", info.name, index, size)
+
+    def del_sensor(self, info: SensorInfo | None = None) -> None:
+        with self._lock:
+            dev = self._dev("DelSensor")
+            if self.sensor is None:
+                raise InvalidState("DelSensor: no sensor was added")
+            if info is not None and info.name != self.sensor.name:
+                raise InvalidArgument(f"DelSensor: sensor {info.name!r} is not the added {self.sensor.name!r}")
+            if self.sensor_enabled:
+                self.disable_sensor()
+            dev.select_input(-1)
+            dev.release_sensor(self.sensor.to_kernel())
+            if self._work is not None:
+                runtime.allocator().free(self._work)
+                self._work = None
+            self.sensor, self.sensor_index = None, -1
+
+    def enable_sensor(self) -> None:
+        with self._lock:
+            dev = self._dev("EnableSensor")
+            if self.sensor is None or dev.selected_input() == -1:
+                raise InvalidState("EnableSensor: call IMP_ISP_AddSensor first")
+            if self.sensor_enabled:
+                return
+            dev.stream_on()
+            dev.create_links(0)
+            dev.links_stream_on()
+            self.sensor_enabled = True
+
+    def disable_sensor(self) -> None:
+        with self._lock:
+            dev = self._dev("DisableSensor")
+            if not self.sensor_enabled:
+                raise InvalidState("DisableSensor: the sensor is not enabled")
+            dev.links_stream_off()
+            dev.destroy_links(self.sensor_index)
+            dev.stream_off()
+            self.sensor_enabled = False
+
+    def enable_tuning(self) -> None:
+        with self._lock:
+            self._dev("EnableTuning")
+            if self.tuning is not None:
+                return
+            tuning = TuningDevice(runtime.kernel())
+            tuning.open()
+            self.tuning = tuning
+            try:
+                packed = tuning.get(abi.CID_SENSOR_FPS)
+                if packed >> 16 and packed & 0xFFFF:
+                    self._fps = (packed >> 16, packed & 0xFFFF)
+            except Exception as exc:  # not fatal: keep the default
+                _log.debug("sensor fps not readable: %s", exc)
+
+    def disable_tuning(self) -> None:
+        with self._lock:
+            if self.tuning is None:
+                raise InvalidState("DisableTuning: tuning is not enabled")
+            tuning, self.tuning = self.tuning, None
+            tuning.close()
+
+    def _tuning(self, what: str) -> TuningDevice:
+        if self.tuning is None:
+            raise InvalidState(f"{what}: call IMP_ISP_EnableTuning first")
+        return self.tuning
+
+    # -- tuning --------------------------------------------------------------------------------
+    def set_control(self, name: str, value: int) -> None:
+        cid = LEVEL_CONTROLS.get(name)
+        if cid is None:
+            raise InvalidArgument(f"unknown ISP control {name!r}; known: {', '.join(sorted(LEVEL_CONTROLS))}")
+        value = int(value)
+        if name in BYTE_CONTROLS and not 0 <= value <= 255:
+            raise InvalidArgument(f"{name} must be 0..255 (128 is neutral), got {value}")
+        if name in ENUM_LIMITS and not 0 <= value < ENUM_LIMITS[name]:
+            raise InvalidArgument(f"{name} must be 0..{ENUM_LIMITS[name] - 1}, got {value}")
+        if value < 0:
+            raise InvalidArgument(f"{name} must be >= 0, got {value}")
+        with self._lock:
+            self._tuning(f"set {name}").set(cid, value)
+
+    def get_control(self, name: str) -> int:
+        cid = LEVEL_CONTROLS.get(name)
+        if cid is None:
+            raise InvalidArgument(f"unknown ISP control {name!r}")
+        with self._lock:
+            return self._tuning(f"get {name}").get(cid)
+
+    def set_sensor_fps(self, num: int, den: int) -> None:
+        if not (0 < num < 1 << 16 and 0 < den < 1 << 16):
+            raise InvalidArgument(f"sensor fps {num}/{den}: both must be 1..65535")
+        if num / den > 120:
+            raise InvalidArgument(f"sensor fps {num}/{den} is above what a T31 sensor runs (120)")
+        with self._lock:
+            self._tuning("SetSensorFPS").set(abi.CID_SENSOR_FPS, (num << 16) | den)
+            self._fps = (num, den)
+
+    def sensor_fps(self) -> tuple[int, int]:
+        """The sensor frame rate as last set or read (default 25/1)."""
+        return self._fps
+
+    def set_wb(self, mode: int, rgain: int, bgain: int) -> None:
+        if not (0 <= rgain < 1 << 16 and 0 <= bgain < 1 << 16):
+            raise InvalidArgument(f"WB gains must be 0..65535, got r={rgain} b={bgain}")
+        with self._lock:
+            self._tuning("SetWB").set_struct(abi.CID_WB_ATTR, _KernelWB(mode=mode, rgain=rgain, bgain=bgain))
+
+    def get_wb(self) -> tuple[int, int, int]:
+        wb = _KernelWB()
+        with self._lock:
+            self._tuning("GetWB").get_struct(abi.CID_WB_ATTR, wb)
+        return int(wb.mode), int(wb.rgain), int(wb.bgain)
+
+
+_isp = Isp()
+
+
+def get_isp() -> Isp:
+    return _isp

@@ -1,0 +1,137 @@
+"""System: lifecycle, the IMP clock and the bind graph (``IMP_System_*``).
+
+``System`` is process-wide, as in libimp. Modules (FrameSource, Encoder, ...) register an exit hook
+so ``IMP_System_Exit`` tears everything down in one place: disabled channels, pools back in rmem.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from imp import log, runtime
+from imp.core.clock import ImpClock
+from imp.core.graph import Cell, Graph
+from imp.errors import InvalidArgument, InvalidState
+
+VERSION = "IMP-1.1.6"
+DEVICE_NAMES = {0: "FS", 1: "ENC", 2: "DEC", 3: "IVS", 4: "OSD", 5: "FG1DIRECT"}
+_log = log.get("system")
+
+
+class System:
+    """The state behind ``IMP_System_*``. Use :func:`get_system`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.initialized = False
+        self.clock = ImpClock()
+        self.graph = Graph()
+        self._exit_hooks: list[tuple[int, Callable[[], None]]] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def init(self) -> None:
+        """``IMP_System_Init``: data structures and the clock; no hardware is touched."""
+        log.ensure_default_handler()
+        with self._lock:
+            if self.initialized:
+                raise InvalidState("IMP_System_Init was already called; call IMP_System_Exit first")
+            runtime.kernel()  # the platform is chosen (and the simulator configured) now
+            self.clock = ImpClock()
+            self.graph = Graph()
+            self.initialized = True
+
+    def exit(self) -> None:
+        """``IMP_System_Exit``: stop and free everything the modules hold."""
+        with self._lock:
+            if not self.initialized:
+                raise InvalidState("IMP_System_Exit without IMP_System_Init")
+            hooks = sorted(self._exit_hooks, key=lambda h: h[0])
+            self.initialized = False
+        errors: list[str] = []
+        for _order, hook in hooks:
+            try:
+                hook()
+            except Exception as exc:  # keep tearing down the rest
+                errors.append(f"{getattr(hook, '__qualname__', hook)}: {exc}")
+                _log.error("exit hook failed: %s", exc)
+        with self._lock:
+            self.graph.clear()
+        runtime.release_if_idle()
+        if errors:
+            raise InvalidState("System_Exit finished with errors: " + "; ".join(errors))
+
+    def require_init(self, what: str) -> None:
+        if not self.initialized:
+            raise InvalidState(f"{what}: call IMP_System_Init first")
+
+    def on_exit(self, hook: Callable[[], None], order: int = 50) -> None:
+        """Run ``hook`` at System_Exit; lower ``order`` runs first (consumers before sources)."""
+        with self._lock:
+            if all(h is not hook for _, h in self._exit_hooks):
+                self._exit_hooks.append((order, hook))
+
+    # -- clock --------------------------------------------------------------------------------
+    def timestamp(self) -> int:
+        """``IMP_System_GetTimeStamp``: µs of CLOCK_MONOTONIC_RAW since Init (or the rebase)."""
+        return self.clock.now()
+
+    def rebase(self, basets: int) -> None:
+        if basets < 0:
+            raise InvalidArgument(f"basets must be >= 0 µs, got {basets}")
+        self.clock.rebase(basets)
+
+    # -- binding -----------------------------------------------------------------------------
+    def bind(self, src: Cell, dst: Cell) -> None:
+        self.require_init("Bind")
+        _check_cell(src, "source")
+        _check_cell(dst, "destination")
+        self.graph.bind(src, dst)
+        _log.info("bind %s -> %s", fmt_cell(src), fmt_cell(dst))
+
+    def unbind(self, src: Cell, dst: Cell) -> None:
+        self.require_init("UnBind")
+        _check_cell(src, "source")
+        _check_cell(dst, "destination")
+        self.graph.unbind(src, dst)
+
+    def source_of(self, dst: Cell) -> Cell:
+        self.require_init("GetBindbyDest")
+        _check_cell(dst, "destination")
+        return self.graph.source_of(dst[0], dst[1])
+
+
+def _check_cell(cell: Cell, what: str) -> None:
+    dev, grp, out = cell
+    if dev not in DEVICE_NAMES:
+        raise InvalidArgument(f"{what} deviceID {dev} is not a device (0..5: FS, ENC, DEC, IVS, OSD)")
+    if grp < 0 or out < 0:
+        raise InvalidArgument(f"{what} cell {fmt_cell(cell)} has a negative group or output")
+
+
+def fmt_cell(cell: Cell) -> str:
+    dev, grp, out = cell
+    return f"{{{DEVICE_NAMES.get(dev, dev)},{grp},{out}}}"
+
+
+_system = System()
+
+
+def get_system() -> System:
+    return _system
+
+
+CPU_INFO = "T31-X"
+
+
+def cpu_info() -> str:
+    """``IMP_System_GetCPUInfo``: the SoC variant, from /proc/cpuinfo when it says."""
+    try:
+        text = runtime.kernel().read_text("/proc/cpuinfo")
+    except OSError:
+        return CPU_INFO
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() in ("soc", "machine", "system type") and "T31" in value:
+            return value.strip().split()[-1] if value.strip() else CPU_INFO
+    return CPU_INFO
