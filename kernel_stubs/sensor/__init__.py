@@ -1,0 +1,65 @@
+"""Sensor models of the fake T31 kernel: what the simulated ISP's frame channels show.
+
+``make_sensor("synthetic" | "synthetic:static" | "file:PATH", size)`` builds one. Every model
+stamps the sensor frame number into each output picture (``read_frame_mark`` reads it back).
+"""
+
+from __future__ import annotations
+
+from .base import ChannelGeometry, IspControls, SensorBase, SensorModel
+from .file import FileSensor
+from .mark import mark_band_height, read_frame_mark, stamp_frame_mark
+from .scene import Flicker, Keyframes, MovingObject, Orbit, Scene
+from .synthetic import SyntheticSensor
+
+__all__ = [
+    "ChannelGeometry",
+    "FileSensor",
+    "Flicker",
+    "IspControls",
+    "Keyframes",
+    "MovingObject",
+    "Orbit",
+    "Scene",
+    "SensorBase",
+    "SensorModel",
+    "SyntheticSensor",
+    "make_sensor",
+    "mark_band_height",
+    "read_frame_mark",
+    "stamp_frame_mark",
+]
+
+_SCENES = {"default": Scene.default, "static": lambda w, h: Scene.static()}
+
+
+def make_sensor(spec: str, size: tuple[int, int] | None = None) -> SensorModel:
+    """A sensor model from a spec string; ``size`` is (width, height), None for the default.
+
+    - ``synthetic`` or ``synthetic:default``: the moving demo scene (1920x1080 by default).
+    - ``synthetic:static``: nothing moves; noise and flicker only.
+    - ``file:PATH``: the video at PATH, looped (default size: the file's).
+    """
+    kind, sep, arg = spec.partition(":")
+    if kind == "synthetic":
+        scene_name = arg if sep else "default"
+        if scene_name not in _SCENES:
+            raise ValueError(
+                f"sensor spec {spec!r}: unknown scene {scene_name!r}; "
+                f"choose one of {', '.join(sorted(_SCENES))}"
+            )
+        width, height = size if size is not None else (1920, 1080)
+        return SyntheticSensor(width, height, _SCENES[scene_name](width, height))
+    if kind == "file":
+        if not arg:
+            raise ValueError("sensor spec 'file:' needs a path, e.g. 'file:/tmp/clip.mp4'")
+        width_opt, height_opt = size if size is not None else (None, None)
+        return FileSensor(arg, width_opt, height_opt)
+    if kind == "v4l2":
+        raise ValueError(
+            f"sensor spec {spec!r}: V4L2 sensors come in a later version; "
+            "use 'synthetic' or 'file:PATH'"
+        )
+    raise ValueError(
+        f"unknown sensor spec {spec!r}; use 'synthetic', 'synthetic:static' or 'file:PATH'"
+    )

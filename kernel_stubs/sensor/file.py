@@ -1,0 +1,192 @@
+"""A sensor that shows a video file, looped forever.
+
+File frame ``frame_no % length`` is shown at sensor frame ``frame_no`` (the length is learnt
+at the first end of file), so output stays a function of the frame number. Decoding is
+sequential with a small cache of decoded frames, since every channel of one sensor frame asks
+for the same picture; going backwards restarts the decoder. A channel without crop is scaled
+straight from the file's size to its own; a cropped one is cut from the sensor-size picture.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+
+import av
+import numpy as np
+
+from .base import ChannelGeometry, IspControls, SensorBase, check_planes
+from .mark import stamp_frame_mark
+from .tuning import C_MAX, C_MIN, Y_MAX, Y_MIN, adjust_chroma, adjust_luma, to_u8
+
+__all__ = ["FileSensor"]
+
+_IDENTITY = np.arange(256, dtype=np.uint8)
+
+
+class _Picture:
+    """A decoded file frame, and (made when a crop needs it) the frame at sensor size."""
+
+    def __init__(self, decoded: av.VideoFrame) -> None:
+        self.decoded = decoded
+        self._sized: av.VideoFrame | None = None
+
+    def at_size(self, width: int, height: int) -> av.VideoFrame:
+        if self._sized is None:
+            self._sized = self.decoded.reformat(width=width, height=height, format="yuv420p")
+        return self._sized
+
+
+class FileSensor(SensorBase):
+    """Frames of the video at ``path``, resized to ``width`` x ``height``.
+
+    The default size is the file's, rounded down to even. Controls: brightness, contrast,
+    saturation, hue, flips and night; sharpness is not modelled for files.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        width: int | None = None,
+        height: int | None = None,
+        *,
+        cache_frames: int = 4,
+    ) -> None:
+        self.path = os.fspath(path)
+        with av.open(self.path) as container:
+            if not container.streams.video:
+                raise ValueError(f"{self.path}: no video stream")
+            ctx = container.streams.video[0].codec_context
+            file_w, file_h = ctx.width, ctx.height
+        self.width = width if width is not None else file_w & ~1
+        self.height = height if height is not None else file_h & ~1
+        if self.width <= 0 or self.height <= 0 or self.width % 2 or self.height % 2:
+            raise ValueError(f"sensor size {self.width}x{self.height} must be positive and even")
+        self.name = f"file:{os.path.basename(self.path)}"
+        self._length: int | None = None  # frames in the file, once the end has been seen
+        self._container: av.container.InputContainer | None = None
+        self._frames: Iterator[av.VideoFrame] | None = None
+        self._next_index = 0
+        self._cache: OrderedDict[int, _Picture] = OrderedDict()
+        self._cache_frames = cache_frames
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop_decoder()
+
+    def __enter__(self) -> FileSensor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def render_nv12(
+        self,
+        frame_no: int,
+        geometry: ChannelGeometry,
+        controls: IspControls,
+        y: np.ndarray,
+        uv: np.ndarray,
+    ) -> None:
+        check_planes(geometry, y, uv)
+        left, top, width, height = geometry.source_rect(self.width, self.height)
+        # Cached frames keep their own scaler state in PyAV: reformat them one thread at a time.
+        with self._lock:
+            picture = self._picture(frame_no)
+            if (left, top, width, height) == (0, 0, self.width, self.height):
+                frame = picture.decoded  # one scaling step, file size to output size
+            else:
+                frame = _crop(picture.at_size(self.width, self.height), left, top, width, height)
+            nv12 = frame.reformat(
+                width=geometry.out_width, height=geometry.out_height, format="nv12"
+            ).to_ndarray()
+        src_y, src_uv = nv12[: geometry.out_height], nv12[geometry.out_height :]
+        if controls.hflip:
+            src_y = src_y[:, ::-1]
+            rows = src_uv.shape[0]
+            src_uv = src_uv.reshape(rows, -1, 2)[:, ::-1].reshape(rows, -1)  # keep CbCr pairs
+        if controls.vflip:
+            src_y, src_uv = src_y[::-1], src_uv[::-1]
+        _apply_luma(y, src_y, controls)
+        _apply_chroma(uv, src_uv, controls)
+        stamp_frame_mark(y, frame_no, uv)
+
+    def _picture(self, frame_no: int) -> _Picture:
+        """The file's picture for sensor frame ``frame_no``."""
+        while True:
+            index = frame_no % self._length if self._length is not None else frame_no
+            cached = self._cache.get(index)
+            if cached is not None:
+                return cached
+            if index < self._next_index or self._frames is None:
+                self._start_decoder()
+            assert self._frames is not None
+            for decoded in self._frames:
+                current = self._next_index
+                self._next_index += 1
+                if current == index:
+                    picture = _Picture(decoded)
+                    self._cache[index] = picture
+                    if len(self._cache) > self._cache_frames:
+                        self._cache.popitem(last=False)
+                    return picture
+            if self._next_index == 0:
+                raise ValueError(f"{self.path}: no decodable video frames")
+            self._length = self._next_index
+            self._stop_decoder()
+
+    def _start_decoder(self) -> None:
+        self._stop_decoder()
+        self._container = av.open(self.path)
+        self._frames = self._container.decode(video=0)
+        self._next_index = 0
+
+    def _stop_decoder(self) -> None:
+        if self._container is not None:
+            self._container.close()
+        self._container = None
+        self._frames = None
+        self._next_index = 0
+
+
+def _crop(frame: av.VideoFrame, left: int, top: int, width: int, height: int) -> av.VideoFrame:
+    # 4:2:0 chroma can only be cut at even positions; the crop moves by at most a pixel.
+    left, top, width, height = left & ~1, top & ~1, max(2, width & ~1), max(2, height & ~1)
+    planes = []
+    for index, (x, y, w, h) in enumerate(
+        [(left, top, width, height)] + [(left // 2, top // 2, width // 2, height // 2)] * 2
+    ):
+        plane = frame.planes[index]
+        rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+        planes.append(rows[y : y + h, x : x + w].reshape(-1))
+    packed = np.concatenate(planes).reshape(height * 3 // 2, width)
+    return av.VideoFrame.from_ndarray(packed, format="yuv420p")
+
+
+def _apply_luma(dst: np.ndarray, src: np.ndarray, controls: IspControls) -> None:
+    if (controls.brightness, controls.contrast, controls.night) == (128, 128, False):
+        np.copyto(dst, src)  # the file's own levels, even outside video range
+        return
+    lut = to_u8(adjust_luma(_IDENTITY.astype(np.float32), controls), Y_MIN, Y_MAX)
+    np.take(lut, src, out=dst, mode="clip")
+
+
+def _apply_chroma(dst: np.ndarray, src: np.ndarray, controls: IspControls) -> None:
+    if controls.night:
+        dst.fill(128)
+    elif controls.hue != 128:
+        u, v = adjust_chroma(
+            src[:, 0::2].astype(np.float32), src[:, 1::2].astype(np.float32), controls
+        )
+        dst[:, 0::2] = to_u8(u, C_MIN, C_MAX)
+        dst[:, 1::2] = to_u8(v, C_MIN, C_MAX)
+    elif controls.saturation != 128:
+        # Without hue rotation Cb and Cr are scaled independently: one table serves both.
+        gain = controls.saturation / 128
+        lut = to_u8((_IDENTITY.astype(np.float32) - 128) * gain + 128, C_MIN, C_MAX)
+        np.take(lut, src, out=dst, mode="clip")
+    else:
+        np.copyto(dst, src)
