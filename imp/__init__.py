@@ -8,6 +8,7 @@ Two faces over one core:
 
 from __future__ import annotations
 
+from imp.camera import Camera, CapturedFrame, FrameSourceChannel, open
 from imp.errors import (
     AlreadyExists,
     Busy,
@@ -26,7 +27,10 @@ __version__ = "0.1.0"
 __all__ = [
     "AlreadyExists",
     "Busy",
+    "Camera",
+    "CapturedFrame",
     "DeviceError",
+    "FrameSourceChannel",
     "ImpError",
     "InvalidArgument",
     "InvalidState",
@@ -35,4 +39,5 @@ __all__ = [
     "OutOfMemory",
     "Timeout",
     "__version__",
+    "open",
 ]

@@ -52,7 +52,7 @@ class DeviceError(ImpError, OSError):
         self.strerror = message
 
     def __str__(self) -> str:
-        name = _errno.errorcode.get(self.errno, str(self.errno))
+        name = _errno.errorcode.get(self.errno or 0, str(self.errno))
         return f"{self.strerror} ({name})"
 
 

@@ -69,19 +69,26 @@ class ChannelAttr:
     def validate(self, chn: int) -> None:
         where = f"channel {chn}"
         if not (16 <= self.width <= 4096 and 16 <= self.height <= 4096):
-            raise InvalidArgument(f"{where}: picture size {self.width}x{self.height} must be 16..4096")
+            raise InvalidArgument(
+                f"{where}: picture size {self.width}x{self.height} must be 16..4096"
+            )
         if self.width % 2 or self.height % 2:
-            raise InvalidArgument(f"{where}: NV12 needs an even size, got {self.width}x{self.height}")
+            raise InvalidArgument(
+                f"{where}: NV12 needs an even size, got {self.width}x{self.height}"
+            )
         if self.pixfmt != PIX_FMT_NV12:
             raise NotSupported(
                 f"{where}: pixel format {self.pixfmt} — the T31 ISP outputs NV12 (10) only; "
                 "other formats need an extension channel with SetSource (not supported yet)"
             )
         if self.type not in (FS_PHY_CHANNEL, FS_EXT_CHANNEL):
-            raise InvalidArgument(f"{where}: type {self.type} must be FS_PHY_CHANNEL or FS_EXT_CHANNEL")
+            raise InvalidArgument(
+                f"{where}: type {self.type} must be FS_PHY_CHANNEL or FS_EXT_CHANNEL"
+            )
         if self.type == FS_PHY_CHANNEL and chn >= PHYSICAL_CHANNELS:
             raise InvalidArgument(
-                f"{where}: only channels 0..{PHYSICAL_CHANNELS - 1} are physical; use FS_EXT_CHANNEL"
+                f"{where}: only channels 0..{PHYSICAL_CHANNELS - 1} are physical; "
+                "use FS_EXT_CHANNEL"
             )
         num, den = self.fps
         if num <= 0 or den <= 0:
@@ -92,7 +99,9 @@ class ChannelAttr:
             if rect is not None:
                 left, top, w, h = rect
                 if left < 0 or top < 0 or w <= 0 or h <= 0:
-                    raise InvalidArgument(f"{where}: {name} {rect} needs left/top >= 0 and a positive size")
+                    raise InvalidArgument(
+                        f"{where}: {name} {rect} needs left/top >= 0 and a positive size"
+                    )
         if self.scaler is not None:
             sw, sh = self.scaler
             if (sw, sh) != (self.width, self.height):
@@ -239,12 +248,15 @@ class FsChannel:
                 self._seq = 0
                 self._rate_acc = Fraction(0)
                 self._fifo.reset()
+                dev.stream_on()  # before the thread: DQBUF on a channel not streaming is EINVAL
                 thread = threading.Thread(
-                    target=self._capture_loop, args=(dev, pool), name=f"imp-fs{self.group}", daemon=True
+                    target=self._capture_loop,
+                    args=(dev, pool),
+                    name=f"imp-fs{self.group}",
+                    daemon=True,
                 )
                 thread.start()
                 self._thread = thread
-                dev.stream_on()
             except BaseException:
                 self._streaming = False
                 self._device = None
@@ -263,7 +275,12 @@ class FsChannel:
             self.enabled = True
             _log.info(
                 "channel %d enabled on framechan%d: %dx%d, %d buffers of %d bytes",
-                self.group, hw_index, attr.width, attr.height, attr.nr_vbs, dev.sizeimage,
+                self.group,
+                hw_index,
+                attr.width,
+                attr.height,
+                attr.nr_vbs,
+                dev.sizeimage,
             )
 
     def disable(self) -> None:
@@ -310,7 +327,8 @@ class FsChannel:
             if not pool.wait_all_free(_DISABLE_WAIT):
                 _log.warning(
                     "channel %d: %d frame(s) never released; freeing their memory anyway",
-                    self.group, pool.outstanding(),
+                    self.group,
+                    pool.outstanding(),
                 )
             if not pool.destroyed:
                 pool.destroy(force=True)
@@ -394,7 +412,9 @@ class FsChannel:
                     if frame.state is BufferState.DEQUEUED:
                         pool.mark_free(frame)
                     self.stats.errors += 1
-                    _log.error("channel %d: re-queueing buffer %d: %s", self.group, frame.index, exc)
+                    _log.error(
+                        "channel %d: re-queueing buffer %d: %s", self.group, frame.index, exc
+                    )
                     return
             if pool in self._retired and pool.outstanding() == 0:
                 self._retired.remove(pool)
@@ -439,7 +459,11 @@ class FsChannel:
             pools = ([self._pool] if self._pool is not None else []) + self._retired
             for pool in pools:
                 for frame in pool.frames:
-                    if frame.index == index and frame.phys == phys and id(frame) in self._user_frames:
+                    if (
+                        frame.index == index
+                        and frame.phys == phys
+                        and id(frame) in self._user_frames
+                    ):
                         return frame
         raise InvalidArgument(
             f"ReleaseFrame({self.group}): no outstanding frame with index {index} at {phys:#x}"

@@ -71,7 +71,10 @@ class SensorInfo:
     def to_kernel(self) -> abi.SensorRegisterInfo:
         if not self.name or len(self.name.encode()) >= 32:
             raise InvalidArgument(f"sensor name {self.name!r} must have 1..31 characters")
-        if self.cbus_type not in (abi.TX_SENSOR_CONTROL_INTERFACE_I2C, abi.TX_SENSOR_CONTROL_INTERFACE_SPI):
+        if self.cbus_type not in (
+            abi.TX_SENSOR_CONTROL_INTERFACE_I2C,
+            abi.TX_SENSOR_CONTROL_INTERFACE_SPI,
+        ):
             raise InvalidArgument(f"cbus_type {self.cbus_type}: use 1 (I2C) or 2 (SPI)")
         info = abi.SensorRegisterInfo()
         info.name = self.name.encode()
@@ -159,7 +162,9 @@ class Isp:
             if self.sensor is None:
                 raise InvalidState("DelSensor: no sensor was added")
             if info is not None and info.name != self.sensor.name:
-                raise InvalidArgument(f"DelSensor: sensor {info.name!r} is not the added {self.sensor.name!r}")
+                raise InvalidArgument(
+                    f"DelSensor: sensor {info.name!r} is not the added {self.sensor.name!r}"
+                )
             if self.sensor_enabled:
                 self.disable_sensor()
             dev.select_input(-1)
@@ -222,7 +227,9 @@ class Isp:
     def set_control(self, name: str, value: int) -> None:
         cid = LEVEL_CONTROLS.get(name)
         if cid is None:
-            raise InvalidArgument(f"unknown ISP control {name!r}; known: {', '.join(sorted(LEVEL_CONTROLS))}")
+            raise InvalidArgument(
+                f"unknown ISP control {name!r}; known: {', '.join(sorted(LEVEL_CONTROLS))}"
+            )
         value = int(value)
         if name in BYTE_CONTROLS and not 0 <= value <= 255:
             raise InvalidArgument(f"{name} must be 0..255 (128 is neutral), got {value}")
@@ -257,7 +264,9 @@ class Isp:
         if not (0 <= rgain < 1 << 16 and 0 <= bgain < 1 << 16):
             raise InvalidArgument(f"WB gains must be 0..65535, got r={rgain} b={bgain}")
         with self._lock:
-            self._tuning("SetWB").set_struct(abi.CID_WB_ATTR, _KernelWB(mode=mode, rgain=rgain, bgain=bgain))
+            self._tuning("SetWB").set_struct(
+                abi.CID_WB_ATTR, _KernelWB(mode=mode, rgain=rgain, bgain=bgain)
+            )
 
     def get_wb(self) -> tuple[int, int, int]:
         wb = _KernelWB()

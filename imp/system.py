@@ -104,7 +104,9 @@ class System:
 def _check_cell(cell: Cell, what: str) -> None:
     dev, grp, out = cell
     if dev not in DEVICE_NAMES:
-        raise InvalidArgument(f"{what} deviceID {dev} is not a device (0..5: FS, ENC, DEC, IVS, OSD)")
+        raise InvalidArgument(
+            f"{what} deviceID {dev} is not a device (0..5: FS, ENC, DEC, IVS, OSD)"
+        )
     if grp < 0 or out < 0:
         raise InvalidArgument(f"{what} cell {fmt_cell(cell)} has a negative group or output")
 

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import ctypes
 import enum
-import imp.capi as capi
-import imp.types as T
 import json
 import logging
 import os
 import re
 from functools import cache
-from imp.capi import _unimplemented
-from imp.capi._inventory import FUNCTIONS_1_1_6
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+import imp.capi as capi
+import imp.types as T
+from imp.capi import _unimplemented
+from imp.capi._inventory import FUNCTIONS_1_1_6
 
 DEFAULT_JSON = Path(__file__).parents[1].parent / "shared/reference/imp_api.json"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import ctypes
 import enum
-import imp.types as T
 import json
 import os
 import re
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+import imp.types as T
 
 DEFAULT_JSON = Path(__file__).parents[1].parent / "shared/reference/imp_api.json"
 WORD_SIZED = {"long", "unsigned long", "size_t", "ssize_t", "long int", "unsigned long int"}

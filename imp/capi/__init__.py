@@ -5,10 +5,12 @@
 # ruff: noqa: I001, RUF100
 from imp.types import *  # noqa: F403
 from imp.capi._unimplemented import *  # noqa: F403
+
 # implemented modules override the stubs (keep below this line)
 from imp.capi.system import *  # noqa: F403
 from imp.capi.isp import *  # noqa: F403
 from imp.capi.framesource import *  # noqa: F403
+from imp.capi.osd_pool import IMP_OSD_SetPoolSize  # noqa: F401
 
 
 def _public_names() -> list[str]:

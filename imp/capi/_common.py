@@ -93,7 +93,7 @@ def check_int(value: Any, what: str) -> int:
 
 
 def point_to(arg: Any, target: Any, what: str) -> None:
-    """Resolve a C ``T **out``: point the caller's ``POINTER(T)`` (or ``byref`` of it) at ``target``."""
+    """Resolve a C ``T **out``: point the caller's ``POINTER(T)`` (or its byref) at ``target``."""
     ptr = getattr(arg, "_obj", arg)  # byref(POINTER(T)) -> the POINTER(T)
     if ptr is None:
         raise InvalidArgument(f"{what} is NULL; pass a ctypes.POINTER({type(target).__name__})()")
@@ -120,7 +120,9 @@ def c_string(arg: Any, what: str) -> bytes:
     value = getattr(arg, "value", None)
     if isinstance(value, bytes):
         return value
-    raise InvalidArgument(f"{what} must be bytes, str or a ctypes char buffer, got {type(arg).__name__}")
+    raise InvalidArgument(
+        f"{what} must be bytes, str or a ctypes char buffer, got {type(arg).__name__}"
+    )
 
 
 def scalar_out(arg: Any, what: str) -> Any:
@@ -133,5 +135,7 @@ def scalar_out(arg: Any, what: str) -> Any:
     if obj is None:
         raise InvalidArgument(f"{what} is NULL; pass e.g. ctypes.c_int()")
     if not isinstance(obj, ctypes._SimpleCData) or isinstance(obj.value, (bytes, str)):
-        raise InvalidArgument(f"{what} must be a ctypes integer (e.g. ctypes.c_int()), got {type(obj).__name__}")
+        raise InvalidArgument(
+            f"{what} must be a ctypes integer (e.g. ctypes.c_int()), got {type(obj).__name__}"
+        )
     return obj

@@ -38,8 +38,8 @@ __all__ = [
     "IMP_FrameSource_SetFrameDepth",
     "IMP_FrameSource_SetMaxDelay",
     "IMP_FrameSource_SetPool",
-    "IMP_FrameSource_SnapFrame",
     "IMP_FrameSource_SetSource",
+    "IMP_FrameSource_SnapFrame",
 ]
 
 _FS = _fs.get_framesource
@@ -88,7 +88,11 @@ def _fill_info(frame: Frame, info: IMPFrameInfo) -> None:
     info.pool_idx = 0
     info.width, info.height = frame.width, frame.height
     info.pixfmt = frame.pixfmt
-    info.size = frame.size
+    # libimp reports the picture size (W*H*3/2 for NV12), not the buffer's: the ISP writes UV at
+    # W*align16(H), so for heights that are not a multiple of 16 the buffer is larger.
+    info.size = (
+        frame.width * frame.height * 3 // 2 if frame.pixfmt == _fs.PIX_FMT_NV12 else frame.size
+    )
     info.phyAddr = frame.phys
     info.virAddr = frame.addr
     info.timeStamp = frame.timestamp
@@ -207,7 +211,8 @@ def IMP_FrameSource_SnapFrame(
         raise NotSupported(f"SnapFrame: format {fmt}; only NV12 (10) is supported")
     if (check_int(width, "width"), check_int(height, "height")) != (ch.attr.width, ch.attr.height):
         raise InvalidArgument(
-            f"SnapFrame: {width}x{height} must equal the channel size {ch.attr.width}x{ch.attr.height}"
+            f"SnapFrame: {width}x{height} must equal the channel size "
+            f"{ch.attr.width}x{ch.attr.height}"
         )
     info = deref(frame, IMPFrameInfo, "frame")
     if framedata is None:
@@ -314,4 +319,3 @@ def IMP_FrameSource_SetChnRotate(chnNum: int, rotTo90: int, width: int, height: 
         raise NotSupported("channel rotation is not supported yet")
     ch.rotation = (rot, check_int(width, "width"), check_int(height, "height"))
     return 0
-

@@ -61,13 +61,17 @@ def IMP_System_RebaseTimeStamp(basets: int) -> int:
 @c_function(error_return=0)
 def IMP_System_ReadReg32(regAddr: int) -> int:
     """``uint32_t IMP_System_ReadReg32(uint32_t)``: needs /dev/mem register access."""
-    raise NotSupported(f"register {check_int(regAddr, 'regAddr'):#x}: register access is not supported")
+    raise NotSupported(
+        f"register {check_int(regAddr, 'regAddr'):#x}: register access is not supported"
+    )
 
 
 @c_function(error_return=None)
 def IMP_System_WriteReg32(regAddr: int, value: int) -> None:
     """``void IMP_System_WriteReg32(uint32_t, uint32_t)``."""
-    raise NotSupported(f"register {check_int(regAddr, 'regAddr'):#x}: register access is not supported")
+    raise NotSupported(
+        f"register {check_int(regAddr, 'regAddr'):#x}: register access is not supported"
+    )
 
 
 @c_function()
@@ -133,5 +137,3 @@ def IMP_System_MemPoolFree(poolId: int) -> int:
     if _mem_pools.pop(pid, None) is None:
         raise InvalidArgument(f"pool {pid} was not requested")
     return 0
-
-

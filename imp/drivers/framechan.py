@@ -87,7 +87,9 @@ class FrameChannelDevice:
         # kernel_abi.md §2.1: the GCC-4.7 ("472") ISP build uses a 0x60 format struct and other
         # SET/GET_FMT numbers; it answers the 540 number with ENOTTY.
         try:
-            self.kernel.ioctl(self._fd(), abi.VIDIOC_GET_FRAME_FORMAT, abi.FrameImageFormat().pack())
+            self.kernel.ioctl(
+                self._fd(), abi.VIDIOC_GET_FRAME_FORMAT, abi.FrameImageFormat().pack()
+            )
             self._legacy_layout = False
         except OSError as exc:
             self._legacy_layout = exc.errno == errno.ENOTTY

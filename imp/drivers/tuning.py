@@ -33,23 +33,35 @@ class TuningDevice:
         if self.fd is not None:
             fd, self.fd = self.fd, None
             self.kernel.close(fd)
-        if self._bounce is not None:
-            self._bounce.close()
-            self._bounce = None
+        self._bounce = None  # unmapped once unreferenced
 
     def _fd(self) -> int:
         if self.fd is None:
-            raise DeviceError(errno.EPERM, "ISP tuning is not enabled: call IMP_ISP_EnableTuning first")
+            raise DeviceError(
+                errno.EPERM, "ISP tuning is not enabled: call IMP_ISP_EnableTuning first"
+            )
         return self.fd
 
     def set(self, cid: int, value: int) -> None:
         """dir 0 of VIDIOC_DEFAULT_CMD_ISP_TUNING: as libimp sets every control."""
         ctrl = abi.IspTuningCtrl(dir=abi.TUNING_DIR_SET, id=cid, value=_s32(value))
-        call_struct(self.kernel, self._fd(), abi.VIDIOC_DEFAULT_CMD_ISP_TUNING, ctrl, f"set control {cid:#x}")
+        call_struct(
+            self.kernel,
+            self._fd(),
+            abi.VIDIOC_DEFAULT_CMD_ISP_TUNING,
+            ctrl,
+            f"set control {cid:#x}",
+        )
 
     def get(self, cid: int) -> int:
         ctrl = abi.IspTuningCtrl(dir=abi.TUNING_DIR_GET, id=cid)
-        out = call_struct(self.kernel, self._fd(), abi.VIDIOC_DEFAULT_CMD_ISP_TUNING, ctrl, f"get control {cid:#x}")
+        out = call_struct(
+            self.kernel,
+            self._fd(),
+            abi.VIDIOC_DEFAULT_CMD_ISP_TUNING,
+            ctrl,
+            f"get control {cid:#x}",
+        )
         return int(out.value)
 
     def set_struct(self, cid: int, obj: ctypes.Structure) -> None:
@@ -64,7 +76,13 @@ class TuningDevice:
         size = ctypes.sizeof(obj)
         bounce.view[:size] = bytes(obj)
         ctrl = abi.IspTuningCtrl(dir=abi.TUNING_DIR_GET, id=cid, value=_s32(bounce.addr))
-        call_struct(self.kernel, self._fd(), abi.VIDIOC_DEFAULT_CMD_ISP_TUNING, ctrl, f"get control {cid:#x}")
+        call_struct(
+            self.kernel,
+            self._fd(),
+            abi.VIDIOC_DEFAULT_CMD_ISP_TUNING,
+            ctrl,
+            f"get control {cid:#x}",
+        )
         ctypes.memmove(ctypes.addressof(obj), bounce.addr, size)
 
     def _bounce_for(self, obj: ctypes.Structure) -> LowBuffer:

@@ -52,11 +52,15 @@ class TxIspDevice:
         while True:
             try:
                 out = call_struct(
-                    self.kernel, self._fd(), abi.VIDIOC_ENUMINPUT, abi.V4L2Input(index=index), "ENUMINPUT"
+                    self.kernel,
+                    self._fd(),
+                    abi.VIDIOC_ENUMINPUT,
+                    abi.V4L2Input(index=index),
+                    "ENUMINPUT",
                 )
             except DeviceError as exc:
                 raise DeviceError(
-                    exc.errno, f"sensor {name.decode(errors='replace')!r} is not registered"
+                    exc.errno or 0, f"sensor {name.decode(errors='replace')!r} is not registered"
                 ) from exc
             if out.name == name:
                 return index
@@ -69,22 +73,34 @@ class TxIspDevice:
         return self._int_cmd(abi.VIDIOC_G_INPUT, 0, "G_INPUT")
 
     def buf_info_size(self) -> int:
-        out = call_struct(self.kernel, self._fd(), abi.VIDIOC_GET_BUF_INFO, abi.BufInfo(), "GET_BUF_INFO")
+        out = call_struct(
+            self.kernel, self._fd(), abi.VIDIOC_GET_BUF_INFO, abi.BufInfo(), "GET_BUF_INFO"
+        )
         return int(out.size)
 
     def set_buf_info(self, phys: int, size: int) -> None:
         call_struct(
-            self.kernel, self._fd(), abi.VIDIOC_SET_BUF_INFO, abi.BufInfo(paddr=phys, size=size), "SET_BUF_INFO"
+            self.kernel,
+            self._fd(),
+            abi.VIDIOC_SET_BUF_INFO,
+            abi.BufInfo(paddr=phys, size=size),
+            "SET_BUF_INFO",
         )
 
     def set_bin_path(self, path: bytes) -> None:
-        buf = bytearray(abi.BIN_PATH_LEN)  # the driver copies 0x40 bytes despite the size-4 encoding
+        buf = bytearray(
+            abi.BIN_PATH_LEN
+        )  # the driver copies 0x40 bytes despite the size-4 encoding
         buf[: len(path)] = path[: abi.BIN_PATH_LEN - 1]
         call(self.kernel, self._fd(), abi.VIDIOC_SET_DEFAULT_BIN_PATH, buf, "SET_DEFAULT_BIN_PATH")
 
     def get_bin_path(self) -> bytes:
         buf = call(
-            self.kernel, self._fd(), abi.VIDIOC_GET_DEFAULT_BIN_PATH, bytearray(abi.BIN_PATH_LEN), "GET_DEFAULT_BIN_PATH"
+            self.kernel,
+            self._fd(),
+            abi.VIDIOC_GET_DEFAULT_BIN_PATH,
+            bytearray(abi.BIN_PATH_LEN),
+            "GET_DEFAULT_BIN_PATH",
         )
         return bytes(buf).split(b"\0", 1)[0]
 

@@ -13,6 +13,7 @@ import ctypes.util
 import mmap
 import platform
 import threading
+import weakref
 
 _PROT = mmap.PROT_READ | mmap.PROT_WRITE
 _MAP_PRIVATE = 0x02
@@ -51,34 +52,41 @@ def _get_lib() -> ctypes.CDLL:
 
 
 class LowBuffer:
-    """An anonymous, zero-filled mapping whose address is below 4 GiB."""
+    """An anonymous, zero-filled mapping whose address is below 4 GiB.
+
+    The mapping lives until the last view of it is gone: every view holds the ctypes array,
+    which holds this object, whose finalizer unmaps. So a numpy array or memoryview made from
+    ``view`` can never outlive the memory (no use-after-unmap), and nothing needs closing.
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._mapped_here = False
         if ctypes.sizeof(ctypes.c_void_p) == 4:
             # 32-bit host: every address is low; a plain mmap will do.
-            self._mm: mmap.mmap | None = mmap.mmap(-1, size)
-            self.addr = ctypes.addressof(ctypes.c_char.from_buffer(self._mm))
+            mm = mmap.mmap(-1, size)
+            self.addr = ctypes.addressof(ctypes.c_char.from_buffer(mm))
+            self._keep: object = mm
         else:
-            self._mm = None
             self.addr = _map_low(size)
-            self._mapped_here = True
-        self._array = (ctypes.c_char * size).from_address(self.addr)
-        self.view = memoryview(self._array).cast("B")
-
-    def close(self) -> None:
-        """Unmap. Views handed out must not be used afterwards."""
-        self.view.release()
-        if self._mm is not None:
-            self._mm.close()
-            self._mm = None
-        elif self._mapped_here:
-            _get_lib().munmap(self.addr, self.size)
-            self._mapped_here = False
+            self._keep = None
+            weakref.finalize(self, _get_lib().munmap, self.addr, size)
+        array = (ctypes.c_char * size).from_address(self.addr)
+        array._owner = self  # type: ignore[attr-defined]  # views keep the mapping alive
+        self.view = memoryview(array).cast("B")
 
 
 def _map_low(size: int) -> int:
+    try:
+        return _try_map_low(size)
+    except MemoryError:
+        # Unreachable LowBuffers (e.g. in reference cycles) may still hold the low range.
+        import gc
+
+        gc.collect()
+        return _try_map_low(size)
+
+
+def _try_map_low(size: int) -> int:
     lib = _get_lib()
     if platform.machine() in ("x86_64", "AMD64"):
         addr = lib.mmap(None, size, _PROT, _MAP_PRIVATE | _MAP_ANONYMOUS | _MAP_32BIT, -1, 0)

@@ -1,0 +1,1 @@
+"""Python ports of the Ingenic T31 SDK samples: ``python -m imp.samples.NAME``."""

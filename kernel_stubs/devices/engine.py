@@ -1,0 +1,304 @@
+"""The simulated ISP hardware: a thread that turns sensor frames into finished channel buffers.
+
+Sensor frame ``n`` (counted from the sensor's stream start) is rendered into the next queued
+buffer of every streaming channel, each at its own geometry, straight into the arena (the
+buffer's Y plane at ``phys`` and its CbCr plane at ``phys + nv12_uv_offset``: no copies). A
+channel with no queued buffer drops that frame.
+
+Two clocks (``SimConfig.clock``):
+
+- ``realtime``: frame ``n`` is exposed during [T(n), T(n+1)) and completes at T(n+1), where
+  T(n) = t0 + n * period. The picture is rendered at the start of the slot and the buffer is
+  handed back at the deadline, so timestamps (MONOTONIC_RAW at completion) jitter only by the
+  wake-up latency. Deadlines come from t0 and the frame number, never from the previous frame,
+  so nothing drifts; a frame whose deadline passed before it was started is skipped.
+- ``virtual``: frames go as fast as every streaming channel has a buffer queued, stamped
+  exactly T(n). A channel without buffers for 50 ms of wall time stops holding the others
+  back and drops frames until it queues again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from imp.kernel import abi
+from kernel_stubs.devices.channel import BufferRecord, Channel
+from kernel_stubs.devices.formats import geometry_of, is_nv12
+from kernel_stubs.sensor import ChannelGeometry, IspControls, SensorModel
+
+if TYPE_CHECKING:
+    from kernel_stubs.isp_core import IspCore
+
+__all__ = ["STARVATION_TIMEOUT", "FrameEngine"]
+
+log = logging.getLogger("kernel_stubs.engine")
+
+STARVATION_TIMEOUT = 0.250  # s of wall time a virtual-clock channel may hold the others back
+# Virtual clock: after a period with no streaming channel, the first frame waits this long (wall
+# time) so that channels an application enables together (EnableChn 0, then 3) all start with
+# the same sensor frame, as they would within one frame period on the board.
+START_GATE = 0.100
+_COARSE_MARGIN_NS = 1_500_000  # finish each wait with a short sleep, for precision
+
+
+def _now_ns() -> int:
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC_RAW)
+
+
+@dataclass
+class _Job:
+    """One buffer to fill for the current frame."""
+
+    channel: Channel
+    buf: BufferRecord
+    epoch: int
+    geometry: ChannelGeometry | None
+    y: np.ndarray | None = None
+    uv: np.ndarray | None = None
+    error: bool = False
+
+
+class FrameEngine:
+    """Produces frames for an :class:`~kernel_stubs.isp_core.IspCore`.
+
+    Introspection: ``frame_no`` (the sensor frame most recently started, -1 before any),
+    ``overruns`` (realtime frames skipped because rendering fell behind), ``render_errors``.
+    """
+
+    def __init__(self, core: IspCore) -> None:
+        self.core = core
+        self.frame_no = -1
+        self.overruns = 0
+        self.render_errors = 0
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._anchor_n = 0
+        self._anchor_ns = 0
+        self._rate = (0, 1)
+        self._session = 0
+        self._next_n = 0
+        self._gate_until: float | None = None  # virtual clock: first-frame gate (monotonic s)
+
+    # -- control ----------------------------------------------------------------------------
+    def ensure_running(self) -> None:
+        """Start the engine thread unless it runs (call with the core lock held)."""
+        if self._stop.is_set():
+            return
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="sim-isp-engine", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop and join the thread (call without the core lock)."""
+        self._stop.set()
+        self.core.notify()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- timing -----------------------------------------------------------------------------
+    def _frame_time_ns(self, n: int) -> int:
+        num, den = self._rate
+        return self._anchor_ns + (n - self._anchor_n) * 1_000_000_000 * den // num
+
+    def _sync_rate(self, n: int) -> None:
+        """Follow a sensor fps change from frame ``n`` on, keeping T(n) where it was."""
+        rate = self.core.controls.fps()
+        if rate != self._rate:
+            self._anchor_ns = self._frame_time_ns(n)
+            self._anchor_n = n
+            self._rate = rate
+
+    def _sleep_until(self, deadline_ns: int) -> None:
+        while not self._stop.is_set():
+            remaining = deadline_ns - _now_ns()
+            if remaining <= 0:
+                return
+            if remaining > 2 * _COARSE_MARGIN_NS:
+                self._stop.wait((remaining - _COARSE_MARGIN_NS) / 1e9)
+            else:
+                time.sleep(remaining / 1e9)
+
+    # -- the thread -------------------------------------------------------------------------
+    def _live(self, session: int) -> bool:
+        core = self.core
+        return not self._stop.is_set() and core.session == session and core.pipeline_active()
+
+    def _run(self) -> None:
+        core = self.core
+        while True:
+            with core.cond:
+                while not self._stop.is_set() and not core.pipeline_active():
+                    core.cond.wait()
+                if self._stop.is_set():
+                    return
+                session = core.session
+                if session != self._session:
+                    self._session, self._next_n = session, 0
+                    self._gate_until = None
+                    self._anchor_n, self._anchor_ns = 0, core.stream_t0_ns
+                    self._rate = core.controls.fps()
+            try:
+                if core.config.clock == "virtual":
+                    self._run_virtual(session)
+                else:
+                    self._run_realtime(session)
+            except Exception:  # the fake hardware must not die silently under a test
+                log.exception("frame engine failed; frames stop")
+                return
+
+    def _run_realtime(self, session: int) -> None:
+        core = self.core
+        with core.cond:
+            # Frames exposed while the links were still down were never captured.
+            n = self._next_n
+            while self._frame_time_ns(n + 1) <= _now_ns():
+                n += 1
+        while True:
+            with core.cond:
+                if not self._live(session):
+                    self._next_n = n
+                    return
+                self._sync_rate(n)
+                now = _now_ns()
+                while self._frame_time_ns(n + 1) <= now:  # fell behind: that frame is lost
+                    self.overruns += 1
+                    self._drop_all()
+                    n += 1
+                    self._sync_rate(n)
+                self.frame_no = n
+                jobs, sensor, controls = self._claim(n)
+                deadline = self._frame_time_ns(n + 1)
+            self._render(jobs, sensor, controls, n)
+            self._sleep_until(deadline)
+            with core.cond:
+                self._complete(jobs, _now_ns() // 1000)
+            n += 1
+
+    def _run_virtual(self, session: int) -> None:
+        core = self.core
+        n = self._next_n
+        while True:
+            with core.cond:
+                while True:
+                    if not self._live(session):
+                        self._next_n = n
+                        return
+                    if core.night_drop_pending:
+                        break
+                    wait = self._virtual_wait()
+                    if wait == 0:
+                        break
+                    core.cond.wait(wait)
+                if n == 0:
+                    # Virtual time starts with the first frame (not at the sensor STREAMON,
+                    # which may precede IMP_System_Init), so stamps begin "now".
+                    self._anchor_n, self._anchor_ns = 0, _now_ns()
+                self._sync_rate(n)
+                self.frame_no = n
+                jobs, sensor, controls = self._claim(n)
+                stamp_us = self._frame_time_ns(n) // 1000
+            self._render(jobs, sensor, controls, n)
+            with core.cond:
+                self._complete(jobs, stamp_us)
+            n += 1
+
+    def _virtual_wait(self) -> float | None:
+        """0 if frame n may go now, else how long to wait (None: until something changes)."""
+        now = time.monotonic()
+        consumers = self._consumers()
+        if not consumers:
+            self._gate_until = None
+            return None
+        if self._gate_until is None:
+            self._gate_until = now + START_GATE
+        if now < self._gate_until:
+            return self._gate_until - now
+        starving: list[float] = []
+        any_ready = False
+        for ch in consumers:
+            if ch.queued:
+                ch.starved_since = None
+                any_ready = True
+            else:
+                if ch.starved_since is None:
+                    ch.starved_since = now
+                starving.append(ch.starved_since + STARVATION_TIMEOUT - now)
+        if not any_ready:
+            return None  # nobody would get the frame: do not burn frame numbers
+        pending = [left for left in starving if left > 0]
+        return min(pending) if pending else 0
+
+    # -- per frame --------------------------------------------------------------------------
+    def _consumers(self) -> list[Channel]:
+        """Channels the ISP writes to: streaming with an NV12 format (others never complete)."""
+        return [
+            ch
+            for ch in self.core.channels
+            if ch.streaming and ch.fmt is not None and is_nv12(ch.fmt)
+        ]
+
+    def _drop_all(self) -> None:
+        for ch in self._consumers():
+            ch.dropped += 1
+
+    def _claim(self, n: int) -> tuple[list[_Job], SensorModel | None, IspControls]:
+        core = self.core
+        controls = core.controls.picture()
+        sensor = core.sensor
+        if core.night_drop_pending > 0:
+            core.night_drop_pending -= 1
+            self._drop_all()
+            return [], sensor, controls
+        jobs: list[_Job] = []
+        for ch in self._consumers():
+            buf = ch.claim()
+            if buf is None:
+                ch.dropped += 1
+                continue
+            jobs.append(self._job(ch, buf, sensor))
+        return jobs, sensor, controls
+
+    def _job(self, ch: Channel, buf: BufferRecord, sensor: SensorModel | None) -> _Job:
+        assert ch.fmt is not None
+        job = _Job(ch, buf, ch.epoch, None)
+        w, h = int(ch.fmt.pix.width), int(ch.fmt.pix.height)
+        if sensor is None or w <= 0 or h <= 0 or abi.nv12_sizeimage(w, h) > buf.length:
+            job.error = True  # the format changed under queued buffers: nothing fits
+            return job
+        job.geometry = geometry_of(ch.fmt, sensor.width, sensor.height)
+        arena = self.core.arena
+        job.y = arena.array(buf.phys, h, w)
+        job.uv = arena.array(buf.phys + abi.nv12_uv_offset(w, h), h // 2, w)
+        return job
+
+    def _render(
+        self, jobs: list[_Job], sensor: SensorModel | None, controls: IspControls, n: int
+    ) -> None:
+        for job in jobs:
+            if job.error or sensor is None:
+                job.error = True
+                continue
+            assert job.geometry is not None and job.y is not None and job.uv is not None
+            try:
+                sensor.render_nv12(n, job.geometry, controls, job.y, job.uv)
+            except Exception as exc:  # a bad geometry must fail the buffer, not the engine
+                job.error = True
+                self.render_errors += 1
+                if self.render_errors <= 3:
+                    log.warning("framechan%d: frame %d failed: %s", job.channel.index, n, exc)
+
+    def _complete(self, jobs: list[_Job], stamp_us: int) -> None:
+        for job in jobs:
+            job.channel.complete(job.buf, job.epoch, stamp_us, job.error)
+        self.core.cond.notify_all()
