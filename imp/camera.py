@@ -190,9 +190,10 @@ class Camera:
 
     @property
     def sensor_size(self) -> tuple[int, int]:
-        size = getattr(_kernel(), "sensor_size", None)
-        result = size() if callable(size) else None
-        return result if isinstance(result, tuple) else (1920, 1080)
+        size = _isp.get_isp().sensor_size()
+        if size is None:
+            raise InvalidState("the sensor size is unknown: is the sensor added?")
+        return size
 
     def framesource(
         self,
@@ -240,12 +241,6 @@ class Camera:
 
     def timestamp(self) -> int:
         return get_system().timestamp()
-
-
-def _kernel() -> object:
-    from imp import runtime
-
-    return runtime.kernel()
 
 
 def open(sensor: str = "gc2053", i2c_addr: int = 0x37, fps: int | None = None) -> Camera:

@@ -210,7 +210,7 @@ class FsChannel:
                     "IMP_ISP_AddSensor and IMP_ISP_EnableSensor first"
                 )
             attr = self.attr
-            sensor_size = _sensor_size()
+            sensor_size = isp.sensor_size()
             if sensor_size is not None:
                 attr.check_against_sensor(self.group, sensor_size)
             dev = FrameChannelDevice(runtime.kernel(), hw_index)
@@ -490,15 +490,6 @@ class FsChannel:
                 self._snappers.remove(waiter)
             for frame in waiter.drain():
                 frame.release()
-
-
-def _sensor_size() -> tuple[int, int] | None:
-    size = getattr(runtime.kernel(), "sensor_size", None)
-    if callable(size):
-        result = size()
-        if isinstance(result, tuple):
-            return result
-    return None
 
 
 class FrameSource:

@@ -256,6 +256,19 @@ class Isp:
             self._tuning("SetSensorFPS").set(abi.CID_SENSOR_FPS, (num << 16) | den)
             self._fps = (num, den)
 
+    def sensor_size(self) -> tuple[int, int] | None:
+        """The sensor's output size, as its driver publishes it in /proc/jz/sensor (None if no
+        sensor is registered or the driver does not say)."""
+        if self.sensor is None:
+            return None
+        kernel = runtime.kernel()
+        try:
+            w = int(kernel.read_text("/proc/jz/sensor/width").strip())
+            h = int(kernel.read_text("/proc/jz/sensor/height").strip())
+        except (OSError, ValueError):
+            return None
+        return (w, h) if w > 0 and h > 0 else None
+
     def sensor_fps(self) -> tuple[int, int]:
         """The sensor frame rate as last set or read (default 25/1)."""
         return self._fps

@@ -64,6 +64,9 @@ def _cmdline(config: SimConfig) -> str:
     )
 
 
+_SENSOR_PROC = "/proc/jz/sensor/"
+
+
 class SimKernel:
     """The simulated T31 kernel (implements :class:`imp.kernel.seam.Kernel`).
 
@@ -156,10 +159,29 @@ class SimKernel:
             pass  # still exported (e.g. numpy views of it); the memory stays valid anyway
 
     def read_text(self, path: str) -> str:
+        if path.startswith(_SENSOR_PROC):
+            return self._sensor_proc(path)
         try:
             return self._proc[path]
         except KeyError:
             raise OSError(errno.ENOENT, f"{path}: not simulated") from None
+
+    def _sensor_proc(self, path: str) -> str:
+        """``/proc/jz/sensor/*``: what the T31 sensor driver publishes once it is registered."""
+        model = self.isp.sensor
+        if model is None:
+            raise OSError(errno.ENOENT, f"{path}: no sensor registered")
+        fps_num, fps_den = self.isp.controls.fps()
+        values = {
+            "name": model.name,
+            "width": str(model.width),
+            "height": str(model.height),
+            "max_fps": str(fps_num // max(fps_den, 1)),
+        }
+        key = path[len(_SENSOR_PROC) :]
+        if key not in values:
+            raise OSError(errno.ENOENT, f"{path}: not simulated")
+        return values[key] + "\n"
 
     def exists(self, path: str) -> bool:
         if path in self._devices:

@@ -8,12 +8,13 @@ channel with no queued buffer drops that frame.
 Two clocks (``SimConfig.clock``):
 
 - ``realtime``: frame ``n`` is exposed during [T(n), T(n+1)) and completes at T(n+1), where
-  T(n) = t0 + n * period. The picture is rendered at the start of the slot and the buffer is
-  handed back at the deadline, so timestamps (MONOTONIC_RAW at completion) jitter only by the
-  wake-up latency. Deadlines come from t0 and the frame number, never from the previous frame,
-  so nothing drifts; a frame whose deadline passed before it was started is skipped.
+  T(n) = t0 + n * period. The buffers are claimed and the picture rendered shortly before the
+  end of the slot, and the buffer is handed back at the deadline, so timestamps
+  (MONOTONIC_RAW at completion) jitter only by the wake-up latency. Deadlines come from t0
+  and the frame number, never from the previous frame, so nothing drifts; a frame whose
+  deadline passed before it was started is skipped.
 - ``virtual``: frames go as fast as every streaming channel has a buffer queued, stamped
-  exactly T(n). A channel without buffers for 50 ms of wall time stops holding the others
+  exactly T(n). A channel without buffers for 250 ms of wall time stops holding the others
   back and drops frames until it queues again.
 """
 
@@ -45,6 +46,7 @@ STARVATION_TIMEOUT = 0.250  # s of wall time a virtual-clock channel may hold th
 # the same sensor frame, as they would within one frame period on the board.
 START_GATE = 0.100
 _COARSE_MARGIN_NS = 1_500_000  # finish each wait with a short sleep, for precision
+_CLAIM_LEAD_NS = 8_000_000  # realtime: buffers are claimed and rendered this long before read-out
 
 
 def _now_ns() -> int:
@@ -176,9 +178,17 @@ class FrameEngine:
                     self._drop_all()
                     n += 1
                     self._sync_rate(n)
+                deadline = self._frame_time_ns(n + 1)
+            # Take the buffers late in the slot, just before the frame is read out: a channel
+            # that starts streaming during the slot still gets this frame (as channels enabled
+            # together at start-up do), and consumers get most of a period to hand buffers back.
+            self._sleep_until(deadline - _CLAIM_LEAD_NS)
+            with core.cond:
+                if not self._live(session):
+                    self._next_n = n
+                    return
                 self.frame_no = n
                 jobs, sensor, controls = self._claim(n)
-                deadline = self._frame_time_ns(n + 1)
             self._render(jobs, sensor, controls, n)
             self._sleep_until(deadline)
             with core.cond:
