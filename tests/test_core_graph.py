@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import errno
-import mmap
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -23,43 +21,11 @@ from imp.core.graph import (
 )
 from imp.core.vbm import BufferState, Frame, FramePool
 from imp.errors import AlreadyExists, Busy, InvalidArgument, InvalidState, NotFound, Timeout
+from tests.fakes import FakeRmemKernel
 
 
-class FakeKernel:
-    """Just enough of a kernel for RmemAllocator: /proc/cmdline and a mappable /dev/rmem."""
-
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.maps: dict[int, mmap.mmap] = {}
-
-    def open(self, path: str, flags: int) -> int:
-        return 3
-
-    def close(self, fd: int) -> None:
-        pass
-
-    def ioctl(self, fd: int, cmd: int, arg: bytearray) -> int:
-        return 0
-
-    def mmap(self, fd: int, length: int, offset: int) -> memoryview:
-        m = mmap.mmap(-1, length)
-        v = memoryview(m)
-        self.maps[id(v)] = m
-        return v
-
-    def unmap(self, view: memoryview) -> None:
-        m = self.maps.pop(id(view))
-        view.release()
-        m.close()
-
-    def read_text(self, path: str) -> str:
-        if path != "/proc/cmdline":
-            raise OSError(errno.ENOENT, path)
-        return "rmem=2M@0x6300000"
-
-    def exists(self, path: str) -> bool:
-        return path == "/dev/rmem"
+def FakeKernel() -> FakeRmemKernel:
+    return FakeRmemKernel("rmem=2M@0x6300000")
 
 
 class Node:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import mmap
 import threading
 from collections.abc import Callable, Iterator
 
@@ -14,46 +13,13 @@ import pytest
 from imp.core.alloc import RmemAllocator
 from imp.core.vbm import BufferState, Frame, FramePool
 from imp.errors import Busy, InvalidArgument, InvalidState, OutOfMemory
+from tests.fakes import FakeRmemKernel
 
 NV12 = 10
 
 
-class FakeKernel:
-    """Just enough of a kernel for RmemAllocator: /proc/cmdline and a mappable /dev/rmem."""
-
-    name = "fake"
-
-    def __init__(self, size_mb: int = 4) -> None:
-        self.cmdline = f"rmem={size_mb}M@0x6300000"
-        self.maps: dict[int, mmap.mmap] = {}
-
-    def open(self, path: str, flags: int) -> int:
-        return 3
-
-    def close(self, fd: int) -> None:
-        pass
-
-    def ioctl(self, fd: int, cmd: int, arg: bytearray) -> int:
-        return 0
-
-    def mmap(self, fd: int, length: int, offset: int) -> memoryview:
-        m = mmap.mmap(-1, length)
-        v = memoryview(m)
-        self.maps[id(v)] = m
-        return v
-
-    def unmap(self, view: memoryview) -> None:
-        m = self.maps.pop(id(view))
-        view.release()
-        m.close()
-
-    def read_text(self, path: str) -> str:
-        if path != "/proc/cmdline":
-            raise OSError(errno.ENOENT, path)
-        return self.cmdline
-
-    def exists(self, path: str) -> bool:
-        return path == "/dev/rmem"
+def FakeKernel(size_mb: int = 4) -> FakeRmemKernel:
+    return FakeRmemKernel(f"rmem={size_mb}M@0x6300000")
 
 
 @pytest.fixture
