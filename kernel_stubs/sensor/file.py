@@ -14,8 +14,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 
-import av
 import numpy as np
+
+try:
+    import av
+except ImportError:  # e.g. the emulated MIPS root: only the synthetic sensor works there
+    av = None  # type: ignore[assignment]
 
 from .base import ChannelGeometry, IspControls, SensorBase, check_planes
 from .mark import stamp_frame_mark
@@ -55,6 +59,8 @@ class FileSensor(SensorBase):
         cache_frames: int = 4,
     ) -> None:
         self.path = os.fspath(path)
+        if av is None:
+            raise ValueError(f"file sensor {self.path}: needs PyAV (pip install av)")
         with av.open(self.path) as container:
             if not container.streams.video:
                 raise ValueError(f"{self.path}: no video stream")
