@@ -68,7 +68,7 @@ class System:
     def on_exit(self, hook: Callable[[], None], order: int = 50) -> None:
         """Run ``hook`` at System_Exit; lower ``order`` runs first (consumers before sources)."""
         with self._lock:
-            if all(h is not hook for _, h in self._exit_hooks):
+            if all(h != hook for _, h in self._exit_hooks):  # bound methods compare equal
                 self._exit_hooks.append((order, hook))
 
     # -- clock --------------------------------------------------------------------------------
