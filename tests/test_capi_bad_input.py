@@ -1,5 +1,6 @@
-"""Bad input to every System / FrameSource / ISP function: -1 (or the documented error value)
-and a log line from ``imp.capi``; never an exception. Checked out of order and while running."""
+"""Bad input to every System / FrameSource / ISP / Encoder function: -1 (or the documented error
+value) and a log line from ``imp.capi``; never an exception. Checked out of order and while
+running."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from imp.capi._inventory import FUNCTIONS_1_1_6
 from imp.errors import ImpError, InvalidArgument, InvalidState, NotFound
 from tests.conftest import running_system
 
-MODULES = ("System", "FrameSource", "ISP")
+MODULES = ("System", "FrameSource", "ISP", "Encoder", "IVS")
 # Functions with no arguments that are valid in every state (they have no error return).
 ALWAYS_VALID = {"IMP_System_GetTimeStamp", "IMP_System_GetCPUInfo"}
 

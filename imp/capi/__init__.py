@@ -10,6 +10,8 @@ from imp.capi._unimplemented import *  # noqa: F403
 from imp.capi.system import *  # noqa: F403
 from imp.capi.isp import *  # noqa: F403
 from imp.capi.framesource import *  # noqa: F403
+from imp.capi.ivs import *  # noqa: F403
+from imp.capi.encoder import *  # noqa: F403
 from imp.capi.osd_pool import IMP_OSD_SetPoolSize  # noqa: F401
 
 

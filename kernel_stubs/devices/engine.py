@@ -14,7 +14,7 @@ Two clocks (``SimConfig.clock``):
   and the frame number, never from the previous frame, so nothing drifts; a frame whose
   deadline passed before it was started is skipped.
 - ``virtual``: frames go as fast as every streaming channel has a buffer queued, stamped
-  exactly T(n). A channel without buffers for 250 ms of wall time stops holding the others
+  exactly T(n). A channel without buffers for 1 s of wall time stops holding the others
   back and drops frames until it queues again.
 """
 
@@ -40,7 +40,8 @@ __all__ = ["STARVATION_TIMEOUT", "FrameEngine"]
 
 log = logging.getLogger("kernel_stubs.engine")
 
-STARVATION_TIMEOUT = 0.250  # s of wall time a virtual-clock channel may hold the others back
+# s of wall time a virtual-clock channel may hold the others back (x265 opens in ~0.3 s)
+STARVATION_TIMEOUT = 1.0
 # Virtual clock: after a period with no streaming channel, the first frame waits this long (wall
 # time) so that channels an application enables together (EnableChn 0, then 3) all start with
 # the same sensor frame, as they would within one frame period on the board.

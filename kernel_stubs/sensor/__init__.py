@@ -1,10 +1,14 @@
 """Sensor models of the fake T31 kernel: what the simulated ISP's frame channels show.
 
-``make_sensor("synthetic" | "synthetic:static" | "file:PATH", size)`` builds one. Every model
-stamps the sensor frame number into each output picture (``read_frame_mark`` reads it back).
+``make_sensor("synthetic" | "synthetic:static" | "synthetic:NAME" | "file:PATH", size)`` builds
+one; ``register_scene(NAME, scene)`` makes a scripted :class:`Scene` reachable by such a spec (the
+simulator is configured by strings, so this is how a test hands it a scene). Every model stamps
+the sensor frame number into each output picture (``read_frame_mark`` reads it back).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from .base import ChannelGeometry, IspControls, SensorBase, SensorModel
 from .file import FileSensor
@@ -27,10 +31,44 @@ __all__ = [
     "make_sensor",
     "mark_band_height",
     "read_frame_mark",
+    "register_scene",
     "stamp_frame_mark",
+    "unregister_scene",
 ]
 
-_SCENES = {"default": Scene.default, "static": lambda w, h: Scene.static()}
+SceneFactory = Callable[[int, int], Scene]
+_SCENES: dict[str, SceneFactory] = {
+    "default": Scene.default,
+    "static": lambda w, h: Scene.static(),
+}
+_BUILTIN_SCENES = frozenset(_SCENES)
+
+
+def register_scene(name: str, scene: Scene | SceneFactory) -> None:
+    """Make ``scene`` the picture of sensor spec ``synthetic:NAME``.
+
+    ``scene`` is a :class:`Scene` (rects in sensor pixels) or a factory ``(width, height) ->
+    Scene`` called with the sensor size. Registering a name again replaces the scene; the
+    built-in names cannot be replaced.
+    """
+    if not name or ":" in name or name in _BUILTIN_SCENES:
+        raise ValueError(
+            f"scene name {name!r}: must be non-empty, without ':' and not one of "
+            f"{', '.join(sorted(_BUILTIN_SCENES))}"
+        )
+    if isinstance(scene, Scene):
+        fixed = scene
+        _SCENES[name] = lambda w, h: fixed
+    elif callable(scene):
+        _SCENES[name] = scene
+    else:
+        raise TypeError(f"scene {name!r}: expected a Scene or a (width, height) -> Scene factory")
+
+
+def unregister_scene(name: str) -> None:
+    """Forget a scene added with :func:`register_scene` (unknown names are ignored)."""
+    if name not in _BUILTIN_SCENES:
+        _SCENES.pop(name, None)
 
 
 def make_sensor(spec: str, size: tuple[int, int] | None = None) -> SensorModel:
@@ -38,6 +76,7 @@ def make_sensor(spec: str, size: tuple[int, int] | None = None) -> SensorModel:
 
     - ``synthetic`` or ``synthetic:default``: the moving demo scene (1920x1080 by default).
     - ``synthetic:static``: nothing moves; noise and flicker only.
+    - ``synthetic:NAME``: a scene added with :func:`register_scene`.
     - ``file:PATH``: the video at PATH, looped (default size: the file's).
     """
     kind, sep, arg = spec.partition(":")

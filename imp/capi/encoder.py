@@ -1,0 +1,753 @@
+"""``IMP_Encoder_*`` (44 functions of 1.1.6).
+
+Streams follow the 1.1.6 ABI: ``IMPEncoderStream.virAddr``/``phyAddr`` are the channel's stream
+buffer in rmem (``streamSize`` bytes), ``pack`` points at an ``IMPEncoderPack`` array that stays
+valid until ReleaseStream, and ``ctypes.string_at(s.virAddr + s.pack[i].offset, length)`` reads
+pack ``i`` as C pointer arithmetic does.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import replace
+from typing import Any
+
+from imp.capi._common import c_function, check_int, deref, log, scalar_out
+from imp.codec import CodecType, RcMode
+from imp.encoder import attr as _attr
+from imp.encoder.channel import EncoderChannel
+from imp.encoder.module import NR_MAX_ENC_CHN_STREAM, get_encoder
+from imp.encoder.picture import StoredPicture
+from imp.errors import InvalidArgument, InvalidState, NotSupported
+from imp.types import (
+    IMPEncoderAttrRcMode,
+    IMPEncoderChnAttr,
+    IMPEncoderChnStat,
+    IMPEncoderFrmRate,
+    IMPEncoderGopAttr,
+    IMPEncoderPack,
+    IMPEncoderStream,
+)
+
+__all__ = [
+    "IMP_Encoder_CreateChn",
+    "IMP_Encoder_CreateGroup",
+    "IMP_Encoder_DestroyChn",
+    "IMP_Encoder_DestroyGroup",
+    "IMP_Encoder_FlushStream",
+    "IMP_Encoder_GetChnAttr",
+    "IMP_Encoder_GetChnAttrRcMode",
+    "IMP_Encoder_GetChnAveBitrate",
+    "IMP_Encoder_GetChnEncType",
+    "IMP_Encoder_GetChnEvalInfo",
+    "IMP_Encoder_GetChnFrmRate",
+    "IMP_Encoder_GetChnGopAttr",
+    "IMP_Encoder_GetFd",
+    "IMP_Encoder_GetFisheyeEnableStatus",
+    "IMP_Encoder_GetMaxStreamCnt",
+    "IMP_Encoder_GetPool",
+    "IMP_Encoder_GetStream",
+    "IMP_Encoder_GetStreamBufSize",
+    "IMP_Encoder_PollingModuleStream",
+    "IMP_Encoder_PollingStream",
+    "IMP_Encoder_Query",
+    "IMP_Encoder_RegisterChn",
+    "IMP_Encoder_ReleaseStream",
+    "IMP_Encoder_RequestIDR",
+    "IMP_Encoder_SetChnAttrRcMode",
+    "IMP_Encoder_SetChnBitRate",
+    "IMP_Encoder_SetChnEntropyMode",
+    "IMP_Encoder_SetChnFrmRate",
+    "IMP_Encoder_SetChnGopAttr",
+    "IMP_Encoder_SetChnGopLength",
+    "IMP_Encoder_SetChnQp",
+    "IMP_Encoder_SetChnQpBounds",
+    "IMP_Encoder_SetChnQpIPDelta",
+    "IMP_Encoder_SetChnResizeMode",
+    "IMP_Encoder_SetDefaultParam",
+    "IMP_Encoder_SetFisheyeEnableStatus",
+    "IMP_Encoder_SetFrameRelease",
+    "IMP_Encoder_SetMaxStreamCnt",
+    "IMP_Encoder_SetPool",
+    "IMP_Encoder_SetStreamBufSize",
+    "IMP_Encoder_SetbufshareChn",
+    "IMP_Encoder_StartRecvPic",
+    "IMP_Encoder_StopRecvPic",
+    "IMP_Encoder_UnRegisterChn",
+]
+
+_ENC = get_encoder
+_U32_MAX = 0xFFFFFFFF
+# Bit rates the vendor structs give in kbit/s; the English 1.1.6 header says SetChnBitRate takes
+# bit/s while the Chinese one says kbit/s. A T31 never encodes 100 Mbit/s, so larger values can
+# only be bit/s.
+_BITS_PER_SECOND_ABOVE = 100_000
+MAX_STREAM_BUF_SIZE = 64 << 20
+
+
+class EncoderEvalInfo(ctypes.Structure):
+    """The 36-byte record ``IMP_Encoder_GetChnEvalInfo(chn, void *info)`` writes (1.1.6):
+    ``IMPEncoderStreamInfo`` without ``iNumBytes``, padded. Not declared in the headers."""
+
+    _fields_ = [
+        ("uNumIntra", ctypes.c_uint32),
+        ("uNumSkip", ctypes.c_uint32),
+        ("uNumCU8x8", ctypes.c_uint32),
+        ("uNumCU16x16", ctypes.c_uint32),
+        ("uNumCU32x32", ctypes.c_uint32),
+        ("uNumCU64x64", ctypes.c_uint32),
+        ("iSliceQP", ctypes.c_int16),
+        ("iMinQP", ctypes.c_int16),
+        ("iMaxQP", ctypes.c_int16),
+        ("_pad", ctypes.c_uint8 * 6),
+    ]
+
+
+# -- conversions ---------------------------------------------------------------------------------
+def rc_from_c(m: IMPEncoderAttrRcMode, profile: int | None = None) -> _attr.RcAttr:
+    if profile == _attr.PROFILE_JPEG:
+        return _attr.RcAttr(
+            mode=RcMode.FIXQP, initial_qp=int(m.attrFixQp.iInitialQP), target_kbps=0, max_kbps=0
+        )
+    mode = _attr.rc_mode(int(m.rcMode), "rcAttr")
+    if mode is RcMode.FIXQP:
+        return _attr.RcAttr(
+            mode=mode, initial_qp=int(m.attrFixQp.iInitialQP), target_kbps=0, max_kbps=0
+        )
+    if mode is RcMode.CBR:
+        c = m.attrCbr
+        return _attr.RcAttr(
+            mode=mode,
+            initial_qp=int(c.iInitialQP),
+            target_kbps=int(c.uTargetBitRate),
+            max_kbps=int(c.uTargetBitRate),
+            min_qp=int(c.iMinQP),
+            max_qp=int(c.iMaxQP),
+            ip_delta=int(c.iIPDelta),
+            pb_delta=int(c.iPBDelta),
+            rc_options=int(c.eRcOptions),
+            max_picture_size=int(c.uMaxPictureSize),
+        )
+    v = {
+        RcMode.VBR: m.attrVbr,
+        RcMode.CAPPED_VBR: m.attrCappedVbr,
+        RcMode.CAPPED_QUALITY: m.attrCappedQuality,
+    }[mode]
+    psnr = int(v.uMaxPSNR) if mode is not RcMode.VBR else _attr.DEFAULT_MAX_PSNR
+    return _attr.RcAttr(
+        mode=mode,
+        initial_qp=int(v.iInitialQP),
+        target_kbps=int(v.uTargetBitRate),
+        max_kbps=int(v.uMaxBitRate),
+        min_qp=int(v.iMinQP),
+        max_qp=int(v.iMaxQP),
+        ip_delta=int(v.iIPDelta),
+        pb_delta=int(v.iPBDelta),
+        rc_options=int(v.eRcOptions),
+        max_picture_size=int(v.uMaxPictureSize),
+        max_psnr=psnr,
+    )
+
+
+def rc_to_c(rc: _attr.RcAttr, m: IMPEncoderAttrRcMode) -> None:
+    ctypes.memset(ctypes.addressof(m), 0, ctypes.sizeof(m))
+    m.rcMode = rc.mode.value
+    if rc.mode is RcMode.FIXQP:
+        m.attrFixQp.iInitialQP = rc.initial_qp
+        return
+    if rc.mode is RcMode.CBR:
+        c = m.attrCbr
+        c.uTargetBitRate = rc.target_kbps
+    else:
+        c = {
+            RcMode.VBR: m.attrVbr,
+            RcMode.CAPPED_VBR: m.attrCappedVbr,
+            RcMode.CAPPED_QUALITY: m.attrCappedQuality,
+        }[rc.mode]
+        c.uTargetBitRate, c.uMaxBitRate = rc.target_kbps, rc.max_kbps
+        if rc.mode is not RcMode.VBR:
+            c.uMaxPSNR = rc.max_psnr
+    c.iInitialQP, c.iMinQP, c.iMaxQP = rc.initial_qp, rc.min_qp, rc.max_qp
+    c.iIPDelta, c.iPBDelta = rc.ip_delta, rc.pb_delta
+    c.eRcOptions, c.uMaxPictureSize = rc.rc_options, rc.max_picture_size
+
+
+def gop_from_c(g: IMPEncoderGopAttr) -> _attr.GopAttr:
+    return _attr.GopAttr(
+        ctrl_mode=int(g.uGopCtrlMode),
+        length=int(g.uGopLength),
+        notify_user_lt_inter=int(g.uNotifyUserLTInter),
+        max_same_scene=int(g.uMaxSameSenceCnt),
+        enable_lt=bool(g.bEnableLT),
+        freq_lt=int(g.uFreqLT),
+        lt_rc=bool(g.bLTRC),
+    )
+
+
+def gop_to_c(gop: _attr.GopAttr, g: IMPEncoderGopAttr) -> None:
+    ctypes.memset(ctypes.addressof(g), 0, ctypes.sizeof(g))
+    g.uGopCtrlMode, g.uGopLength = gop.ctrl_mode, gop.length
+    g.uNotifyUserLTInter, g.uMaxSameSenceCnt = gop.notify_user_lt_inter, gop.max_same_scene
+    g.bEnableLT, g.uFreqLT, g.bLTRC = gop.enable_lt, gop.freq_lt, gop.lt_rc
+
+
+def attr_from_c(c: IMPEncoderChnAttr) -> _attr.EncoderAttr:
+    e = c.encAttr
+    profile = int(e.eProfile)
+    crop = (int(e.crop.x), int(e.crop.y), int(e.crop.w), int(e.crop.h)) if e.crop.enable else None
+    return _attr.EncoderAttr(
+        profile=profile,
+        width=int(e.uWidth),
+        height=int(e.uHeight),
+        fps=(int(c.rcAttr.outFrmRate.frmRateNum), int(c.rcAttr.outFrmRate.frmRateDen)),
+        rc=rc_from_c(c.rcAttr.attrRcMode, profile),
+        gop=gop_from_c(c.gopAttr),
+        level=int(e.uLevel),
+        tier=int(e.uTier),
+        pic_format=int(e.ePicFormat),
+        enc_options=int(e.eEncOptions),
+        enc_tools=int(e.eEncTools),
+        crop=crop,
+    )
+
+
+def attr_to_c(a: _attr.EncoderAttr, c: IMPEncoderChnAttr) -> None:
+    ctypes.memset(ctypes.addressof(c), 0, ctypes.sizeof(c))
+    e = c.encAttr
+    e.eProfile, e.uLevel, e.uTier = a.profile, a.level, a.tier
+    e.uWidth, e.uHeight, e.ePicFormat = a.width, a.height, a.pic_format
+    e.eEncOptions, e.eEncTools = a.enc_options, a.enc_tools
+    if a.crop is not None:
+        e.crop.enable = True
+        e.crop.x, e.crop.y, e.crop.w, e.crop.h = a.crop
+    rc_to_c(a.rc, c.rcAttr.attrRcMode)
+    c.rcAttr.outFrmRate.frmRateNum, c.rcAttr.outFrmRate.frmRateDen = a.fps
+    gop_to_c(a.gop, c.gopAttr)
+
+
+def _u32(value: Any, what: str) -> int:
+    v = check_int(value, what)
+    if not 0 <= v <= _U32_MAX:
+        raise InvalidArgument(f"{what} {v} is not a uint32_t")
+    return v
+
+
+def _timeout_ms(value: Any) -> float | None:
+    # uint32_t milliseconds: (uint32_t)-1 is 49.7 days, i.e. "wait forever" in practice.
+    ms = check_int(value, "timeoutMsec")
+    if ms < 0 or ms >= _U32_MAX:
+        return None
+    return ms / 1000
+
+
+def _kbps(value: int) -> int:
+    if value >= _BITS_PER_SECOND_ABOVE:
+        return max(1, value // 1000)
+    return value
+
+
+def _chn(encChn: Any) -> EncoderChannel:
+    return _ENC().channel(check_int(encChn, "encChn"))
+
+
+def _intra_blocks(a: _attr.EncoderAttr, picture: StoredPicture) -> int:
+    return (a.width // 8) * (a.height // 8) if picture.keyframe else 0
+
+
+def _slice_qp(a: _attr.EncoderAttr, picture: StoredPicture) -> int:
+    if picture.qp is not None:
+        return round(picture.qp)
+    if a.rc.initial_qp >= 0:
+        return a.rc.initial_qp
+    return _attr.AUTO_QP
+
+
+# -- groups and channels -------------------------------------------------------------------------
+@c_function()
+def IMP_Encoder_CreateGroup(encGroup: int) -> int:
+    """``int IMP_Encoder_CreateGroup(int encGroup)``; also completes a group that RegisterChn
+    already used (prudynt registers first, usage.md §0 quirk 1)."""
+    _ENC().create_group(check_int(encGroup, "encGroup"))
+    return 0
+
+
+@c_function()
+def IMP_Encoder_DestroyGroup(encGroup: int) -> int:
+    """Fails (-1) for a group never created, as the stock library (prudynt calls it)."""
+    _ENC().destroy_group(check_int(encGroup, "encGroup"))
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetDefaultParam(
+    chnAttr: Any,
+    profile: int,
+    rcMode: int,
+    uWidth: int,
+    uHeight: int,
+    frmRateNum: int,
+    frmRateDen: int,
+    uGopLength: int,
+    uMaxSameSenceCnt: int,
+    iInitialQP: int,
+    uTargetBitRate: int,
+) -> int:
+    """Fill ``chnAttr`` completely (see :func:`imp.encoder.attr.default_attr`)."""
+    out = deref(chnAttr, IMPEncoderChnAttr, "chnAttr")
+    a = _attr.default_attr(
+        check_int(profile, "profile"),
+        check_int(rcMode, "rcMode"),
+        check_int(uWidth, "uWidth"),
+        check_int(uHeight, "uHeight"),
+        check_int(frmRateNum, "frmRateNum"),
+        check_int(frmRateDen, "frmRateDen"),
+        check_int(uGopLength, "uGopLength"),
+        check_int(uMaxSameSenceCnt, "uMaxSameSenceCnt"),
+        check_int(iInitialQP, "iInitialQP"),
+        check_int(uTargetBitRate, "uTargetBitRate"),
+    )
+    if not (0 < a.width <= 0xFFFF and 0 < a.height <= 0xFFFF):
+        raise InvalidArgument(f"picture size {a.width}x{a.height} must fit uint16_t and be > 0")
+    attr_to_c(a, out)
+    return 0
+
+
+@c_function()
+def IMP_Encoder_CreateChn(encChn: int, attr: Any) -> int:
+    """``int IMP_Encoder_CreateChn(int encChn, const IMPEncoderChnAttr *attr)``."""
+    chn = check_int(encChn, "encChn")
+    _ENC().create_channel(chn, attr_from_c(deref(attr, IMPEncoderChnAttr, "attr")))
+    return 0
+
+
+@c_function()
+def IMP_Encoder_DestroyChn(encChn: int) -> int:
+    _ENC().destroy_channel(check_int(encChn, "encChn"))
+    return 0
+
+
+@c_function()
+def IMP_Encoder_GetChnAttr(encChn: int, attr: Any) -> int:
+    out = deref(attr, IMPEncoderChnAttr, "attr")
+    attr_to_c(_chn(encChn).attr, out)
+    return 0
+
+
+@c_function()
+def IMP_Encoder_RegisterChn(encGroup: int, encChn: int) -> int:
+    _ENC().register(check_int(encGroup, "encGroup"), check_int(encChn, "encChn"))
+    return 0
+
+
+@c_function()
+def IMP_Encoder_UnRegisterChn(encChn: int) -> int:
+    """Resets the channel: streams not released yet become invalid."""
+    _ENC().unregister(check_int(encChn, "encChn"))
+    return 0
+
+
+@c_function()
+def IMP_Encoder_StartRecvPic(encChn: int) -> int:
+    _chn(encChn).start()
+    return 0
+
+
+@c_function()
+def IMP_Encoder_StopRecvPic(encChn: int) -> int:
+    """Idempotent; the stream buffer keeps its pictures."""
+    ch = _chn(encChn)
+    if not ch.registered:
+        raise InvalidState(f"StopRecvPic({ch.chn}): the channel is not registered to a group")
+    ch.stop()
+    return 0
+
+
+@c_function()
+def IMP_Encoder_Query(encChn: int, stat: Any) -> int:
+    out = deref(stat, IMPEncoderChnStat, "stat")
+    q = _chn(encChn).query()
+    out.registered = bool(q["registered"])
+    out.leftPics, out.leftStreamBytes = q["leftPics"], q["leftStreamBytes"]
+    out.leftStreamFrames, out.curPacks = q["leftStreamFrames"], q["curPacks"]
+    out.work_done = q["work_done"]
+    return 0
+
+
+# -- streams -------------------------------------------------------------------------------------
+def _fill_stream(ch: EncoderChannel, picture: StoredPicture, s: IMPEncoderStream) -> None:
+    ring = ch.ring
+    if ring.addr > _U32_MAX or ring.phys > _U32_MAX:
+        raise InvalidState(
+            f"stream buffer at {ring.addr:#x} does not fit the 32-bit virAddr field of the T31 ABI"
+        )
+    packs = (IMPEncoderPack * picture.pack_count)()
+    for c_pack, p in zip(packs, picture.packs, strict=True):
+        c_pack.offset, c_pack.length, c_pack.timestamp = p.offset, p.length, p.timestamp
+        c_pack.frameEnd = p.frame_end
+        c_pack.nalType.h264NalType = p.nal_type  # the union: same int for h265NalType
+        c_pack.sliceType = p.slice_type
+    picture.c_packs = packs  # the C caller's pointer stays valid until ReleaseStream
+    ctypes.memset(ctypes.addressof(s), 0, ctypes.sizeof(s))
+    s.phyAddr, s.virAddr, s.streamSize = ring.phys, ring.addr, ring.size
+    s.pack = ctypes.cast(packs, ctypes.POINTER(IMPEncoderPack))
+    s.packCount, s.seq, s.isVI = picture.pack_count, picture.seq & _U32_MAX, False
+    a = ch.attr
+    if a.is_jpeg:
+        s.jpegInfo.iNumBytes, s.jpegInfo.iQPfactor = picture.size, a.jpeg_quality
+    else:
+        info = s.streamInfo
+        info.iNumBytes = picture.size
+        info.uNumIntra = _intra_blocks(a, picture)
+        info.iSliceQP = info.iMinQP = info.iMaxQP = _slice_qp(a, picture)
+
+
+@c_function()
+def IMP_Encoder_GetStream(encChn: int, stream: Any, blockFlag: Any) -> int:
+    """``int IMP_Encoder_GetStream(int encChn, IMPEncoderStream *stream, bool blockFlag)``:
+    one picture; blockFlag 1 waits for it, 0 fails at once when none is ready."""
+    ch = _chn(encChn)
+    s = deref(stream, IMPEncoderStream, "stream")
+    block = check_int(blockFlag, "blockFlag")
+    picture = ch.take(None if block else 0)
+    try:
+        _fill_stream(ch, picture, s)
+    except BaseException:
+        ch.release(picture)
+        raise
+    return 0
+
+
+@c_function()
+def IMP_Encoder_ReleaseStream(encChn: int, stream: Any) -> int:
+    """Must come in GetStream order; a stream discarded by UnRegisterChn fails."""
+    ch = _chn(encChn)
+    s = deref(stream, IMPEncoderStream, "stream")
+    oldest = ch.oldest_taken()
+    if oldest is None:
+        raise InvalidArgument(
+            f"ReleaseStream({ch.chn}): no stream is outstanding (one ReleaseStream per GetStream)"
+        )
+    if oldest.seq & _U32_MAX != int(s.seq):
+        ch.find_taken(int(s.seq))  # InvalidArgument if it is not outstanding at all
+        raise InvalidArgument(
+            f"ReleaseStream({ch.chn}): streams must be released in GetStream order: seq "
+            f"{oldest.seq} first, got seq {s.seq}"
+        )
+    ch.release(oldest)
+    return 0
+
+
+@c_function()
+def IMP_Encoder_PollingStream(encChn: int, timeoutMsec: int) -> int:
+    """0 when a stream is ready, -1 on timeout ((uint32_t)-1 waits forever)."""
+    ch = _chn(encChn)
+    if ch.poll(_timeout_ms(timeoutMsec)):
+        return 0
+    log.debug("IMP_Encoder_PollingStream(%d): timeout", ch.chn)
+    return -1
+
+
+@c_function()
+def IMP_Encoder_PollingModuleStream(encChnBitmap: Any, timeoutMsec: int) -> int:
+    """Sets bit n of ``*encChnBitmap`` for each channel n with a stream ready; -1 on timeout."""
+    out = scalar_out(encChnBitmap, "encChnBitmap")
+    timeout = _timeout_ms(timeoutMsec)
+    bitmap = _ENC().poll_module(timeout)
+    out.value = bitmap
+    return 0 if bitmap else -1
+
+
+@c_function()
+def IMP_Encoder_GetFd(encChn: int) -> int:
+    """A real fd, readable (select/poll) while the channel has streams ready."""
+    return _chn(encChn).fd()
+
+
+@c_function()
+def IMP_Encoder_RequestIDR(encChn: int) -> int:
+    ch = _chn(encChn)
+    if ch.attr.is_jpeg:
+        raise InvalidArgument(f"RequestIDR({ch.chn}): only H.264/H.265 channels have IDRs")
+    ch.request_idr()
+    return 0
+
+
+@c_function()
+def IMP_Encoder_FlushStream(encChn: int) -> int:
+    """Discard the streams not fetched yet; encoding restarts with an IDR."""
+    _chn(encChn).flush()
+    return 0
+
+
+# -- settings kept per channel number ------------------------------------------------------------
+@c_function()
+def IMP_Encoder_SetbufshareChn(encChn: int, shareChn: int) -> int:
+    """JPEG channel ``encChn`` shares ``shareChn``'s buffers: accepted (prudynt calls it before
+    either channel exists); each channel keeps its own stream buffer here."""
+    chn = _ENC().check_chn(check_int(encChn, "encChn"))
+    share = _ENC().check_chn(check_int(shareChn, "shareChn"))
+    if chn == share:
+        raise InvalidArgument(f"SetbufshareChn: a channel cannot share with itself ({chn})")
+    _ENC().prefs(chn).share_with = share
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetChnResizeMode(encChn: int, en: int) -> int:
+    chn = _ENC().check_chn(check_int(encChn, "encChn"))
+    value = check_int(en, "en")
+    if value not in (0, 1):
+        raise InvalidArgument(f"SetChnResizeMode: en must be 0 or 1, got {value}")
+    _ENC().prefs(chn).resize_mode = value
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetMaxStreamCnt(encChn: int, nrMaxStream: int) -> int:
+    chn = _ENC().check_chn(check_int(encChn, "encChn"))
+    n = check_int(nrMaxStream, "nrMaxStream")
+    if not 1 <= n <= NR_MAX_ENC_CHN_STREAM:
+        raise InvalidArgument(f"nrMaxStream {n} must be 1..{NR_MAX_ENC_CHN_STREAM}")
+    _ENC().prefs(chn).max_stream_cnt = n
+    return 0
+
+
+@c_function()
+def IMP_Encoder_GetMaxStreamCnt(encChn: int, nrMaxStream: Any) -> int:
+    out = scalar_out(nrMaxStream, "nrMaxStream")
+    out.value = _ENC().prefs(check_int(encChn, "encChn")).max_stream_cnt
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetFisheyeEnableStatus(encChn: int, enable: int) -> int:
+    chn = _ENC().check_chn(check_int(encChn, "encChn"))
+    value = check_int(enable, "enable")
+    if value not in (0, 1):
+        raise InvalidArgument(f"SetFisheyeEnableStatus: enable must be 0 or 1, got {value}")
+    if value:
+        raise NotSupported("the fisheye correction of the T31 encoder is not available")
+    _ENC().prefs(chn).fisheye = value
+    return 0
+
+
+@c_function()
+def IMP_Encoder_GetFisheyeEnableStatus(encChn: int, enable: Any) -> int:
+    out = scalar_out(enable, "enable")
+    out.value = _ENC().prefs(check_int(encChn, "encChn")).fisheye
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetPool(chnNum: int, poolID: int) -> int:
+    chn = _ENC().check_chn(check_int(chnNum, "chnNum"))
+    pool = check_int(poolID, "poolID")
+    if not 0 <= pool < 32:
+        raise InvalidArgument(f"poolID {pool} must be 0..31")
+    _ENC().prefs(chn).pool_id = pool
+    return 0
+
+
+@c_function()
+def IMP_Encoder_GetPool(chnNum: int) -> int:
+    """The pool set with SetPool, -1 if none."""
+    return _ENC().prefs(check_int(chnNum, "chnNum")).pool_id
+
+
+@c_function()
+def IMP_Encoder_SetStreamBufSize(encChn: int, nrStreamSize: int) -> int:
+    """Before CreateChn: the size of the channel's stream buffer in bytes."""
+    chn = _ENC().check_chn(check_int(encChn, "encChn"))
+    size = _u32(nrStreamSize, "nrStreamSize")
+    if not 4096 <= size <= MAX_STREAM_BUF_SIZE:
+        raise InvalidArgument(f"nrStreamSize {size} must be 4096..{MAX_STREAM_BUF_SIZE} bytes")
+    if chn in _ENC().channels:
+        raise InvalidState(f"SetStreamBufSize({chn}): call it before CreateChn({chn})")
+    _ENC().prefs(chn).stream_buf_size = size
+    return 0
+
+
+@c_function()
+def IMP_Encoder_GetStreamBufSize(encChn: int, nrStreamSize: Any) -> int:
+    out = scalar_out(nrStreamSize, "nrStreamSize")
+    out.value = _chn(encChn).ring.size
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetChnEntropyMode(encChn: int, eEntropyMode: int) -> int:
+    chn = _ENC().check_chn(check_int(encChn, "encChn"))
+    mode = check_int(eEntropyMode, "eEntropyMode")
+    if mode not in (1, 2):
+        raise InvalidArgument(f"eEntropyMode {mode} must be CAVLC (1) or CABAC (2)")
+    ch = _ENC().channels.get(chn)
+    if ch is not None and ch.attr.codec is not CodecType.H264:
+        raise InvalidArgument(f"SetChnEntropyMode({chn}): H.264 channels only")
+    _ENC().prefs(chn).entropy_mode = mode
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetFrameRelease(encChn: int, num: int, den: int) -> int:
+    ch = _chn(encChn)
+    n, d = check_int(num, "num"), check_int(den, "den")
+    if n <= 0 or d <= 0:
+        raise InvalidArgument(f"SetFrameRelease({ch.chn}): num/den {n}/{d} must be positive")
+    _ENC().prefs(ch.chn).frame_release = (n, d)
+    return 0
+
+
+# -- rate control and GOP ------------------------------------------------------------------------
+@c_function()
+def IMP_Encoder_GetChnFrmRate(encChn: int, pstFps: Any) -> int:
+    out = deref(pstFps, IMPEncoderFrmRate, "pstFps")
+    out.frmRateNum, out.frmRateDen = _chn(encChn).attr.fps
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetChnFrmRate(encChn: int, pstFps: Any) -> int:
+    ch = _chn(encChn)
+    fps = deref(pstFps, IMPEncoderFrmRate, "pstFps")
+    num, den = int(fps.frmRateNum), int(fps.frmRateDen)
+    if num <= 0 or den <= 0:
+        raise InvalidArgument(f"SetChnFrmRate({ch.chn}): {num}/{den} must be positive")
+    ch.set_fps((num, den))
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetChnBitRate(encChn: int, iTargetBitRate: int, iMaxBitRate: int) -> int:
+    """kbit/s as the structs (values >= 100000 are taken as bit/s, see the module notes)."""
+    ch = _chn(encChn)
+    target = _kbps(check_int(iTargetBitRate, "iTargetBitRate"))
+    peak = _kbps(check_int(iMaxBitRate, "iMaxBitRate"))
+    ch.set_bitrate(target, peak)
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetChnGopLength(encChn: int, iGopLength: int) -> int:
+    _chn(encChn).set_gop_length(check_int(iGopLength, "iGopLength"))
+    return 0
+
+
+@c_function()
+def IMP_Encoder_GetChnAttrRcMode(encChn: int, pstRcModeCfg: Any) -> int:
+    out = deref(pstRcModeCfg, IMPEncoderAttrRcMode, "pstRcModeCfg")
+    rc_to_c(_chn(encChn).attr.rc, out)
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetChnAttrRcMode(encChn: int, pstRcModeCfg: Any) -> int:
+    """Takes effect from the next IDR of the GOP, as in the vendor library."""
+    ch = _chn(encChn)
+    m = deref(pstRcModeCfg, IMPEncoderAttrRcMode, "pstRcModeCfg")
+    ch.set_rc(rc_from_c(m))
+    return 0
+
+
+@c_function()
+def IMP_Encoder_GetChnGopAttr(encChn: int, pGopAttr: Any) -> int:
+    out = deref(pGopAttr, IMPEncoderGopAttr, "pGopAttr")
+    gop_to_c(_chn(encChn).attr.gop, out)
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetChnGopAttr(encChn: int, pGopAttr: Any) -> int:
+    ch = _chn(encChn)
+    g = gop_from_c(deref(pGopAttr, IMPEncoderGopAttr, "pGopAttr"))
+    ch.reconfigure(replace(ch.attr, gop=g))
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetChnQp(encChn: int, iQP: int) -> int:
+    _chn(encChn).set_qp(check_int(iQP, "iQP"))
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetChnQpBounds(encChn: int, iMinQP: int, iMaxQP: int) -> int:
+    _chn(encChn).set_qp_bounds(check_int(iMinQP, "iMinQP"), check_int(iMaxQP, "iMaxQP"))
+    return 0
+
+
+@c_function()
+def IMP_Encoder_SetChnQpIPDelta(encChn: int, uIPDelta: int) -> int:
+    _chn(encChn).set_ip_delta(check_int(uIPDelta, "uIPDelta"))
+    return 0
+
+
+@c_function()
+def IMP_Encoder_GetChnEncType(encChn: int, encType: Any) -> int:
+    """IMP_ENC_TYPE_AVC (0), IMP_ENC_TYPE_HEVC (1) or IMP_ENC_TYPE_JPEG (4)."""
+    out = scalar_out(encType, "encType")
+    out.value = _chn(encChn).attr.enc_type
+    return 0
+
+
+# -- measurements --------------------------------------------------------------------------------
+@c_function()
+def IMP_Encoder_GetChnAveBitrate(encChn: int, stream: Any, frames: int, br: Any) -> int:
+    """``*br`` = kbit/s over the last ``frames`` pictures at the channel's frame rate."""
+    ch = _chn(encChn)
+    deref(stream, IMPEncoderStream, "stream")
+    n = check_int(frames, "frames")
+    out = scalar_out(br, "br")
+    if not isinstance(out, ctypes.c_double | ctypes.c_float):
+        raise InvalidArgument("br must be a ctypes.c_double (double *)")
+    if n <= 0:
+        raise InvalidArgument(f"frames {n} must be > 0 (a multiple of the GOP length)")
+    if len(ch.meter) == 0:
+        raise InvalidState(
+            f"GetChnAveBitrate({ch.chn}): no picture encoded yet; call it after GetStream"
+        )
+    out.value = ch.meter.average_kbps(n, ch.attr.fps)
+    return 0
+
+
+def _info_target(info: Any) -> int:
+    obj = getattr(info, "_obj", info)  # byref(x) -> x
+    if isinstance(obj, bool) or obj is None:
+        raise InvalidArgument("info is NULL; pass a 36-byte buffer (EncoderEvalInfo)")
+    if isinstance(obj, int):
+        if obj <= 0:
+            raise InvalidArgument(f"info address {obj:#x} is not a pointer")
+        return obj
+    if isinstance(obj, ctypes._Pointer | ctypes.c_void_p):
+        address = ctypes.cast(obj, ctypes.c_void_p).value
+        if not address:
+            raise InvalidArgument("info is NULL")
+        return address
+    if isinstance(obj, ctypes.Structure | ctypes.Union | ctypes.Array):
+        if ctypes.sizeof(obj) < ctypes.sizeof(EncoderEvalInfo):
+            raise InvalidArgument(
+                f"info holds {ctypes.sizeof(obj)} bytes; GetChnEvalInfo writes "
+                f"{ctypes.sizeof(EncoderEvalInfo)}"
+            )
+        return ctypes.addressof(obj)
+    raise InvalidArgument(
+        f"info must be a ctypes buffer of >= 36 bytes (EncoderEvalInfo), got {type(obj).__name__}"
+    )
+
+
+@c_function()
+def IMP_Encoder_GetChnEvalInfo(encChn: int, info: Any) -> int:
+    """``int IMP_Encoder_GetChnEvalInfo(int encChn, void *info)``: the 36-byte evaluation record
+    (:class:`EncoderEvalInfo`) of the picture the last GetStream returned."""
+    ch = _chn(encChn)
+    address = _info_target(info)
+    picture = ch.last_taken
+    if picture is None:
+        raise InvalidState(f"GetChnEvalInfo({ch.chn}): call it after GetStream")
+    record = EncoderEvalInfo()
+    a = ch.attr
+    record.uNumIntra = _intra_blocks(a, picture)
+    record.uNumCU8x8 = (a.width // 8) * (a.height // 8)
+    qp = a.jpeg_quality if a.is_jpeg else _slice_qp(a, picture)
+    record.iSliceQP = record.iMinQP = record.iMaxQP = qp
+    ctypes.memmove(address, ctypes.addressof(record), ctypes.sizeof(record))
+    return 0

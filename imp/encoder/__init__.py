@@ -1,0 +1,43 @@
+"""Encoder: H.264, H.265 and JPEG channels over the frame graph (``IMP_Encoder_*``).
+
+- :mod:`imp.encoder.module` — groups and channels (the state behind the C API);
+- :mod:`imp.encoder.channel` — one channel: frame queue, worker thread, stream buffer;
+- :mod:`imp.encoder.attr` — ``IMPEncoderChnAttr`` and SetDefaultParam;
+- :mod:`imp.encoder.api` — the Pythonic face: :func:`open_encoder`, :class:`H264`,
+  :class:`H265`, :class:`JPEG`, :class:`EncodedStream`.
+"""
+
+from __future__ import annotations
+
+from imp.encoder.api import (
+    H264,
+    H265,
+    JPEG,
+    EncodedStream,
+    EncoderHandle,
+    Pack,
+    Settings,
+    open_encoder,
+)
+from imp.encoder.attr import EncoderAttr, GopAttr, RcAttr, default_attr
+from imp.encoder.channel import ChannelStats, EncoderChannel
+from imp.encoder.module import Encoder, get_encoder
+
+__all__ = [
+    "H264",
+    "H265",
+    "JPEG",
+    "ChannelStats",
+    "EncodedStream",
+    "Encoder",
+    "EncoderAttr",
+    "EncoderChannel",
+    "EncoderHandle",
+    "GopAttr",
+    "Pack",
+    "RcAttr",
+    "Settings",
+    "default_attr",
+    "get_encoder",
+    "open_encoder",
+]

@@ -1,0 +1,546 @@
+"""One encoder channel: frames in, pictures out through its stream buffer.
+
+Life cycle (imp_encoder.h): CreateChn -> RegisterChn (into a group) -> StartRecvPic -> ... ->
+StopRecvPic -> UnRegisterChn (resets the channel, discards its streams) -> DestroyChn.
+
+Data path. The group's ``on_frame`` (the FrameSource capture thread) calls :meth:`offer`, which
+never blocks: the frame-rate gate decides whether this channel wants the frame, and the frame
+reference goes into a small queue (the oldest waiting frame is dropped, and counted, when the
+channel falls behind). The channel's worker thread (``imp-encN``) encodes one frame at a time,
+hands the frame back to its pool as soon as the codec returned, and copies the pictures into
+the stream buffer. A full stream buffer drops new pictures, never blocks anything upstream:
+before encoding when the buffer obviously has no room (so the codec state stays consistent), or
+after encoding when a picture turned out bigger than the room left, in which case the next
+picture is forced to be an IDR (the decoder lost a reference).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from itertools import islice
+
+import numpy as np
+
+from imp.codec import EncodedPicture, EncoderBackend, open_backend
+from imp.core.fifo import Fifo
+from imp.core.vbm import Frame
+from imp.encoder.attr import EncoderAttr, RcAttr, check_qp_bounds
+from imp.encoder.gil import switch_interval
+from imp.encoder.pacing import BitrateMeter, FrameRateGate, PictureRecord
+from imp.encoder.picture import StoredPicture, store_picture
+from imp.encoder.readyfd import ReadyFd
+from imp.encoder.ring import StreamRing
+from imp.encoder.scale import PlaneFitter
+from imp.errors import ImpError, InvalidArgument, InvalidState, NotSupported, Timeout
+
+log = logging.getLogger("imp.encoder")
+
+INPUT_DEPTH = 2  # frames waiting for the codec; more would only starve the source's buffers
+_STOP_WAIT = 10.0  # s: bound on waiting for an encode in progress at StopRecvPic
+_MIN_RESERVE = 4096
+
+
+@dataclass
+class ChannelStats:
+    """Counters of one channel (what Query does not report)."""
+
+    offered: int = 0  # frames the group handed over while receiving
+    skipped: int = 0  # not taken: the channel's frame rate is lower than the source's
+    dropped_behind: int = 0  # evicted from the input queue: the codec was too slow
+    dropped_full: int = 0  # pictures lost to a full stream buffer
+    encoded: int = 0  # pictures stored in the stream buffer
+    bytes: int = 0
+    errors: int = 0
+
+
+class EncoderChannel:
+    """State and worker of one channel. Thread-safe."""
+
+    def __init__(
+        self,
+        chn: int,
+        attr: EncoderAttr,
+        ring: StreamRing,
+        notify: Callable[[], None] | None = None,
+        backend: str | None = None,
+    ) -> None:
+        self.chn = chn
+        self.attr = attr
+        self.group: int | None = None
+        self.receiving = False
+        self.stats = ChannelStats()
+        self._ring = ring
+        self._notify_module = notify
+        self._backend_name = backend
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._pictures: deque[StoredPicture] = deque()
+        self._taken = 0  # pictures handed out and not released: a prefix of _pictures
+        self._generation = 0  # bumped when waiters must give up (stop, reset, destroy)
+        self._fd: ReadyFd | None = None
+        self._input: Fifo[Frame] = Fifo(INPUT_DEPTH, on_drop=self._drop_behind, drop_oldest=True)
+        self._input.abort()  # nothing is accepted before StartRecvPic
+        self._worker: threading.Thread | None = None
+        self._gate = FrameRateGate(attr.fps)
+        self._codec_lock = threading.Lock()
+        self._codec: EncoderBackend | None = None
+        self._fitter: PlaneFitter | None = None
+        self._encoding = False
+        self._force_idr = False
+        self._until_idr = False  # after FlushStream: store nothing before the next IDR
+        self._seq = 0
+        self._meter = BitrateMeter()
+        # Sizes of the pictures of about the last two GOPs: the next one needs room for their
+        # largest (the IDR) before the codec is bothered.
+        self._recent_sizes: deque[int] = deque(maxlen=2 * max(attr.gop.length, 1) + 1)
+        self._last_taken: StoredPicture | None = None
+        self._destroyed = False
+        self._open_codec()  # fail CreateChn, not the first frame, if the codec cannot run
+
+    # -- properties ------------------------------------------------------------------------------
+    @property
+    def ring(self) -> StreamRing:
+        return self._ring
+
+    @property
+    def registered(self) -> bool:
+        return self.group is not None
+
+    @property
+    def meter(self) -> BitrateMeter:
+        return self._meter
+
+    @property
+    def last_taken(self) -> StoredPicture | None:
+        return self._last_taken
+
+    # -- codec -----------------------------------------------------------------------------------
+    def _open_codec(self) -> EncoderBackend:
+        # Caller holds _codec_lock or is the constructor.
+        if self._codec is None:
+            try:
+                self._codec = open_backend(self.attr.codec_config(), self._backend_name)
+            except ImpError:
+                raise
+            except (ValueError, RuntimeError, OSError, NotImplementedError) as exc:
+                raise NotSupported(
+                    f"encoder channel {self.chn}: the {self.attr.codec.name} codec cannot be "
+                    f"opened for {self.attr.width}x{self.attr.height}: {exc}"
+                ) from exc
+        return self._codec
+
+    def _close_codec(self) -> None:
+        with self._codec_lock:
+            codec, self._codec = self._codec, None
+        if codec is not None:
+            try:
+                codec.close()
+            except Exception as exc:
+                log.warning("channel %d: closing the codec: %s", self.chn, exc)
+
+    def reconfigure(self, attr: EncoderAttr, rc: bool = False, fps: bool = False) -> None:
+        """Apply new run-time attributes (rate control, frame rate, GOP) to the running codec."""
+        attr.validate(f"encoder channel {self.chn}")
+        with self._codec_lock:
+            old = self.attr
+            self.attr = attr
+            if fps:
+                self._gate.set_fps(attr.fps)
+            codec = self._codec
+            if codec is None:
+                return  # the next codec opened uses the new attributes
+            config = attr.codec_config()
+            changes: dict[str, object] = {}
+            if rc or config.rc != old.codec_config().rc:
+                changes["rc"] = config.rc
+            if fps or attr.fps != old.fps:
+                changes["fps"] = attr.fps
+            if config.gop != old.codec_config().gop:
+                changes["gop"] = config.gop
+                self._recent_sizes = deque(
+                    self._recent_sizes, maxlen=2 * max(attr.gop.length, 1) + 1
+                )
+            if not changes:
+                return
+            try:
+                codec.update(**changes)  # type: ignore[arg-type]
+            except Exception as exc:
+                self.attr = old
+                self._gate.set_fps(old.fps)
+                raise InvalidArgument(
+                    f"encoder channel {self.chn}: the codec refused {sorted(changes)}: {exc}"
+                ) from exc
+
+    def set_bitrate(self, target_kbps: int, max_kbps: int) -> None:
+        self._require_video("SetChnBitRate")
+        if target_kbps <= 0 or max_kbps < 0:
+            raise InvalidArgument(
+                f"SetChnBitRate({self.chn}): bit rates must be > 0, got {target_kbps}/{max_kbps}"
+            )
+        new_max = max(max_kbps or target_kbps, target_kbps)
+        self.reconfigure(self.attr.with_rc(target_kbps=target_kbps, max_kbps=new_max), rc=True)
+        log.info("channel %d: bit rate %d (max %d) kbit/s", self.chn, target_kbps, new_max)
+
+    def set_fps(self, fps: tuple[int, int]) -> None:
+        self.reconfigure(replace(self.attr, fps=fps), fps=True)
+
+    def set_rc(self, rc: RcAttr) -> None:
+        self._require_video("SetChnAttrRcMode")
+        # The codec applies a new mode from the next IDR of the GOP, as the vendor library does.
+        self.reconfigure(replace(self.attr, rc=rc), rc=True)
+
+    def set_qp(self, qp: int) -> None:
+        self._require_video("SetChnQp")
+        rc = self.attr.rc
+        if not rc.min_qp <= qp <= rc.max_qp:
+            raise InvalidArgument(
+                f"SetChnQp({self.chn}): QP {qp} must lie within the bounds {rc.min_qp}..{rc.max_qp}"
+            )
+        self.reconfigure(self.attr.with_rc(initial_qp=qp), rc=True)
+
+    def set_qp_bounds(self, min_qp: int, max_qp: int) -> None:
+        self._require_video("SetChnQpBounds")
+        check_qp_bounds(min_qp, max_qp, f"SetChnQpBounds({self.chn})")
+        self.reconfigure(self.attr.with_rc(min_qp=min_qp, max_qp=max_qp), rc=True)
+
+    def set_ip_delta(self, delta: int) -> None:
+        self._require_video("SetChnQpIPDelta")
+        if not -51 <= delta <= 51:
+            raise InvalidArgument(f"SetChnQpIPDelta({self.chn}): delta {delta} must be -51..51")
+        self.reconfigure(self.attr.with_rc(ip_delta=delta), rc=True)
+
+    def set_gop_length(self, length: int) -> None:
+        self._require_video("SetChnGopLength")
+        if not 1 <= length <= 0xFFFF:
+            raise InvalidArgument(f"SetChnGopLength({self.chn}): {length} must be 1..65535")
+        self.reconfigure(self.attr.with_gop(length=length))
+
+    def _require_video(self, what: str) -> None:
+        if self.attr.is_jpeg:
+            raise InvalidArgument(
+                f"{what}({self.chn}): a JPEG channel has no rate control (H.264/H.265 only)"
+            )
+
+    def request_idr(self) -> None:
+        """The next picture encoded is an IDR (with parameter sets)."""
+        with self._lock:
+            self._force_idr = True
+
+    # -- group side ------------------------------------------------------------------------------
+    def offer(self, frame: Frame) -> None:
+        """A frame reached this channel's group. Never blocks; takes its own reference."""
+        if not self.receiving:
+            return
+        self.stats.offered += 1
+        if not self._gate.accept(frame.timestamp):
+            self.stats.skipped += 1
+            return
+        frame.acquire()
+        self._input.put(frame)  # drop_oldest: never waits; an aborted fifo releases it at once
+
+    def _drop_behind(self, frame: Frame) -> None:
+        if self.receiving:
+            self.stats.dropped_behind += 1
+        frame.release()
+
+    # -- receiving -------------------------------------------------------------------------------
+    def start(self) -> None:
+        """StartRecvPic."""
+        with self._lock:
+            self._check_alive()
+            if self.group is None:
+                raise InvalidState(
+                    f"StartRecvPic({self.chn}): the channel is not registered to a group; call "
+                    "RegisterChn first"
+                )
+            if self.receiving:
+                return
+            self._force_idr = True  # whoever starts reading needs a decodable start
+            self._gate.reset()
+            self._input.reset()
+            self.receiving = True
+            worker = threading.Thread(target=self._run, name=f"imp-enc{self.chn}", daemon=True)
+            self._worker = worker
+        switch_interval.acquire()
+        worker.start()
+
+    def stop(self) -> None:
+        """StopRecvPic: no new pictures; the stream buffer keeps what it has. Idempotent."""
+        with self._lock:
+            worker, self._worker = self._worker, None
+            self.receiving = False
+            self._generation += 1
+            self._changed.notify_all()
+        self._input.abort()
+        if worker is not None:
+            switch_interval.release()
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(_STOP_WAIT)
+            if worker.is_alive():
+                log.error("channel %d: the encoder thread did not stop", self.chn)
+        for frame in self._input.drain():
+            frame.release()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                frame = self._input.get(None)
+            except InvalidState:
+                return  # aborted: StopRecvPic
+            try:
+                pictures = self._encode(frame)
+            except Exception as exc:
+                self.stats.errors += 1
+                if self.stats.errors <= 3:
+                    log.error("channel %d: encoding frame %d failed: %s", self.chn, frame.seq, exc)
+                continue
+            for picture in pictures:
+                self._store(picture)
+
+    def _encode(self, frame: Frame) -> list[EncodedPicture]:
+        """Encode one frame and give the frame back; [] if it was dropped."""
+        try:
+            with self._lock:
+                if not self._ring.fits(self._reserve()):
+                    self.stats.dropped_full += 1
+                    return []
+                force, self._force_idr = self._force_idr, False
+                self._encoding = True
+            y, uv = self._fit(frame)
+            with self._codec_lock:
+                codec = self._open_codec()
+                return codec.encode(y, uv, frame.timestamp, force_idr=force)
+        except BaseException:
+            with self._lock:
+                self._force_idr = True  # whatever the codec saw last, restart cleanly
+            raise
+        finally:
+            self._encoding = False
+            frame.release()  # as soon as the codec has it: the source needs its buffers back
+
+    def _fit(self, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
+        fitter = self._fitter
+        size = (frame.width, frame.height)
+        out = (self.attr.width, self.attr.height)
+        if fitter is None or fitter.in_size != size or fitter.out_size != out:
+            fitter = self._fitter = PlaneFitter(size, out, self.attr.crop)
+        return fitter.fit(frame.y, frame.uv)
+
+    def _reserve(self) -> int:
+        # Room the next picture needs, judged by the largest recent one (an IDR of the GOP).
+        recent = max(self._recent_sizes, default=0)
+        if recent == 0:
+            recent = self.attr.width * self.attr.height // 8
+        return max(recent + recent // 4, _MIN_RESERVE)
+
+    def _store(self, picture: EncodedPicture) -> None:
+        with self._lock:
+            if self._destroyed or self._ring.closed:
+                return
+            if self._until_idr:
+                if not picture.keyframe:
+                    return  # coded before the flush took effect: it references discarded ones
+                self._until_idr = False
+            stored = store_picture(self._ring, picture, self._seq)
+            if stored is None:
+                self.stats.dropped_full += 1
+                self._force_idr = True  # the next picture must not reference the lost one
+                return
+            self._seq += 1
+            self._pictures.append(stored)
+            self.stats.encoded += 1
+            self.stats.bytes += stored.size
+            self._meter.add(
+                PictureRecord(stored.timestamp, stored.size, stored.keyframe, stored.qp)
+            )
+            self._recent_sizes.append(stored.size)
+            if self._fd is not None:
+                self._fd.post()
+            self._changed.notify_all()
+        if self._notify_module is not None:
+            self._notify_module()
+
+    # -- reader side -----------------------------------------------------------------------------
+    @property
+    def ready_count(self) -> int:
+        with self._lock:
+            return len(self._pictures) - self._taken
+
+    def _next_ready(self) -> StoredPicture | None:
+        if self._taken < len(self._pictures):
+            return self._pictures[self._taken]
+        return None
+
+    def take(self, timeout: float | None) -> StoredPicture:
+        """GetStream: the oldest picture not handed out yet.
+
+        ``timeout`` None blocks until one is encoded, 0 does not wait. Raises Timeout, or
+        InvalidState when the channel stops (or is not receiving and has nothing left).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            self._check_alive()
+            generation = self._generation
+            while True:
+                picture = self._next_ready()
+                if picture is not None:
+                    picture.taken = True
+                    self._taken += 1
+                    self._last_taken = picture
+                    if self._fd is not None:
+                        self._fd.take()
+                    return picture
+                if timeout == 0:
+                    raise Timeout(f"GetStream({self.chn}): no stream ready (non-blocking call)")
+                if not self.receiving:
+                    raise InvalidState(
+                        f"GetStream({self.chn}): no stream and the channel is not receiving "
+                        "pictures; call StartRecvPic first"
+                    )
+                if generation != self._generation:
+                    raise InvalidState(f"GetStream({self.chn}): the channel was stopped")
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise Timeout(f"GetStream({self.chn}): no stream within {timeout:g} s")
+                self._changed.wait(remaining)
+
+    def release(self, picture: StoredPicture) -> None:
+        """ReleaseStream: must be the oldest picture handed out (GetStream order)."""
+        with self._lock:
+            self._check_alive()
+            if self._taken == 0:
+                raise InvalidArgument(
+                    f"ReleaseStream({self.chn}): no stream is outstanding (each ReleaseStream "
+                    "must match one GetStream)"
+                )
+            oldest = self._pictures[0]
+            if oldest is not picture:
+                raise InvalidArgument(
+                    f"ReleaseStream({self.chn}): streams must be released in GetStream order: "
+                    f"expected seq {oldest.seq} first, got seq {picture.seq}"
+                )
+            self._pictures.popleft()
+            self._taken -= 1
+            picture.c_packs = None
+            self._ring.release_oldest(picture.region)
+
+    def holds(self, picture: StoredPicture) -> bool:
+        """True while ``picture`` is handed out and not released (nor discarded by a reset)."""
+        with self._lock:
+            return any(p is picture for p in islice(self._pictures, self._taken))
+
+    def oldest_taken(self) -> StoredPicture | None:
+        with self._lock:
+            return self._pictures[0] if self._taken else None
+
+    def find_taken(self, seq: int) -> StoredPicture:
+        """The outstanding picture with ``seq`` (for a C caller's IMPEncoderStream)."""
+        with self._lock:
+            for i in range(self._taken):
+                if self._pictures[i].seq == seq:
+                    return self._pictures[i]
+        raise InvalidArgument(
+            f"ReleaseStream({self.chn}): stream seq {seq} is not outstanding on this channel "
+            "(released already, or discarded by UnRegisterChn)"
+        )
+
+    def poll(self, timeout: float | None) -> bool:
+        """PollingStream: wait until a stream is ready; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            self._check_alive()
+            generation = self._generation
+            while self._next_ready() is None:
+                if generation != self._generation or self._destroyed:
+                    return False
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return True
+
+    def fd(self) -> int:
+        """GetFd: readable while streams are ready."""
+        with self._lock:
+            self._check_alive()
+            if self._fd is None:
+                self._fd = ReadyFd()
+                for _ in range(len(self._pictures) - self._taken):
+                    self._fd.post()
+            return self._fd.fd
+
+    def flush(self) -> int:
+        """FlushStream: discard the pictures nobody fetched yet; restart with an IDR."""
+        with self._lock:
+            self._check_alive()
+            discarded = 0
+            while len(self._pictures) > self._taken:
+                picture = self._pictures.pop()
+                self._ring.discard_newest(picture.region)
+                discarded += 1
+            if self._fd is not None:
+                self._fd.reset()
+            self._force_idr = True
+            self._until_idr = not self.attr.is_jpeg
+            return discarded
+
+    def query(self) -> dict[str, int]:
+        """IMPEncoderChnStat fields."""
+        with self._lock:
+            ready = list(self._pictures)[self._taken :]
+            busy = 1 if self._encoding else 0
+            return {
+                "registered": int(self.group is not None),
+                "leftPics": len(self._input) + busy,
+                "leftStreamBytes": sum(p.size for p in ready),
+                "leftStreamFrames": len(ready),
+                "curPacks": ready[0].pack_count if ready else 0,
+                "work_done": 0 if self.receiving or busy else 1,
+            }
+
+    def reset(self) -> None:
+        """UnRegisterChn: drop every stream (outstanding ones become invalid), fresh codec."""
+        with self._lock:
+            if self.receiving:
+                raise InvalidState(
+                    f"UnRegisterChn({self.chn}): the channel still receives pictures; call "
+                    "StopRecvPic first"
+                )
+            self._pictures.clear()
+            self._taken = 0
+            self._ring.clear()
+            if self._fd is not None:
+                self._fd.reset()
+            self._generation += 1
+            self._changed.notify_all()
+            self._meter.clear()
+            self._recent_sizes.clear()
+            self._last_taken = None
+        self._close_codec()  # the next StartRecvPic begins a new stream
+
+    def destroy(self) -> None:
+        """DestroyChn / System_Exit: stop, drop everything, free the stream buffer and the fd."""
+        self.stop()
+        with self._lock:
+            self._destroyed = True
+            self._pictures.clear()
+            self._taken = 0
+            self._generation += 1
+            self._changed.notify_all()
+            fd, self._fd = self._fd, None
+        self._close_codec()
+        self._ring.close()
+        if fd is not None:
+            fd.close()
+
+    def _check_alive(self) -> None:
+        if self._destroyed:
+            raise InvalidState(f"encoder channel {self.chn} was destroyed")
+
+
+__all__ = ["INPUT_DEPTH", "ChannelStats", "EncoderChannel"]

@@ -1,0 +1,67 @@
+"""Port of sample-Encoder-h264-jpeg: 200 HEVC frames per channel plus a JPEG of each, at once.
+
+Groups 0 and 3 each hold a video channel (0, 3) and a JPEG channel (4, 7) on the same frames,
+each with its own reader. Outputs, in ``--out`` (default: the current directory):
+``stream-0.h265``, ``stream-3.h265``, ``snap-0.jpg`` and ``snap-3.jpg``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from imp.samples import common
+from imp.samples import encoder_common as enc
+from imp.samples.common import SampleError
+
+
+def run(
+    out_dir: str = ".", frames: int = common.NR_FRAMES_TO_SAVE, settle: float = 1.0
+) -> list[str]:
+    """Run the sample; returns the files written."""
+    os.makedirs(out_dir, exist_ok=True)
+    chns = common.default_channels()
+
+    def body() -> list[str]:
+        common.framesource_init(chns)
+        enc.create_groups(chns)
+        enc.encoder_init(chns)
+        enc.jpeg_init(chns)
+        enc.bind_all(chns)
+        common.framesource_streamon(chns)
+        try:
+            threads, streams, errors = enc.video_stream_threads(chns, out_dir, frames)
+            try:
+                time.sleep(settle)
+                snaps = enc.get_jpeg_snap(chns, out_dir)
+            finally:
+                enc.join_all(threads, errors)
+        finally:
+            common.framesource_streamoff(chns)
+        enc.unbind_all(chns)
+        enc.jpeg_exit(chns)
+        enc.encoder_exit(chns)
+        common.framesource_exit(chns)
+        return sorted(streams + snaps)
+
+    return enc.run_sample(body)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = common.arg_parser(__doc__.splitlines()[0])
+    p.add_argument("--frames", type=int, default=common.NR_FRAMES_TO_SAVE, help="per channel")
+    args = p.parse_args(argv)
+    common.setup_logging()
+    try:
+        files = run(args.out, args.frames)
+    except SampleError as exc:
+        print(f"sample-Encoder-h264-jpeg: {exc}", file=sys.stderr)
+        return 1
+    for path in files:
+        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Port of sample-Encoder-jpeg: one JPEG snapshot from channels 0 (1080p) and 3 (640x360).
+
+JPEG channels 4 and 7 (quality 25) are registered into groups 0 and 3, with no video channel
+next to them. Outputs, in ``--out`` (default: the current directory): ``snap-0.jpg`` and
+``snap-3.jpg``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from imp.samples import common
+from imp.samples import encoder_common as enc
+from imp.samples.common import SampleError
+
+
+def run(out_dir: str = ".", settle: float = 1.0) -> list[str]:
+    """Run the sample (``settle``: the C sample's sleep(1) before snapping)."""
+    os.makedirs(out_dir, exist_ok=True)
+    chns = common.default_channels()
+
+    def body() -> list[str]:
+        common.framesource_init(chns)
+        enc.create_groups(chns)
+        enc.jpeg_init(chns)
+        enc.bind_all(chns)
+        common.framesource_streamon(chns)
+        try:
+            time.sleep(settle)
+            files = enc.get_jpeg_snap(chns, out_dir)
+        finally:
+            common.framesource_streamoff(chns)
+        enc.unbind_all(chns)
+        enc.jpeg_exit(chns)
+        common.framesource_exit(chns)
+        return files
+
+    return enc.run_sample(body)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = common.arg_parser(__doc__.splitlines()[0])
+    args = p.parse_args(argv)
+    common.setup_logging()
+    try:
+        files = run(args.out)
+    except SampleError as exc:
+        print(f"sample-Encoder-jpeg: {exc}", file=sys.stderr)
+        return 1
+    for path in files:
+        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
