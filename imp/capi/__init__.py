@@ -12,7 +12,7 @@ from imp.capi.isp import *  # noqa: F403
 from imp.capi.framesource import *  # noqa: F403
 from imp.capi.ivs import *  # noqa: F403
 from imp.capi.encoder import *  # noqa: F403
-from imp.capi.osd_pool import IMP_OSD_SetPoolSize  # noqa: F401
+from imp.capi.osd import *  # noqa: F403
 
 
 def _public_names() -> list[str]:
