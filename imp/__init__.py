@@ -9,6 +9,7 @@ Two faces over one core:
 from __future__ import annotations
 
 from imp.camera import Camera, CapturedFrame, FrameSourceChannel, open
+from imp.encoder.api import H264, H265, JPEG
 from imp.errors import (
     AlreadyExists,
     Busy,
@@ -25,6 +26,9 @@ from imp.errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "H264",
+    "H265",
+    "JPEG",
     "AlreadyExists",
     "Busy",
     "Camera",

@@ -232,6 +232,19 @@ class Camera:
             channel.enable()
         return channel
 
+    def encoder(self, source: FrameSourceChannel | Any, settings: Any, **options: Any) -> Any:
+        """Encode ``source`` (a channel from :meth:`framesource`, or an encoder handle whose
+        group to share) with ``imp.H264(...)``, ``imp.H265(...)`` or ``imp.JPEG(...)``.
+
+        Returns an :class:`imp.encoder.EncoderHandle` (iterate ``.streams()``); ``options`` are
+        those of :func:`imp.encoder.open_encoder` (chn, group, output, start, wrap, backend).
+        """
+        if not self._open:
+            raise InvalidState("use the camera inside its 'with' block")
+        from imp.encoder import open_encoder
+
+        return open_encoder(source, settings, **options)
+
     def set_control(self, name: str, value: int) -> None:
         """ISP tuning by name: brightness, contrast, saturation, sharpness, hue, hflip, ..."""
         _isp.get_isp().set_control(name, value)

@@ -76,3 +76,32 @@ def test_camera_on_a_file_sensor(tmp_path: pytest.TempPathFactory) -> None:
         means = [float(f.y[40:].mean()) for f in ch.frames(limit=12)]
     # the clip's luma changes frame to frame and the sensor loops it
     assert len(set(round(m) for m in means)) > 5
+
+
+def test_camera_encodes_h264_and_jpeg(tmp_path: pytest.TempPathFactory) -> None:
+    import io
+
+    import av
+
+    imp.kernel.sim_overrides(clock="virtual")
+    with imp.open() as cam:
+        main = cam.framesource(0, size=(640, 360))
+        h264 = cam.encoder(main, imp.H264(bitrate_kbps=800, gop=25))
+        snap = cam.encoder(h264, imp.JPEG(quality=60, fps=5))  # shares the H.264 group
+        data = bytearray()
+        stamps = []
+        for stream in h264.streams(limit=50):
+            data += stream.data
+            stamps.append(stream.timestamp)
+        jpeg = snap.get_stream(timeout=5).data
+        snap.close()
+        h264.close()
+    with av.open(io.BytesIO(bytes(data)), format="h264") as container:
+        frames = [f.to_ndarray(format="gray") for f in container.decode(video=0)]
+    assert len(frames) == 50 and frames[0].shape == (360, 640)
+    marks = [read_frame_mark(f) for f in frames]
+    assert marks == list(range(marks[0], marks[0] + 50))
+    assert np.all(np.diff(stamps) == 40000)
+    with av.open(io.BytesIO(jpeg), format="mjpeg") as container:
+        picture = next(container.decode(video=0))
+    assert (picture.width, picture.height) == (640, 360)
