@@ -13,6 +13,7 @@ Each phase records ``--seconds`` (5) per channel into ``chn<c>-stream-<YYYYmmddI
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import threading
@@ -153,27 +154,14 @@ def _record(chns: list[int], out_dir: str, seconds: float) -> list[str]:
     """Both channels for ``seconds``, one thread each, into time-stamped files."""
     stamp = time.strftime("%Y%m%d%I%M%S")
     stop = threading.Event()
-    errors: list[BaseException] = []
     paths = [os.path.join(out_dir, f"chn{c}-stream-{stamp}.h264") for c in chns]
-
-    def worker(chn: int, path: str) -> None:
-        try:
-            _capture(chn, path, stop)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [
-        threading.Thread(target=worker, args=(c, p), name=f"capture{c}")
-        for c, p in zip(chns, paths, strict=True)
-    ]
-    for t in threads:
-        t.start()
+    threads = common.Threads()
+    for c, path in zip(chns, paths, strict=True):
+        threads.start(f"capture{c}", _capture, c, path, stop)
     time.sleep(seconds)
     stop.set()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
+    threads.join()
+    threads.check()
     return paths
 
 
@@ -246,20 +234,19 @@ def _phases(size: tuple[int, int], out_dir: str, seconds: float) -> list[str]:
     return files
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = common.arg_parser(__doc__.splitlines()[0])
+def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("sensor", help="sensor name (the simulator also accepts gc2053)")
     p.add_argument("--seconds", type=float, default=5.0, help="recording time per phase (5)")
-    args = p.parse_args(argv)
-    common.setup_logging()
-    try:
-        files = run(args.sensor, args.out, args.seconds)
-    except SampleError as exc:
-        print(f"sample-Change-Resolution: {exc}", file=sys.stderr)
-        return 1
-    for path in files:
-        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return common.sample_main(
+        __doc__,
+        lambda args: run(args.sensor, args.out, args.seconds),
+        add_args,
+        name="sample-Change-Resolution",
+        argv=argv,
+    )
 
 
 if __name__ == "__main__":

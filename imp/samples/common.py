@@ -11,7 +11,10 @@ import ctypes
 import logging
 import os
 import sys
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from imp.capi import (
     DEV_ID_ENC,
@@ -55,6 +58,8 @@ NR_FRAMES_TO_SAVE = 200
 FS_CHN_NUM = 4
 
 log = logging.getLogger("imp.samples")
+
+T = TypeVar("T")
 
 
 class SampleError(RuntimeError):
@@ -159,6 +164,48 @@ def system_exit(strict: bool = True) -> None:
         raise SampleError(f"{failed[0]} failed")
 
 
+def run_sample(body: Callable[[], T]) -> T:
+    """A sample's ``main``: sample_system_init, ``body``, sample_system_exit. If ``body`` fails,
+    what is left is torn down (``system_exit(strict=False)``) and the error re-raised."""
+    system_init()
+    try:
+        result = body()
+    except BaseException:
+        system_exit(strict=False)
+        raise
+    system_exit()
+    return result
+
+
+class Threads:
+    """The samples' pthread_create / pthread_join. :meth:`start` runs ``target(*args)`` in a new
+    thread and keeps what it raises, :meth:`join` waits for every thread, :meth:`check`
+    re-raises the first error (after the sample's teardown, if it wants)."""
+
+    def __init__(self) -> None:
+        self._threads: list[threading.Thread] = []
+        self._errors: list[BaseException] = []
+
+    def start(self, name: str, target: Callable[..., object], *args: object) -> None:
+        def run() -> None:
+            try:
+                target(*args)
+            except BaseException as exc:
+                self._errors.append(exc)
+
+        thread = threading.Thread(target=run, name=name)
+        thread.start()
+        self._threads.append(thread)
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join()
+
+    def check(self) -> None:
+        if self._errors:
+            raise self._errors[0]
+
+
 def framesource_init(chns: list[ChnConf]) -> None:
     for c in chns:
         if c.enable:
@@ -195,12 +242,55 @@ def arg_parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+def add_frames_arg(p: argparse.ArgumentParser, help: str | None = "per channel") -> None:
+    p.add_argument("--frames", type=int, default=NR_FRAMES_TO_SAVE, help=help)
+
+
+def add_by_fd_args(p: argparse.ArgumentParser) -> None:
+    """``--by-fd``, or ``1`` as the C samples' ``argv[1]`` (byGetFd): see :func:`by_fd`."""
+    p.add_argument("--by-fd", action="store_true", help="select() on IMP_Encoder_GetFd")
+    p.add_argument(
+        "byGetFd", nargs="?", type=int, default=0, help="1: as --by-fd (the C sample's argv[1])"
+    )
+
+
+def by_fd(args: argparse.Namespace) -> bool:
+    return bool(args.by_fd or args.byGetFd == 1)
+
+
 def setup_logging() -> None:
     logging.basicConfig(
         level=os.environ.get("IMP_LOG_LEVEL", "WARNING").upper(),
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+def sample_main(
+    description: str,
+    run: Callable[[argparse.Namespace], Iterable[str]],
+    add_args: Callable[[argparse.ArgumentParser], None] | None = None,
+    *,
+    name: str,
+    argv: list[str] | None = None,
+) -> int:
+    """A sample's command line: ``--out`` and what ``add_args`` adds (``description``: the
+    module docstring, whose first line ``--help`` shows), logging, then ``run(args)``. A
+    :class:`SampleError` is printed as ``<name>: <error>`` (exit status 1); otherwise each file
+    ``run`` returns is reported as ``wrote PATH (N bytes)`` (exit status 0)."""
+    p = arg_parser(description.splitlines()[0])
+    if add_args is not None:
+        add_args(p)
+    args = p.parse_args(argv)
+    setup_logging()
+    try:
+        files = run(args)
+    except SampleError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 1
+    for path in files:
+        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+    return 0
 
 
 def frame_memory(vir_addr: int, size: int) -> memoryview:

@@ -11,8 +11,8 @@ import ctypes
 import math
 import os
 import select
-import threading
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from imp.capi import (
@@ -256,49 +256,37 @@ def get_jpeg_snap(chns: list[ChnConf], out_dir: str) -> list[str]:
     return written
 
 
-def video_stream_threads(
-    chns: list[ChnConf], out_dir: str, frames: int
-) -> tuple[list[threading.Thread], list[str], list[BaseException]]:
-    """One get_video_stream thread per enabled channel (started); returns threads, files and
-    the list that collects their errors."""
+@contextmanager
+def video_streams(chns: list[ChnConf], out_dir: str, frames: int) -> Iterator[list[str]]:
+    """One get_video_stream thread per enabled channel (pthread_create), running while the
+    ``with`` block runs and joined at its end (pthread_join: a thread's error is raised there).
+    Gives the files the threads write."""
+    threads = common.Threads()
     paths: list[str] = []
-    errors: list[BaseException] = []
-
-    def worker(chn: int, path: str) -> None:
-        try:
-            get_video_stream(chn, path, frames)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = []
     for c in chns:
         if not c.enable:
             continue
         path = stream_path(out_dir, c.index, PAYLOAD_TYPE)
         paths.append(path)
-        t = threading.Thread(target=worker, args=(c.index, path), name=f"get_video_stream{c.index}")
-        t.start()
-        threads.append(t)
-    return threads, paths, errors
-
-
-def join_all(threads: list[threading.Thread], errors: list[BaseException]) -> None:
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
-
-
-def run_sample(body: Callable[[], list[str]]) -> list[str]:
-    """system_init, ``body``, system_exit; on failure tear down what is left and re-raise."""
-    common.system_init()
+        threads.start(f"get_video_stream{c.index}", get_video_stream, c.index, path, frames)
     try:
-        files = body()
-    except BaseException:
-        common.system_exit(strict=False)
-        raise
-    common.system_exit()
-    return files
+        yield paths
+    finally:
+        threads.join()
+        threads.check()
+
+
+def get_streams(chns: list[ChnConf], out_dir: str, frames: int, by_fd: bool) -> list[str]:
+    """``frames`` pictures of every enabled channel, as the samples' ``byGetFd`` choice says:
+    get_video_stream_byfd (one select() over the channels' fds), or one get_video_stream
+    thread per channel. Returns the files written."""
+    if by_fd:
+        active = [c.index for c in chns if c.enable]
+        paths = {c: stream_path(out_dir, c, PAYLOAD_TYPE) for c in active}
+        get_video_stream_byfd(active, paths, frames)
+        return list(paths.values())
+    with video_streams(chns, out_dir, frames) as files:
+        return files  # once every thread has joined
 
 
 __all__ = [
@@ -312,14 +300,13 @@ __all__ = [
     "encoder_init",
     "extension",
     "get_jpeg_snap",
+    "get_streams",
     "get_video_stream",
     "get_video_stream_byfd",
-    "join_all",
     "jpeg_exit",
     "jpeg_init",
-    "run_sample",
     "save_stream",
     "stream_path",
     "unbind_all",
-    "video_stream_threads",
+    "video_streams",
 ]

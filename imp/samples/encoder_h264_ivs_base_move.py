@@ -9,8 +9,8 @@ block). Outputs: ``stream-0.h265`` and ``stream-3.h265`` (HEVC, despite the samp
 
 from __future__ import annotations
 
+import argparse
 import ctypes
-import os
 import sys
 from collections.abc import Callable
 
@@ -89,22 +89,22 @@ def run(
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = common.arg_parser(__doc__.splitlines()[0])
-    p.add_argument("--frames", type=int, default=common.NR_FRAMES_TO_SAVE, help="per channel")
+def add_args(p: argparse.ArgumentParser) -> None:
+    common.add_frames_arg(p)
     p.add_argument("--results", type=int, default=move_sample.NR_RESULTS, help="results")
     p.add_argument("--map", action="store_true", help="draw every SAD map")
-    args = p.parse_args(argv)
-    common.setup_logging()
-    try:
-        files, moving = run(args.out, args.frames, args.results, draw=args.map)
-    except SampleError as exc:
-        print(f"sample-Encoder-h264-IVS-base-move: {exc}", file=sys.stderr)
-        return 1
+
+
+def run_and_report(args: argparse.Namespace) -> list[str]:
+    files, moving = run(args.out, args.frames, args.results, draw=args.map)
     print(f"{args.results} base-move results, {moving} with moving blocks")
-    for path in files:
-        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-    return 0
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    return common.sample_main(
+        __doc__, run_and_report, add_args, name="sample-Encoder-h264-IVS-base-move", argv=argv
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ import time
 
 from imp.samples import common
 from imp.samples import encoder_common as enc
-from imp.samples.common import SampleError
 
 
 def run(
@@ -31,12 +30,9 @@ def run(
         enc.bind_all(chns)
         common.framesource_streamon(chns)
         try:
-            threads, streams, errors = enc.video_stream_threads(chns, out_dir, frames)
-            try:
+            with enc.video_streams(chns, out_dir, frames) as streams:
                 time.sleep(settle)
                 snaps = enc.get_jpeg_snap(chns, out_dir)
-            finally:
-                enc.join_all(threads, errors)
         finally:
             common.framesource_streamoff(chns)
         enc.unbind_all(chns)
@@ -45,22 +41,17 @@ def run(
         common.framesource_exit(chns)
         return sorted(streams + snaps)
 
-    return enc.run_sample(body)
+    return common.run_sample(body)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = common.arg_parser(__doc__.splitlines()[0])
-    p.add_argument("--frames", type=int, default=common.NR_FRAMES_TO_SAVE, help="per channel")
-    args = p.parse_args(argv)
-    common.setup_logging()
-    try:
-        files = run(args.out, args.frames)
-    except SampleError as exc:
-        print(f"sample-Encoder-h264-jpeg: {exc}", file=sys.stderr)
-        return 1
-    for path in files:
-        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-    return 0
+    return common.sample_main(
+        __doc__,
+        lambda args: run(args.out, args.frames),
+        common.add_frames_arg,
+        name="sample-Encoder-h264-jpeg",
+        argv=argv,
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ import time
 
 from imp.samples import common
 from imp.samples import encoder_common as enc
-from imp.samples.common import SampleError
 
 
 def run(out_dir: str = ".", settle: float = 1.0) -> list[str]:
@@ -37,21 +36,13 @@ def run(out_dir: str = ".", settle: float = 1.0) -> list[str]:
         common.framesource_exit(chns)
         return files
 
-    return enc.run_sample(body)
+    return common.run_sample(body)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = common.arg_parser(__doc__.splitlines()[0])
-    args = p.parse_args(argv)
-    common.setup_logging()
-    try:
-        files = run(args.out)
-    except SampleError as exc:
-        print(f"sample-Encoder-jpeg: {exc}", file=sys.stderr)
-        return 1
-    for path in files:
-        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-    return 0
+    return common.sample_main(
+        __doc__, lambda args: run(args.out), name="sample-Encoder-jpeg", argv=argv
+    )
 
 
 if __name__ == "__main__":

@@ -7,12 +7,12 @@ Outputs, in ``--out`` (default: the current directory): ``stream-0.h265`` and
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
 from imp.samples import common
 from imp.samples import encoder_common as enc
-from imp.samples.common import SampleError
 
 
 def run(
@@ -29,14 +29,7 @@ def run(
         enc.bind_all(chns)
         common.framesource_streamon(chns)
         try:
-            if by_fd:
-                active = [c.index for c in chns if c.enable]
-                paths = {c: enc.stream_path(out_dir, c, enc.PAYLOAD_TYPE) for c in active}
-                enc.get_video_stream_byfd(active, paths, frames)
-                files = list(paths.values())
-            else:
-                threads, files, errors = enc.video_stream_threads(chns, out_dir, frames)
-                enc.join_all(threads, errors)
+            files = enc.get_streams(chns, out_dir, frames, by_fd)
         finally:
             common.framesource_streamoff(chns)
         enc.unbind_all(chns)
@@ -44,26 +37,22 @@ def run(
         common.framesource_exit(chns)
         return sorted(files)
 
-    return enc.run_sample(body)
+    return common.run_sample(body)
+
+
+def add_args(p: argparse.ArgumentParser) -> None:
+    common.add_frames_arg(p)
+    common.add_by_fd_args(p)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = common.arg_parser(__doc__.splitlines()[0])
-    p.add_argument("--frames", type=int, default=common.NR_FRAMES_TO_SAVE, help="per channel")
-    p.add_argument("--by-fd", action="store_true", help="select() on IMP_Encoder_GetFd")
-    p.add_argument(
-        "byGetFd", nargs="?", type=int, default=0, help="1: as --by-fd (the C sample's argv[1])"
+    return common.sample_main(
+        __doc__,
+        lambda args: run(args.out, args.frames, common.by_fd(args)),
+        add_args,
+        name="sample-Encoder-video",
+        argv=argv,
     )
-    args = p.parse_args(argv)
-    common.setup_logging()
-    try:
-        files = run(args.out, args.frames, args.by_fd or args.byGetFd == 1)
-    except SampleError as exc:
-        print(f"sample-Encoder-video: {exc}", file=sys.stderr)
-        return 1
-    for path in files:
-        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-    return 0
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ The algorithm's callback counts (and its ``IMP_IVS_ReleaseData`` calls) are kept
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import os
 import sys
@@ -410,19 +411,13 @@ def run(
         # 4. the OSD regions
         handles = osd_init(OSD_GROUP)
         # 5. the OSD thread, and the streams meanwhile
-        errors: list[BaseException] = []
-
-        def osd_thread() -> None:
-            try:
-                drawn.append(show_results(IVS_CHN, OSD_GROUP, handles, results))
-            except BaseException as exc:
-                errors.append(exc)
-
-        thread = threading.Thread(target=osd_thread, name="sample_ivs_osd")
-        thread.start()
+        thread = common.Threads()
+        thread.start(
+            "sample_ivs_osd",
+            lambda: drawn.append(show_results(IVS_CHN, OSD_GROUP, handles, results)),
+        )
         try:
-            threads, files, stream_errors = enc.video_stream_threads(chns, out_dir, frames)
-            enc.join_all(threads, stream_errors)
+            files = enc.get_streams(chns, out_dir, frames, by_fd=False)
         finally:
             thread.join()
             # 6. teardown
@@ -433,8 +428,7 @@ def run(
             check(IMP_IVS_DestroyChn(IVS_CHN), f"IMP_IVS_DestroyChn({IVS_CHN})")
             algo.free()
             common.framesource_streamoff(chns)
-        if errors:
-            raise errors[0]
+        thread.check()
         unbind(chns)
         check(IMP_IVS_DestroyGroup(IVS_GROUP), f"IMP_IVS_DestroyGroup({IVS_GROUP})")
         check(IMP_OSD_DestroyGroup(OSD_GROUP), f"IMP_OSD_DestroyGroup({OSD_GROUP})")
@@ -442,15 +436,14 @@ def run(
         common.framesource_exit(chns)
         return sorted(files)
 
-    files = enc.run_sample(body)
+    files = common.run_sample(body)
     with _counters_lock:
         calls = dict(counters)
     return ExalgoRun(files, drawn[0] if drawn else 0, calls)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = common.arg_parser(__doc__.splitlines()[0])
-    p.add_argument("--frames", type=int, default=common.NR_FRAMES_TO_SAVE, help="per channel")
+def add_args(p: argparse.ArgumentParser) -> None:
+    common.add_frames_arg(p)
     p.add_argument("--results", type=int, default=NR_RESULTS, help="IVS results to draw")
     p.add_argument(
         "--settle",
@@ -458,21 +451,22 @@ def main(argv: list[str] | None = None) -> int:
         default=STOP_SETTLE_S,
         help="seconds between IVS StopRecvPic and UnRegisterChn (the C sample: 1)",
     )
-    args = p.parse_args(argv)
-    common.setup_logging()
-    try:
-        outcome = run(args.out, args.frames, args.results, args.settle)
-    except SampleError as exc:
-        print(f"sample-Encoder-video-IVS-exalgo: {exc}", file=sys.stderr)
-        return 1
+
+
+def run_and_report(args: argparse.Namespace) -> list[str]:
+    outcome = run(args.out, args.frames, args.results, args.settle)
     calls = outcome.calls
     print(
         f"{args.results} results, {outcome.rects_drawn} rects drawn; algorithm: "
         f"{calls.get('processAsync', 0)} frames, {calls.get('ReleaseData', 0)} ReleaseData"
     )
-    for path in outcome.files:
-        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-    return 0
+    return outcome.files
+
+
+def main(argv: list[str] | None = None) -> int:
+    return common.sample_main(
+        __doc__, run_and_report, add_args, name="sample-Encoder-video-IVS-exalgo", argv=argv
+    )
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ each, as sample-Encoder-video; meanwhile a thread reads 200 move results of IVS 
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -135,25 +135,12 @@ def run_with_ivs(
         check(IMP_IVS_CreateChn(IVS_CHN, intf), "IMP_IVS_CreateChn")
         check(IMP_IVS_RegisterChn(IVS_GROUP, IVS_CHN), "IMP_IVS_RegisterChn")
         check(IMP_IVS_StartRecvPic(IVS_CHN), "IMP_IVS_StartRecvPic")
-        errors: list[BaseException] = []
-
-        def result_thread() -> None:
-            try:
-                outcome.append(result_loop(IVS_CHN, results, emit))
-            except BaseException as exc:
-                errors.append(exc)
-
-        ivs_thread = threading.Thread(target=result_thread, name="sample_ivs_result")
-        ivs_thread.start()
+        ivs_thread = common.Threads()
+        ivs_thread.start(
+            "sample_ivs_result", lambda: outcome.append(result_loop(IVS_CHN, results, emit))
+        )
         try:
-            if by_fd:
-                active = [c.index for c in chns if c.enable]
-                paths = {c: enc.stream_path(out_dir, c, enc.PAYLOAD_TYPE) for c in active}
-                enc.get_video_stream_byfd(active, paths, frames)
-                files = list(paths.values())
-            else:
-                threads, files, stream_errors = enc.video_stream_threads(chns, out_dir, frames)
-                enc.join_all(threads, stream_errors)
+            files = enc.get_streams(chns, out_dir, frames, by_fd)
         finally:
             ivs_thread.join()
             check(IMP_IVS_StopRecvPic(IVS_CHN), "IMP_IVS_StopRecvPic")
@@ -162,15 +149,14 @@ def run_with_ivs(
             check(IMP_IVS_DestroyChn(IVS_CHN), "IMP_IVS_DestroyChn")
             destroy_interface(intf)
             common.framesource_streamoff(chns)
-        if errors:
-            raise errors[0]
+        ivs_thread.check()
         unbind(chns)
         check(IMP_IVS_DestroyGroup(IVS_GROUP), "IMP_IVS_DestroyGroup")
         enc.encoder_exit(chns)
         common.framesource_exit(chns)
         return sorted(files)
 
-    files = enc.run_sample(body)
+    files = common.run_sample(body)
     return files, outcome[0]
 
 
@@ -196,23 +182,22 @@ def run(
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = common.arg_parser(__doc__.splitlines()[0])
-    p.add_argument("--frames", type=int, default=common.NR_FRAMES_TO_SAVE, help="per channel")
+def add_args(p: argparse.ArgumentParser) -> None:
+    common.add_frames_arg(p)
     p.add_argument("--results", type=int, default=NR_RESULTS, help="move results to read")
-    p.add_argument("--by-fd", action="store_true", help="select() on IMP_Encoder_GetFd")
-    p.add_argument("byGetFd", nargs="?", type=int, default=0, help="1: as --by-fd")
-    args = p.parse_args(argv)
-    common.setup_logging()
-    try:
-        files, moving = run(args.out, args.frames, args.by_fd or args.byGetFd == 1, args.results)
-    except SampleError as exc:
-        print(f"sample-Encoder-video-IVS-move: {exc}", file=sys.stderr)
-        return 1
+    common.add_by_fd_args(p)
+
+
+def run_and_report(args: argparse.Namespace) -> list[str]:
+    files, moving = run(args.out, args.frames, common.by_fd(args), args.results)
     print(f"{args.results} move results, {moving} with motion in region 0")
-    for path in files:
-        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-    return 0
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    return common.sample_main(
+        __doc__, run_and_report, add_args, name="sample-Encoder-video-IVS-move", argv=argv
+    )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
-import threading
 
 from imp.capi import (
     IMP_FrameSource_GetFrame,
@@ -20,7 +19,7 @@ from imp.capi import (
     IMPFrameInfo,
 )
 from imp.samples import common
-from imp.samples.common import SampleError, check
+from imp.samples.common import check
 
 
 def get_frame(
@@ -49,8 +48,8 @@ def run(out_dir: str = ".", frames: int = common.NR_FRAMES_TO_SAVE) -> list[str]
     os.makedirs(out_dir, exist_ok=True)
     chns = common.default_channels()
     active = [c for c in chns if c.enable]
-    common.system_init()
-    try:
+
+    def body() -> list[str]:
         common.framesource_init(chns)
         for c in active:
             check(
@@ -59,49 +58,30 @@ def run(out_dir: str = ".", frames: int = common.NR_FRAMES_TO_SAVE) -> list[str]
             )
         common.framesource_streamon(chns)
         written: list[str] = []
-        errors: list[BaseException] = []
-
-        def worker(c: common.ChnConf) -> None:
-            try:
-                get_frame(c, out_dir, frames, frames // 2, written)
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [
-            threading.Thread(target=worker, args=(c,), name=f"get_frame{c.index}") for c in active
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        threads = common.Threads()
+        for c in active:
+            threads.start(
+                f"get_frame{c.index}", get_frame, c, out_dir, frames, frames // 2, written
+            )
+        threads.join()
         for c in active:
             check(IMP_FrameSource_SetFrameDepth(c.index, 0), "IMP_FrameSource_SetFrameDepth")
         common.framesource_streamoff(chns)
         common.framesource_exit(chns)
-        if errors:
-            raise errors[0]
-    except BaseException:
-        common.system_exit(strict=False)
-        raise
-    common.system_exit()
-    return sorted(written)
+        threads.check()
+        return sorted(written)
+
+    return common.run_sample(body)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = common.arg_parser(__doc__.splitlines()[0])
-    p.add_argument(
-        "--frames", type=int, default=common.NR_FRAMES_TO_SAVE, help="frames per channel (200)"
+    return common.sample_main(
+        __doc__,
+        lambda args: run(args.out, args.frames),
+        lambda p: common.add_frames_arg(p, "frames per channel (200)"),
+        name="sample-Framesource",
+        argv=argv,
     )
-    args = p.parse_args(argv)
-    common.setup_logging()
-    try:
-        files = run(args.out, args.frames)
-    except SampleError as exc:
-        print(f"sample-Framesource: {exc}", file=sys.stderr)
-        return 1
-    for path in files:
-        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-    return 0
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ result comes every 6th frame; in between ``getResult`` gives the latest one agai
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import sys
-import threading
 from collections.abc import Callable
 
 from imp.capi import (
@@ -90,47 +90,40 @@ def run(
     chns[ALGO_CHN].enable = True
     if fps2 is not None:
         chns[ALGO_CHN].attr.outFrmRateNum = fps2
-    common.system_init()
-    try:
+
+    def body() -> list[tuple[int, ...]]:
         common.framesource_init(chns)
         common.framesource_streamon(chns)
         out: list[list[tuple[int, ...]]] = []
-        errors: list[BaseException] = []
-
-        def worker() -> None:
-            try:
-                out.append(sample_algo(chns[ALGO_CHN], frames, emit))
-            except BaseException as exc:
-                errors.append(exc)
-
-        thread = threading.Thread(target=worker, name="sample_ivs_move")
-        thread.start()
+        thread = common.Threads()
+        thread.start(
+            "sample_ivs_move", lambda: out.append(sample_algo(chns[ALGO_CHN], frames, emit))
+        )
         thread.join()
         common.framesource_streamoff(chns)
         common.framesource_exit(chns)
-        if errors:
-            raise errors[0]
-    except BaseException:
-        common.system_exit(strict=False)
-        raise
-    common.system_exit()
-    return out[0]
+        thread.check()
+        return out[0]
+
+    return common.run_sample(body)
+
+
+def add_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("fps2", nargs="?", type=int, help="frame rate of channel 2 (default 25)")
+    common.add_frames_arg(p, "frames (200)")
+
+
+def run_and_report(args: argparse.Namespace) -> list[str]:
+    results = run(args.frames, args.fps2)
+    moving = sum(any(r) for r in results)
+    print(f"{len(results)} frames analysed, motion reported in {moving}")
+    return []  # no file
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = common.arg_parser(__doc__.splitlines()[0])
-    p.add_argument("fps2", nargs="?", type=int, help="frame rate of channel 2 (default 25)")
-    p.add_argument("--frames", type=int, default=common.NR_FRAMES_TO_SAVE, help="frames (200)")
-    args = p.parse_args(argv)
-    common.setup_logging()
-    try:
-        results = run(args.frames, args.fps2)
-    except SampleError as exc:
-        print(f"sample-Framesource-algo: {exc}", file=sys.stderr)
-        return 1
-    moving = sum(any(r) for r in results)
-    print(f"{len(results)} frames analysed, motion reported in {moving}")
-    return 0
+    return common.sample_main(
+        __doc__, run_and_report, add_args, name="sample-Framesource-algo", argv=argv
+    )
 
 
 if __name__ == "__main__":

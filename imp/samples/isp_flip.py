@@ -19,7 +19,7 @@ from imp.capi import (
 )
 from imp.samples import common
 from imp.samples import encoder_common as enc
-from imp.samples.common import SampleError, check
+from imp.samples.common import check
 
 FLIP_STEPS = (
     (IMP_ISP_Tuning_SetISPHflip, IMPISP_TUNING_OPS_MODE_ENABLE, "SetISPHflip(ENABLE)"),
@@ -41,13 +41,10 @@ def run(out_dir: str = ".", frames: int = common.NR_FRAMES_TO_SAVE, step: float 
         enc.bind_all(chns)
         common.framesource_streamon(chns)
         try:
-            threads, files, errors = enc.video_stream_threads(chns, out_dir, frames)
-            try:
+            with enc.video_streams(chns, out_dir, frames) as files:
                 for setter, mode, what in FLIP_STEPS:
                     time.sleep(step)
                     check(setter(mode), what)
-            finally:
-                enc.join_all(threads, errors)
         finally:
             common.framesource_streamoff(chns)
         enc.unbind_all(chns)
@@ -55,22 +52,17 @@ def run(out_dir: str = ".", frames: int = common.NR_FRAMES_TO_SAVE, step: float 
         common.framesource_exit(chns)
         return sorted(files)
 
-    return enc.run_sample(body)
+    return common.run_sample(body)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = common.arg_parser(__doc__.splitlines()[0])
-    p.add_argument("--frames", type=int, default=common.NR_FRAMES_TO_SAVE, help="per channel")
-    args = p.parse_args(argv)
-    common.setup_logging()
-    try:
-        files = run(args.out, args.frames)
-    except SampleError as exc:
-        print(f"sample-ISP-flip: {exc}", file=sys.stderr)
-        return 1
-    for path in files:
-        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-    return 0
+    return common.sample_main(
+        __doc__,
+        lambda args: run(args.out, args.frames),
+        common.add_frames_arg,
+        name="sample-ISP-flip",
+        argv=argv,
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ virtual clock, where frames run faster than real time, that is what a viewer sho
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import os
 import sys
@@ -304,32 +305,28 @@ def run(
         common.framesource_exit(chns)
         return [path]
 
-    return enc.run_sample(body)
+    return common.run_sample(body)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = common.arg_parser(__doc__.splitlines()[0])
-    p.add_argument("--frames", type=int, default=common.NR_FRAMES_TO_SAVE)
-    p.add_argument("--by-fd", action="store_true", help="select() on IMP_Encoder_GetFd")
+def add_args(p: argparse.ArgumentParser) -> None:
+    common.add_frames_arg(p, help=None)
+    common.add_by_fd_args(p)
     p.add_argument(
         "--clock",
         choices=("wall", "frame"),
         default="wall",
         help="clock source: wall time each second (default) or each frame's capture time",
     )
-    p.add_argument(
-        "byGetFd", nargs="?", type=int, default=0, help="1: as --by-fd (the C sample's argv[1])"
+
+
+def main(argv: list[str] | None = None) -> int:
+    return common.sample_main(
+        __doc__,
+        lambda args: run(args.out, args.frames, common.by_fd(args), args.clock),
+        add_args,
+        name="sample-OSD",
+        argv=argv,
     )
-    args = p.parse_args(argv)
-    common.setup_logging()
-    try:
-        files = run(args.out, args.frames, args.by_fd or args.byGetFd == 1, args.clock)
-    except SampleError as exc:
-        print(f"sample-OSD: {exc}", file=sys.stderr)
-        return 1
-    for path in files:
-        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-    return 0
 
 
 if __name__ == "__main__":

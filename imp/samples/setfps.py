@@ -14,7 +14,7 @@ import time
 from imp.capi import IMP_ISP_Tuning_SetSensorFPS
 from imp.samples import common
 from imp.samples import encoder_common as enc
-from imp.samples.common import SampleError, check
+from imp.samples.common import check
 
 
 def run(
@@ -32,12 +32,9 @@ def run(
         enc.bind_all(chns)
         common.framesource_streamon(chns)
         try:
-            threads, files, errors = enc.video_stream_threads(chns, out_dir, frames)
-            try:
+            with enc.video_streams(chns, out_dir, frames) as files:
                 time.sleep(after)
                 check(IMP_ISP_Tuning_SetSensorFPS(20, 1), "IMP_ISP_Tuning_SetSensorFPS(20, 1)")
-            finally:
-                enc.join_all(threads, errors)
         finally:
             common.framesource_streamoff(chns)
         enc.unbind_all(chns)
@@ -45,22 +42,17 @@ def run(
         common.framesource_exit(chns)
         return sorted(files)
 
-    return enc.run_sample(body)
+    return common.run_sample(body)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = common.arg_parser(__doc__.splitlines()[0])
-    p.add_argument("--frames", type=int, default=common.NR_FRAMES_TO_SAVE, help="per channel")
-    args = p.parse_args(argv)
-    common.setup_logging()
-    try:
-        files = run(args.out, args.frames)
-    except SampleError as exc:
-        print(f"sample-Setfps: {exc}", file=sys.stderr)
-        return 1
-    for path in files:
-        print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-    return 0
+    return common.sample_main(
+        __doc__,
+        lambda args: run(args.out, args.frames),
+        common.add_frames_arg,
+        name="sample-Setfps",
+        argv=argv,
+    )
 
 
 if __name__ == "__main__":

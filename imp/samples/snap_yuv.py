@@ -24,7 +24,7 @@ from imp.capi import (
     IMPFrameInfo,
 )
 from imp.samples import common
-from imp.samples.common import SampleError, check
+from imp.samples.common import check
 
 SNAP_INDEX = 50
 
@@ -33,8 +33,8 @@ def run(out_dir: str = ".") -> str:
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "snap.yuv")
     chn = common.default_channels()[0]
-    common.system_init()
-    try:
+
+    def body() -> str:
         check(IMP_FrameSource_CreateChn(0, chn.attr), "IMP_FrameSource_CreateChn")
         check(IMP_FrameSource_SetChnAttr(0, chn.attr), "IMP_FrameSource_SetChnAttr")
         attr = type(chn.attr)()
@@ -54,23 +54,15 @@ def run(out_dir: str = ".") -> str:
         check(IMP_FrameSource_SetFrameDepth(0, 0), "IMP_FrameSource_SetFrameDepth")
         check(IMP_FrameSource_DisableChn(0), "IMP_FrameSource_DisableChn")
         check(IMP_FrameSource_DestroyChn(0), "IMP_FrameSource_DestroyChn")
-    except BaseException:
-        common.system_exit(strict=False)
-        raise
-    common.system_exit()
-    return path
+        return path
+
+    return common.run_sample(body)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = common.arg_parser(__doc__.splitlines()[0]).parse_args(argv)
-    common.setup_logging()
-    try:
-        path = run(args.out)
-    except SampleError as exc:
-        print(f"sample-Snap-YUV: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
-    return 0
+    return common.sample_main(
+        __doc__, lambda args: [run(args.out)], name="sample-Snap-YUV", argv=argv
+    )
 
 
 if __name__ == "__main__":
