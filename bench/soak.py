@@ -1,0 +1,290 @@
+"""Soak: a prudynt-like pipeline in real time for a chosen duration.
+
+FS0 1920x1080 -> OSD0 (clock) -> ENC group 0: H.264 2000 kbit/s + JPEG 1 fps
+FS1  640x360  -> ENC group 1: H.264 600 kbit/s;  FS1 output 1 -> IVS group 0 (move, 4 ROIs)
+
+Every ``--every`` seconds it prints RSS, frames per second of each stream and the drops seen
+so far (FrameSource drops counted by the simulated ISP, encoder drops, IVS drops); at the end a
+summary: RSS growth after warm-up, fps against the target in %, and every drop with its cause.
+
+Run: ``.venv/bin/python -m bench.soak --minutes 30``
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+os.environ.setdefault("IMP_PLATFORM", "sim")
+os.environ.setdefault("IMP_SIM_CLOCK", "realtime")
+
+from imp.capi import *
+from imp.samples import common
+
+FPS = 25
+STREAMS = {0: ("h264-1080p", FPS), 1: ("h264-360p", FPS), 2: ("jpeg-1080p", 1)}
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+@dataclass
+class Counter:
+    frames: int = 0
+    bytes: int = 0
+    errors: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def fs_attr(w: int, h: int, scaler: bool, nr_vbs: int) -> IMPFSChnAttr:
+    a = IMPFSChnAttr()
+    a.picWidth, a.picHeight, a.pixFmt, a.nrVBs = w, h, PIX_FMT_NV12, nr_vbs
+    a.outFrmRateNum, a.outFrmRateDen, a.type = FPS, 1, FS_PHY_CHANNEL
+    if scaler:
+        a.scaler.enable, a.scaler.outwidth, a.scaler.outheight = 1, w, h
+    return a
+
+
+def check(ret: int, what: str) -> None:
+    if ret < 0:
+        raise RuntimeError(f"{what} failed")
+
+
+def enc_attr(
+    profile: int, rc: int, w: int, h: int, fps: int, gop: int, kbps: int, qp: int
+) -> IMPEncoderChnAttr:
+    attr = IMPEncoderChnAttr()
+    check(
+        IMP_Encoder_SetDefaultParam(attr, profile, rc, w, h, fps, 1, gop, 2, qp, kbps),
+        "SetDefaultParam",
+    )
+    return attr
+
+
+def drain(chn: int, counter: Counter, stop: threading.Event) -> None:
+    """prudynt's read loop: PollingStream(500) -> GetStream(non-blocking) -> packs -> Release."""
+    stream = IMPEncoderStream()
+    while not stop.is_set():
+        if IMP_Encoder_PollingStream(chn, 500) != 0:
+            continue
+        if IMP_Encoder_GetStream(chn, stream, False) != 0:
+            counter.errors += 1
+            continue
+        size = sum(stream.pack[i].length for i in range(stream.packCount))
+        with counter.lock:
+            counter.frames += 1
+            counter.bytes += size
+        IMP_Encoder_ReleaseStream(chn, stream)
+
+
+def ivs_loop(counter: Counter, stop: threading.Event) -> None:
+    while not stop.is_set():
+        if IMP_IVS_PollingResult(0, 500) != 0:
+            continue
+        result = ctypes.POINTER(IMP_IVS_MoveOutput)()
+        if IMP_IVS_GetResult(0, result) == 0:
+            with counter.lock:
+                counter.frames += 1
+            IMP_IVS_ReleaseResult(0, result)
+
+
+def run(minutes: float, every: float, warmup: float) -> int:
+    common.system_init()
+    from imp.osd import ClockOverlay, GroupRegionAttr, get_osd
+
+    check(IMP_FrameSource_CreateChn(0, fs_attr(1920, 1080, False, 3)), "FS CreateChn 0")
+    check(IMP_FrameSource_CreateChn(1, fs_attr(640, 360, True, 3)), "FS CreateChn 1")
+    for grp in (0, 1):
+        check(IMP_Encoder_CreateGroup(grp), f"Encoder CreateGroup {grp}")
+    h264 = IMP_ENC_PROFILE_AVC_HIGH
+    check(
+        IMP_Encoder_CreateChn(
+            0, enc_attr(h264, IMP_ENC_RC_MODE_CBR, 1920, 1080, FPS, 50, 2000, -1)
+        ),
+        "ENC 0",
+    )
+    check(
+        IMP_Encoder_CreateChn(1, enc_attr(h264, IMP_ENC_RC_MODE_CBR, 640, 360, FPS, 50, 600, -1)),
+        "ENC 1",
+    )
+    jpeg = enc_attr(IMP_ENC_PROFILE_JPEG, IMP_ENC_RC_MODE_FIXQP, 1920, 1080, 1, 0, 0, 75)
+    check(IMP_Encoder_CreateChn(2, jpeg), "ENC 2")
+    check(IMP_Encoder_RegisterChn(0, 0), "Register 0")
+    check(IMP_Encoder_RegisterChn(1, 1), "Register 1")
+    check(IMP_Encoder_RegisterChn(0, 2), "Register 2")
+    check(IMP_OSD_CreateGroup(0), "OSD CreateGroup")
+    clock = ClockOverlay(get_osd().groups[0], attr=GroupRegionAttr(show=True, layer=1))
+    check(IMP_OSD_Start(0), "OSD Start")
+    check(IMP_IVS_CreateGroup(0), "IVS CreateGroup")
+    move = IMP_IVS_MoveParam()
+    move.skipFrameCnt, move.roiRectCnt = 0, 4
+    move.frameInfo.width, move.frameInfo.height = 640, 360
+    for i, (x0, y0, x1, y1) in enumerate(
+        ((0, 40, 319, 199), (320, 40, 639, 199), (0, 200, 319, 359), (320, 200, 639, 359))
+    ):
+        move.sense[i] = 3
+        move.roiRect[i].p0.x, move.roiRect[i].p0.y, move.roiRect[i].p1.x, move.roiRect[i].p1.y = (
+            x0,
+            y0,
+            x1,
+            y1,
+        )
+    intf = IMP_IVS_CreateMoveInterface(move)
+    check(IMP_IVS_CreateChn(0, intf), "IVS CreateChn")
+    check(IMP_IVS_RegisterChn(0, 0), "IVS RegisterChn")
+    check(IMP_IVS_StartRecvPic(0), "IVS StartRecvPic")
+    cells = [
+        ((DEV_ID_FS, 0, 0), (DEV_ID_OSD, 0, 0)),
+        ((DEV_ID_OSD, 0, 0), (DEV_ID_ENC, 0, 0)),
+        ((DEV_ID_FS, 1, 0), (DEV_ID_ENC, 1, 0)),
+        ((DEV_ID_FS, 1, 1), (DEV_ID_IVS, 0, 0)),
+    ]
+    for src, dst in cells:
+        check(IMP_System_Bind(IMPCell(*src), IMPCell(*dst)), f"Bind {src}->{dst}")
+    for c in (0, 1):
+        check(IMP_FrameSource_EnableChn(c), f"EnableChn {c}")
+    for c in STREAMS:
+        check(IMP_Encoder_StartRecvPic(c), f"StartRecvPic {c}")
+    clock.start()
+
+    stop = threading.Event()
+    counters = {c: Counter() for c in STREAMS}
+    ivs = Counter()
+    threads = [
+        threading.Thread(target=drain, args=(c, counters[c], stop), name=f"soak-enc{c}")
+        for c in STREAMS
+    ]
+    threads.append(threading.Thread(target=ivs_loop, args=(ivs, stop), name="soak-ivs"))
+    for t in threads:
+        t.start()
+
+    from imp import kernel as _kernel
+    from imp.encoder import get_encoder
+    from imp.ivs import get_ivs
+
+    sim = _kernel.current_kernel()
+    start = time.monotonic()
+    end = start + minutes * 60
+    last = {c: 0 for c in STREAMS}
+    last_t = start
+    rss_warm: int | None = None
+    rss_max = rss_last = 0
+    fps_log: dict[int, list[float]] = {c: [] for c in STREAMS}
+    print(
+        f"soak: {minutes} min realtime; report every {every:.0f} s; warm-up {warmup:.0f} s",
+        flush=True,
+    )
+    print(
+        "   t(s)   RSS(MiB)  "
+        + "  ".join(f"{STREAMS[c][0]:>11}" for c in STREAMS)
+        + "   drops(fs/enc/ivs)",
+        flush=True,
+    )
+    try:
+        while time.monotonic() < end:
+            time.sleep(min(every, max(0.0, end - time.monotonic())))
+            now = time.monotonic()
+            span = now - last_t
+            rates = {}
+            for c in STREAMS:
+                n = counters[c].frames
+                rates[c] = (n - last[c]) / span
+                last[c] = n
+                if now - start > warmup:
+                    fps_log[c].append(rates[c])
+            last_t = now
+            rss = rss_kib()
+            rss_last = rss
+            rss_max = max(rss_max, rss)
+            if rss_warm is None and now - start >= warmup:
+                rss_warm = rss
+            fs_drops = sum(ch.dropped for ch in sim.isp.channels)  # type: ignore[attr-defined]
+            enc_drops = sum(
+                ch.stats.dropped_behind + ch.stats.dropped_full
+                for ch in get_encoder().channels.values()
+            )
+            ivs_drops = sum(ch.stats.dropped for ch in get_ivs().channels.values())
+            print(
+                f"{now - start:7.0f}   {rss / 1024:8.1f}  "
+                + "  ".join(f"{rates[c]:11.2f}" for c in STREAMS)
+                + f"   {fs_drops}/{enc_drops}/{ivs_drops}",
+                flush=True,
+            )
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        clock.close()
+        for c in STREAMS:
+            IMP_Encoder_StopRecvPic(c)
+        for c in (0, 1):
+            IMP_FrameSource_DisableChn(c)
+        for src, dst in cells:
+            IMP_System_UnBind(IMPCell(*src), IMPCell(*dst))
+        IMP_IVS_StopRecvPic(0)
+        IMP_IVS_UnRegisterChn(0)
+        IMP_IVS_DestroyChn(0)
+        IMP_IVS_DestroyMoveInterface(intf)
+        IMP_IVS_DestroyGroup(0)
+        IMP_OSD_Stop(0)
+        IMP_OSD_DestroyGroup(0)
+        for c in STREAMS:
+            IMP_Encoder_UnRegisterChn(c)
+            IMP_Encoder_DestroyChn(c)
+        for grp in (0, 1):
+            IMP_Encoder_DestroyGroup(grp)
+        for c in (0, 1):
+            IMP_FrameSource_DestroyChn(c)
+        common.system_exit(strict=False)
+
+    print("\nsummary")
+    if rss_warm is not None:
+        print(
+            f"  RSS after warm-up {rss_warm / 1024:.1f} MiB, last sample while running "
+            f"{rss_last / 1024:.1f} MiB, growth {(rss_last - rss_warm) / 1024:+.2f} MiB "
+            f"(max {rss_max / 1024:.1f} MiB)"
+        )
+    worst = 0.0
+    for c, (name, target) in STREAMS.items():
+        rates = fps_log[c]
+        if not rates:
+            continue
+        mean = sum(rates) / len(rates)
+        dev = (mean / target - 1) * 100
+        worst = max(worst, abs(dev))
+        total_bytes = counters[c].bytes
+        kbps = total_bytes * 8 / 1000 / max(1.0, minutes * 60)
+        print(
+            f"  {name:11} mean {mean:7.3f} fps ({dev:+.3f} % of {target}), "
+            f"{counters[c].frames} pictures, {kbps:.0f} kbit/s, errors {counters[c].errors}"
+        )
+    print(f"  IVS results {ivs.frames}")
+    fs = [(ch.index, ch.delivered, ch.dropped) for ch in sim.isp.channels]  # type: ignore[attr-defined]
+    print("  FrameSource (simulated ISP) per channel (index, delivered, dropped):", fs)
+    # A realtime overrun is a sensor frame the simulator could not render in its slot (the
+    # scene caches are built during the first frames): it is dropped for every channel.
+    overruns = sim.isp.engine.overruns  # type: ignore[attr-defined]
+    print(f"  simulator overruns (frames dropped for all channels): {overruns}")
+    return 0 if worst <= 0.5 else 1
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--minutes", type=float, default=30.0)
+    p.add_argument("--every", type=float, default=30.0, help="seconds between reports")
+    p.add_argument("--warmup", type=float, default=60.0, help="seconds before RSS/fps are judged")
+    a = p.parse_args()
+    raise SystemExit(run(a.minutes, a.every, min(a.warmup, a.minutes * 30)))
+
+
+if __name__ == "__main__":
+    main()
