@@ -223,6 +223,7 @@ def run(minutes: float, every: float, warmup: float) -> int:
         stop.set()
         for t in threads:
             t.join()
+        drop_causes = _drop_causes(sim)
         clock.close()
         for c in STREAMS:
             IMP_Encoder_StopRecvPic(c)
@@ -274,7 +275,43 @@ def run(minutes: float, every: float, warmup: float) -> int:
     # scene caches are built during the first frames): it is dropped for every channel.
     overruns = sim.isp.engine.overruns  # type: ignore[attr-defined]
     print(f"  simulator overruns (frames dropped for all channels): {overruns}")
+    print("  drops by cause:")
+    for cause, count in drop_causes.items():
+        print(f"    {count:6d}  {cause}")
     return 0 if worst <= 0.5 else 1
+
+
+def _drop_causes(sim: object) -> dict[str, int]:
+    """Every counter of a frame that did not make it, named by where and why it was dropped.
+
+    Read before the teardown: System_Exit forgets the channels and their counters."""
+    from imp.encoder import get_encoder
+    from imp.framesource import get_framesource
+    from imp.ivs import get_ivs
+    from imp.osd import get_osd
+
+    out: dict[str, int] = {}
+    for ch in sim.isp.channels:  # type: ignore[attr-defined]
+        # No buffer queued when the frame came (the consumers held them all), or an overrun.
+        out[f"ISP ch{ch.index}: frame lost in the ISP (no free buffer, or overrun)"] = ch.dropped
+    for n, fs in sorted(get_framesource().channels.items()):
+        st = fs.stats
+        out[f"FS{n}: decimated to the channel frame rate (by design)"] = st.skipped
+        out[f"FS{n}: GetFrame FIFO full, oldest evicted"] = st.fifo_dropped
+        out[f"FS{n}: ISP buffers flagged ERROR, skipped"] = st.corrupt
+        out[f"FS{n}: driver errors (DQBUF/QBUF)"] = st.errors
+    for grp, osd in sorted(get_osd().groups.items()):
+        out[f"OSD{grp}: worker behind, frame evicted"] = osd.stats.dropped_behind
+        out[f"OSD{grp}: no copy buffer in time"] = osd.stats.dropped_no_buffer
+    for chn, enc in sorted(get_encoder().channels.items()):
+        e = enc.stats
+        out[f"ENC{chn}: not taken, channel fps below the source (by design)"] = e.skipped
+        out[f"ENC{chn}: codec behind, input evicted"] = e.dropped_behind
+        out[f"ENC{chn}: stream buffer full (reader behind)"] = e.dropped_full
+        out[f"ENC{chn}: codec errors"] = e.errors
+    for chn, iv in sorted(get_ivs().channels.items()):
+        out[f"IVS{chn}: algorithm behind, frame dropped"] = iv.stats.dropped
+    return out
 
 
 def main() -> None:

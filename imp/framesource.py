@@ -9,10 +9,16 @@ that blocks in DQBUF and publishes every frame, zero-copy, to
   when full).
 
 A buffer goes back to the driver (QBUF) only when the last holder released it (:mod:`imp.core.vbm`).
+
+Driver faults never hang a caller and never lose a buffer (docs/ROBUSTNESS.md): DQBUF errors are
+retried with a back-off, a dead node ends capture and wakes every waiter with the reason, a
+re-QBUF that fails keeps the buffer aside and tries it again, and DisableChn does not wait for a
+capture thread stuck in a driver call that STREAMOFF cannot end.
 """
 
 from __future__ import annotations
 
+import enum
 import errno
 import threading
 from dataclasses import dataclass, replace
@@ -46,7 +52,30 @@ PIX_FMT_NV12 = 10
 FS_PHY_CHANNEL, FS_EXT_CHANNEL = 0, 1
 MAX_VBS = 64
 DEFAULT_GETFRAME_TIMEOUT = 2.0  # libimp's GetFrame gives up after 2 s
+
+
+class _Default(enum.Enum):
+    TIMEOUT = "DEFAULT_GETFRAME_TIMEOUT"
+
+
+# Read at call time (not bound as a default argument) so a test can shorten libimp's 2 s.
+_DEFAULT_TIMEOUT = _Default.TIMEOUT
 _DISABLE_WAIT = 2.0  # bound on waiting for consumers to hand frames back at DestroyChn
+# After STREAMOFF the capture thread leaves DQBUF within microseconds; a thread still inside the
+# driver after this long is stuck in a call STREAMOFF cannot end, and DisableChn goes on without it
+# rather than hang the application (the thread exits by itself when its call returns).
+_CAPTURE_JOIN = 0.5
+# EnableChn waits this long for such a stuck thread of the previous session before refusing:
+# two capture threads on one node would steal each other's buffers.
+_STALE_WAIT = 2.0
+# DQBUF failures that are not "streaming stopped" are retried with an exponential back-off, so a
+# failing driver neither spins a core nor floods the log, and capture resumes when it recovers.
+_RETRY_MIN, _RETRY_MAX = 0.001, 0.2
+_LOG_EVERY = 100  # after the first failure, one warning per this many
+# Errors after which DQBUF cannot succeed again in this session: STREAMOFF (or the ISP slaking
+# the channel), the node gone, the fd gone.
+_FATAL_DQBUF = frozenset({errno.EINVAL, errno.ENODEV, errno.EBADF})
+_QBUF_ATTEMPTS = 3  # a re-QBUF refused by a transient error is tried again at once
 
 
 Rect = tuple[int, int, int, int]  # (left, top, width, height)
@@ -133,6 +162,7 @@ class ChannelStats:
     delivered: int = 0  # frames published (after frame-rate decimation)
     skipped: int = 0  # frames dropped by frame-rate decimation
     fifo_dropped: int = 0  # frames evicted from the GetFrame FIFO unread
+    corrupt: int = 0  # buffers the ISP returned with V4L2_BUF_FLAG_ERROR, re-queued unseen
     errors: int = 0
     last_timestamp: int = 0
 
@@ -168,6 +198,10 @@ class FsChannel:
         self._pool: FramePool | None = None
         self._retired: list[FramePool] = []
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()  # one per enable: ends that session's capture thread
+        self._stale: threading.Thread | None = None  # capture thread DisableChn could not join
+        self._lost: set[int] = set()  # indices of buffers whose re-QBUF failed (FREE, not queued)
+        self.failure: DeviceError | None = None  # why capture stopped on its own, if it did
         self._streaming = False
         self._seq = 0
         self._rate_acc = Fraction(0)
@@ -203,6 +237,7 @@ class FsChannel:
         with self._lock:
             if self.enabled:
                 return
+            self._join_stale()
             isp = get_isp()
             if isp.txisp is None or not isp.sensor_enabled:
                 raise InvalidState(
@@ -247,11 +282,14 @@ class FsChannel:
                 self._streaming = True
                 self._seq = 0
                 self._rate_acc = Fraction(0)
+                self._lost.clear()
+                self.failure = None
+                self._stop = stop = threading.Event()
                 self._fifo.reset()
                 dev.stream_on()  # before the thread: DQBUF on a channel not streaming is EINVAL
                 thread = threading.Thread(
                     target=self._capture_loop,
-                    args=(dev, pool),
+                    args=(dev, pool, stop),
                     name=f"imp-fs{self.group}",
                     daemon=True,
                 )
@@ -260,11 +298,14 @@ class FsChannel:
             except BaseException:
                 self._streaming = False
                 self._device = None
+                self._stop.set()
                 try:
                     dev.close()  # wakes a DQBUF waiter: closing streams off
                 finally:
                     if self._thread is not None:
-                        self._thread.join(timeout=_DISABLE_WAIT)
+                        self._thread.join(timeout=_CAPTURE_JOIN)
+                        if self._thread.is_alive():
+                            self._stale = self._thread
                         self._thread = None
                     if pool is not None:
                         pool.reclaim_dequeued()
@@ -283,6 +324,19 @@ class FsChannel:
                 dev.sizeimage,
             )
 
+    def _join_stale(self) -> None:
+        """Wait (bounded) for a capture thread a previous DisableChn had to leave behind."""
+        stale = self._stale
+        if stale is None:
+            return
+        stale.join(timeout=_STALE_WAIT)
+        if stale.is_alive():
+            raise Busy(
+                f"EnableChn({self.group}): the previous capture thread is still blocked in the "
+                f"driver (a DQBUF that STREAMOFF did not end); try again later"
+            )
+        self._stale = None
+
     def disable(self) -> None:
         with self._lock:
             if not self.enabled:
@@ -290,15 +344,27 @@ class FsChannel:
             dev, pool, thread = self._device, self._pool, self._thread
             self._streaming = False  # from now on released frames stay FREE
             self.enabled = False
+            self._stop.set()
+            self._lost.clear()
         assert dev is not None and pool is not None
+        self._abort_waiters()  # GetFrame / SnapFrame callers return now, not at their timeout
         try:
             dev.stream_off()  # wakes the capture thread's DQBUF with EINVAL
         except DeviceError as exc:
             _log.warning("channel %d: STREAMOFF: %s", self.group, exc)
         if thread is not None:
-            thread.join(timeout=_DISABLE_WAIT)
+            thread.join(timeout=_CAPTURE_JOIN)
             if thread.is_alive():
-                _log.error("channel %d: capture thread did not stop", self.group)
+                # Stuck in a driver call STREAMOFF does not end. It has no business with this
+                # session any more (its stop event is set) and leaves when the call returns;
+                # EnableChn waits for it before starting a new one.
+                self._stale = thread
+                _log.error(
+                    "channel %d: capture thread still blocked in the driver %.1f s after "
+                    "STREAMOFF; disabling without it",
+                    self.group,
+                    _CAPTURE_JOIN,
+                )
         pool.reclaim_dequeued()
         for frame in self._fifo.drain():
             frame.release()
@@ -319,12 +385,23 @@ class FsChannel:
         else:
             self._retired.append(pool)
 
+    def _abort_waiters(self) -> None:
+        self._fifo.abort()
+        with self._lock:
+            snappers = list(self._snappers)
+        for waiter in snappers:
+            waiter.abort()
+
     def destroy(self) -> None:
         self.disable()
         with self._lock:
             pools, self._retired = self._retired, []
+            held = dict(self._user_frames)
         for pool in pools:
-            if not pool.wait_all_free(_DISABLE_WAIT):
+            # Frames an application took with GetFrame can only come back through ReleaseFrame
+            # on this channel, which is going away: waiting for them would only block.
+            user_held = sum(1 for f in pool.frames if id(f) in held)
+            if pool.outstanding() > user_held and not pool.wait_all_free(_DISABLE_WAIT):
                 _log.warning(
                     "channel %d: %d frame(s) never released; freeing their memory anyway",
                     self.group,
@@ -334,20 +411,49 @@ class FsChannel:
                 pool.destroy(force=True)
 
     # -- capture --------------------------------------------------------------------------------
-    def _capture_loop(self, dev: FrameChannelDevice, pool: FramePool) -> None:
+    def _capture_loop(
+        self, dev: FrameChannelDevice, pool: FramePool, stop: threading.Event
+    ) -> None:
+        try:
+            self._capture(dev, pool, stop)
+        except Exception as exc:  # a bug must not end capture silently: report it like a fault
+            _log.exception("channel %d: capture thread failed", self.group)
+            self._capture_failed(DeviceError(errno.EIO, f"capture thread failed: {exc}"), stop)
+
+    def _capture(self, dev: FrameChannelDevice, pool: FramePool, stop: threading.Event) -> None:
         clock = get_system().clock
-        while self._streaming:
+        failures = 0
+        delay = _RETRY_MIN
+        while not stop.is_set():
             try:
                 done = dev.dqbuf()
             except DeviceError as exc:
-                if not self._streaming:
+                if stop.is_set():
                     break  # STREAMOFF woke us: the normal way out
                 self.stats.errors += 1
-                if exc.errno in (errno.EINVAL, errno.ENODEV, errno.EBADF):
-                    _log.error("channel %d: streaming stopped under us: %s", self.group, exc)
+                if exc.errno in _FATAL_DQBUF:
+                    self._capture_failed(exc, stop)
                     break
-                _log.warning("channel %d: DQBUF failed: %s", self.group, exc)
+                failures += 1
+                if failures == 1 or failures % _LOG_EVERY == 0:
+                    _log.warning(
+                        "channel %d: DQBUF failed (%d in a row, retrying): %s",
+                        self.group,
+                        failures,
+                        exc,
+                    )
+                stop.wait(delay)
+                delay = min(delay * 2, _RETRY_MAX)
                 continue
+            if stop.is_set():
+                # A call of a finished session came back late: its buffer was reclaimed by
+                # DisableChn and may belong to a new pool, so touch nothing.
+                break
+            if failures:
+                _log.warning(
+                    "channel %d: DQBUF works again after %d failure(s)", self.group, failures
+                )
+                failures, delay = 0, _RETRY_MIN
             try:
                 frame = pool.by_index(done.index)
                 pool.mark_queued(frame, clock.to_imp(done.timestamp_us), self._seq)
@@ -355,17 +461,46 @@ class FsChannel:
                 self.stats.errors += 1
                 _log.error("channel %d: driver returned a bad buffer: %s", self.group, exc)
                 continue
-            self._seq += 1
-            self.stats.captured += 1
-            self.stats.last_timestamp = frame.timestamp
             frame.acquire()  # the capture thread's own reference while publishing
             try:
+                if done.flags & abi.V4L2_BUF_FLAG_ERROR:
+                    # The ISP flags a frame it could not write completely; V4L2 practice is to
+                    # skip it. Dropping our reference re-queues the buffer.
+                    self.stats.corrupt += 1
+                    if self.stats.corrupt == 1 or self.stats.corrupt % _LOG_EVERY == 0:
+                        _log.warning(
+                            "channel %d: ISP returned buffer %d with the ERROR flag (%d so "
+                            "far); frame skipped",
+                            self.group,
+                            done.index,
+                            self.stats.corrupt,
+                        )
+                    continue
+                self._seq += 1
+                self.stats.captured += 1
+                self.stats.last_timestamp = frame.timestamp
                 if self._rate_allows():
                     self._publish(frame)
                 else:
                     self.stats.skipped += 1
             finally:
                 frame.release()
+            if self._lost:
+                self._requeue_lost(pool)
+
+    def _capture_failed(self, exc: DeviceError, stop: threading.Event) -> None:
+        """Capture ended on its own (device gone, streaming stopped by the ISP): say so to
+        every waiter now instead of letting them time out, and remember why for GetFrame."""
+        if stop.is_set():
+            return  # checked before the lock: EnableChn may hold it while joining this thread
+        with self._lock:
+            if stop is not self._stop or stop.is_set():
+                return  # a session DisableChn already ended
+            self.failure = exc
+        _log.error(
+            "channel %d: capture stopped: %s; DisableChn/EnableChn to restart", self.group, exc
+        )
+        self._abort_waiters()
 
     def _rate_allows(self) -> bool:
         """Frame-rate decimation: deliver outFrmRate of every sensor-rate frames."""
@@ -404,40 +539,103 @@ class FsChannel:
         with self._lock:
             pool = frame.pool
             if self._streaming and pool is self._pool and self._device is not None:
-                try:
-                    pool.mark_dequeued(frame)
-                    self._device.qbuf(frame.index, frame.phys, self._device.sizeimage)
-                    return
-                except Exception as exc:  # stays FREE; the channel runs on with fewer buffers
-                    if frame.state is BufferState.DEQUEUED:
-                        pool.mark_free(frame)
-                    self.stats.errors += 1
-                    _log.error(
-                        "channel %d: re-queueing buffer %d: %s", self.group, frame.index, exc
-                    )
-                    return
+                if self._requeue(frame, pool, self._device) and self._lost:
+                    self._requeue_lost(pool)  # the driver takes buffers again: try the others
+                return
             if pool in self._retired and pool.outstanding() == 0:
                 self._retired.remove(pool)
                 pool.destroy()
 
+    def _requeue(self, frame: Frame, pool: FramePool, dev: FrameChannelDevice) -> bool:
+        """QBUF ``frame`` again (lock held). On failure the buffer stays FREE and is remembered
+        as lost: it is tried again after the next captured frame, the next successful re-queue,
+        or a GetFrame that timed out (when every buffer is lost nothing else comes)."""
+        try:
+            pool.mark_dequeued(frame)
+        except Exception as exc:
+            self.stats.errors += 1
+            _log.error("channel %d: re-queueing buffer %d: %s", self.group, frame.index, exc)
+            return False
+        error: DeviceError | None = None
+        for _ in range(_QBUF_ATTEMPTS):
+            try:
+                dev.qbuf(frame.index, frame.phys, dev.sizeimage)
+                if error is not None:
+                    _log.warning(
+                        "channel %d: re-queueing buffer %d worked on a retry after: %s",
+                        self.group,
+                        frame.index,
+                        error,
+                    )
+                return True
+            except DeviceError as exc:
+                error = exc
+                if exc.errno in _FATAL_DQBUF:
+                    break  # no point in hammering a node that is gone or not streaming
+        pool.mark_free(frame)
+        self._lost.add(frame.index)
+        self.stats.errors += 1
+        _log.error(
+            "channel %d: re-queueing buffer %d: %s (%d buffer(s) out of circulation)",
+            self.group,
+            frame.index,
+            error,
+            len(self._lost),
+        )
+        return False
+
+    def _requeue_lost(self, pool: FramePool | None = None) -> None:
+        """Try again the buffers whose re-QBUF failed (only for ``pool`` if given)."""
+        with self._lock:
+            current, dev = self._pool, self._device
+            if not self._lost or current is None or dev is None or not self._streaming:
+                return
+            if pool is not None and pool is not current:
+                return
+            lost, self._lost = self._lost, set()
+            for index in sorted(lost):
+                frame = current.by_index(index)
+                if frame.state is BufferState.FREE:
+                    self._requeue(frame, current, dev)
+            if not self._lost:
+                _log.warning("channel %d: %d buffer(s) back in circulation", self.group, len(lost))
+
     # -- GetFrame / ReleaseFrame ---------------------------------------------------------------
-    def get_frame(self, timeout: float | None = DEFAULT_GETFRAME_TIMEOUT) -> Frame:
-        """Oldest frame of the depth FIFO; the caller must :meth:`release_frame` it."""
+    def get_frame(self, timeout: float | _Default | None = _DEFAULT_TIMEOUT) -> Frame:
+        """Oldest frame of the depth FIFO; the caller must :meth:`release_frame` it.
+
+        ``timeout`` in seconds (None: forever); by default libimp's 2 s."""
+        if isinstance(timeout, _Default):
+            timeout = DEFAULT_GETFRAME_TIMEOUT
         if self._depth <= 0:
             raise InvalidState(
                 f"GetFrame({self.group}): frame depth is 0; call SetFrameDepth(chn, n > 0) first"
             )
         if not self.enabled:
             raise InvalidState(f"GetFrame({self.group}): channel is not enabled")
+        self._raise_failure("GetFrame")
+        if self._lost:
+            self._requeue_lost()  # buffers out of circulation may starve this very wait
         try:
             frame = self._fifo.get(timeout)
         except Timeout as exc:
+            self._requeue_lost()  # no frame may mean no buffer left with the driver
             raise Timeout(f"GetFrame({self.group}): no frame within {timeout} s") from exc
         except InvalidState as exc:
+            self._raise_failure("GetFrame")
             raise InvalidState(f"GetFrame({self.group}): channel stopped") from exc
         with self._lock:
             self._user_frames[id(frame)] = self._user_frames.get(id(frame), 0) + 1
         return frame
+
+    def _raise_failure(self, what: str) -> None:
+        failure = self.failure
+        if failure is not None:
+            raise DeviceError(
+                failure.errno or 0,
+                f"{what}({self.group}): capture stopped: {failure.strerror}; "
+                "DisableChn and EnableChn to restart",
+            )
 
     def release_frame(self, frame: Frame) -> None:
         with self._lock:
@@ -469,10 +667,14 @@ class FsChannel:
             f"ReleaseFrame({self.group}): no outstanding frame with index {index} at {phys:#x}"
         )
 
-    def snap(self, timeout: float = DEFAULT_GETFRAME_TIMEOUT) -> bytes:
-        """``SnapFrame``: a copy of the next frame, independent of the frame depth."""
+    def snap(self, timeout: float | _Default = _DEFAULT_TIMEOUT) -> bytes:
+        """``SnapFrame``: a copy of the next frame (packed NV12, W*H*3/2 bytes), independent of
+        the frame depth."""
+        if isinstance(timeout, _Default):
+            timeout = DEFAULT_GETFRAME_TIMEOUT
         if not self.enabled:
             raise InvalidState(f"SnapFrame({self.group}): channel is not enabled")
+        self._raise_failure("SnapFrame")
         waiter: Fifo[Frame] = Fifo(1, on_drop=Frame.release, drop_oldest=True)
         with self._lock:
             self._snappers.append(waiter)
@@ -481,7 +683,15 @@ class FsChannel:
                 frame = waiter.get(timeout)
             except Timeout as exc:
                 raise Timeout(f"SnapFrame({self.group}): no frame within {timeout} s") from exc
+            except InvalidState as exc:
+                self._raise_failure("SnapFrame")
+                raise InvalidState(f"SnapFrame({self.group}): channel stopped") from exc
             try:
+                if frame.pixfmt == PIX_FMT_NV12:
+                    # The picture as NV12 is laid out for the caller (W*H*3/2 bytes, UV right after
+                    # Y), not the DMA buffer: the ISP puts UV at W*align16(H) (§2.6), so the
+                    # buffer is larger than the caller's and would carry padding lines.
+                    return frame.y.tobytes() + frame.uv.tobytes()
                 return bytes(frame.data)
             finally:
                 frame.release()

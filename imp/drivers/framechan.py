@@ -52,7 +52,15 @@ class FrameChannelDevice:
         self._legacy_layout = False  # True on the "472" ISP build (0x60 format struct)
 
     # -- open / close ------------------------------------------------------------------------
-    def open(self, retries: int = OPEN_RETRIES, delay: float = OPEN_RETRY_DELAY) -> None:
+    def open(self, retries: int | None = None, delay: float | None = None) -> None:
+        """Open the node, retrying while it is not activated yet (§2.8: 257 tries, 10 ms apart).
+
+        The defaults are read from the module at call time, so a test can shorten the wait.
+        """
+        if retries is None:
+            retries = OPEN_RETRIES
+        if delay is None:
+            delay = OPEN_RETRY_DELAY
         last: OSError | None = None
         for attempt in range(max(1, retries)):
             try:
