@@ -31,11 +31,13 @@ def c_function(error_return: Any = -1) -> Callable[[F], F]:
             try:
                 return fn(*args, **kwargs)
             except ImpError as exc:
-                log.error("%s: %s", name, exc)
+                # str(exc), not exc: a handler that keeps records (pytest's capture, a
+                # MemoryHandler) would keep the traceback and every object its frames reference.
+                log.error("%s: %s", name, str(exc))
             except (KeyboardInterrupt, SystemExit):
                 raise
             except Exception as exc:  # a C caller has no way to catch an exception
-                log.error("%s: internal error: %s: %s", name, type(exc).__name__, exc)
+                log.error("%s: internal error: %s: %s", name, type(exc).__name__, str(exc))
                 log.debug("%s: traceback", name, exc_info=True)
             return error_return
 
