@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from imp import isp as _isp
+from imp.core.iterate import borrowed
 from imp.core.vbm import Frame
 from imp.errors import InvalidArgument, InvalidState
 from imp.framesource import (
@@ -130,14 +131,7 @@ class FrameSourceChannel:
         self, limit: int | None = None, timeout: float | None = 2.0
     ) -> Iterator[CapturedFrame]:
         """Iterate frames; each is released when the loop moves on (keep a copy to keep data)."""
-        count = 0
-        while limit is None or count < limit:
-            frame = self.get_frame(timeout)
-            try:
-                yield frame
-            finally:
-                frame.release()
-            count += 1
+        return borrowed(lambda: self.get_frame(timeout), limit)
 
     def snapshot(self) -> np.ndarray:
         """A copy of the next frame as an (h*3/2, w) NV12 array."""

@@ -22,6 +22,7 @@ from typing import Protocol
 
 from imp.codec import CodecType, RcMode
 from imp.core.graph import DEV_ID_ENC, DEV_ID_FS
+from imp.core.iterate import borrowed
 from imp.encoder.attr import (
     PROFILE_AVC_BASELINE,
     PROFILE_AVC_HIGH,
@@ -253,14 +254,7 @@ class EncoderHandle:
         self, limit: int | None = None, timeout: float | None = 2.0
     ) -> Iterator[EncodedStream]:
         """Iterate pictures; each is released when the loop moves on."""
-        count = 0
-        while limit is None or count < limit:
-            stream = self.get_stream(timeout)
-            try:
-                yield stream
-            finally:
-                stream.release()
-            count += 1
+        return borrowed(lambda: self.get_stream(timeout), limit)
 
     def poll(self, timeout: float | None = 1.0) -> bool:
         return self.channel.poll(timeout)
