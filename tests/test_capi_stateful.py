@@ -54,7 +54,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
-pytestmark = pytest.mark.timeout(3600 if PROFILE == "long" else 600)
+pytestmark = pytest.mark.timeout(4 * 3600 if PROFILE == "long" else 600)
 
 CALL_BOUND = 3.0  # s, for every IMP_* call
 GETFRAME_TIMEOUT = 0.2  # s instead of libimp's 2 s: same code path, 10x less waiting
