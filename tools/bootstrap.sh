@@ -29,6 +29,7 @@ HASH="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$HASH" ]; then
     echo "[bootstrap] installing imp and its dependencies into .venv" >&2
     "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2
-    "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev]" >&2
+    bash "$ROOT/tools/setup/streamer-deps.sh"  # GStreamer RTSP, PyGObject headers, chromium
+    "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev,rtsp]" >&2
     echo "$HASH" > "$STAMP"
 fi
