@@ -1,0 +1,122 @@
+"""The FrameSource module: channel table and the mapping of channels to framechan nodes."""
+
+from __future__ import annotations
+
+import threading
+
+from imp import log
+from imp.errors import AlreadyExists, Busy, InvalidArgument, InvalidState, NotFound, NotSupported
+from imp.framesource.attr import (
+    DEV_ID_FS,
+    FS_PHY_CHANNEL,
+    MAX_CHANNELS,
+    PHYSICAL_CHANNELS,
+    ChannelAttr,
+)
+from imp.framesource.channel import FsChannel
+from imp.system import get_system
+
+_log = log.get("fs")
+
+
+class FrameSource:
+    """The FrameSource module: channel table and the mapping to framechan nodes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.channels: dict[int, FsChannel] = {}
+        self._hooked = False
+
+    def _check_chn(self, chn: int) -> None:
+        if not isinstance(chn, int) or not 0 <= chn < MAX_CHANNELS:
+            raise InvalidArgument(f"channel {chn!r} must be 0..{MAX_CHANNELS - 1}")
+
+    def channel(self, chn: int) -> FsChannel:
+        self._check_chn(chn)
+        ch = self.channels.get(chn)
+        if ch is None:
+            raise NotFound(f"FrameSource channel {chn} does not exist; call CreateChn first")
+        return ch
+
+    def create(self, chn: int, attr: ChannelAttr) -> FsChannel:
+        self._check_chn(chn)
+        system = get_system()
+        system.require_init(f"CreateChn({chn})")
+        attr.validate(chn)
+        with self._lock:
+            if chn in self.channels:
+                raise AlreadyExists(f"FrameSource channel {chn} exists already")
+            ch = FsChannel(chn, attr)
+            system.graph.register(ch)
+            self.channels[chn] = ch
+            if not self._hooked:
+                system.on_exit(self.shutdown, order=80)  # sources stop after their consumers
+                self._hooked = True
+            return ch
+
+    def destroy(self, chn: int) -> None:
+        with self._lock:
+            ch = self.channel(chn)
+            if ch.enabled:
+                raise Busy(f"DestroyChn({chn}): channel is enabled; call DisableChn first")
+            get_system().graph.unregister(DEV_ID_FS, chn)
+            ch.destroy()
+            del self.channels[chn]
+
+    def enable(self, chn: int) -> None:
+        with self._lock:
+            ch = self.channel(chn)
+            if ch.enabled:
+                return
+            ch.enable(self._hardware_for(ch))
+
+    def disable(self, chn: int) -> None:
+        ch = self.channel(chn)
+        if not ch.enabled:
+            raise InvalidState(f"DisableChn({chn}): channel is not enabled")
+        ch.disable()
+
+    def _hardware_for(self, ch: FsChannel) -> int:
+        """framechan node for a channel: physical ones own theirs; an extension channel without
+        a source borrows a free ISP downscaler (highest first: ds0 is the main stream's)."""
+        if ch.attr.type == FS_PHY_CHANNEL:
+            owner = self._hw_owner(ch.group)
+            if owner is not None and owner is not ch:
+                raise Busy(
+                    f"EnableChn({ch.group}): framechan{ch.group} is in use by extension channel "
+                    f"{owner.group}"
+                )
+            return ch.group
+        if ch.source is not None:
+            raise NotSupported(
+                f"EnableChn({ch.group}): extension channels fed by SetSource are not supported yet"
+            )
+        for hw in range(PHYSICAL_CHANNELS - 1, 0, -1):
+            if hw not in self.channels and self._hw_owner(hw) is None:
+                return hw
+        raise Busy(f"EnableChn({ch.group}): no free ISP output for this extension channel")
+
+    def _hw_owner(self, hw: int) -> FsChannel | None:
+        for other in self.channels.values():
+            if other.enabled and other.hw_index == hw:
+                return other
+        return None
+
+    def shutdown(self) -> None:
+        """System_Exit: disable and destroy every channel, returning all buffers."""
+        with self._lock:
+            channels = list(self.channels.items())
+            self.channels.clear()
+            self._hooked = False
+        for chn, ch in channels:
+            try:
+                ch.destroy()
+            except Exception as exc:
+                _log.error("channel %d: teardown: %s", chn, exc)
+
+
+_fs = FrameSource()
+
+
+def get_framesource() -> FrameSource:
+    return _fs
