@@ -1,0 +1,199 @@
+"""The daemon: camera pipeline + RTSP + HTTP + motion, live settings and metrics."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from imp.streamer import config as cfgmod
+from imp.streamer.camera import CameraPipeline
+from imp.streamer.config import ConfigError, Settings
+from imp.streamer.motion import MotionRecorder
+
+__all__ = ["Streamer"]
+
+_log = logging.getLogger("imp.streamer")
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class Streamer:
+    """``Streamer(settings).start()``; ``stop()`` undoes everything (idempotent)."""
+
+    def __init__(self, settings: Settings, sim: bool = False) -> None:
+        self.settings = settings
+        self.sim = sim
+        self.camera = CameraPipeline(settings)
+        self.rtsp: Any = None
+        self.http: Any = None
+        self.motion: MotionRecorder | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def start(self) -> None:
+        from imp.streamer.rtsp import RtspServer, load_gstreamer
+
+        load_gstreamer()  # fail before the camera starts when the engine is missing
+        from imp.streamer.http import HttpServer
+
+        if self.sim:
+            from imp.streamer.camera import configure_simulator
+
+            configure_simulator(self.settings)
+        try:
+            self.camera.start()
+            m = self.settings["motion"]
+            if m["enabled"]:
+                self.motion = MotionRecorder(m)
+                self.camera.subscribe(f"stream{m['record_stream']}", self.motion.on_frame)
+                self.camera.motion_subscribers.append(self.motion.on_sample)
+            self.rtsp = RtspServer(self.camera, self.settings)
+            self.rtsp.start()
+            self.http = HttpServer(self, self.camera, self.settings)
+            self.http.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def addresses(self, host: str | None = None) -> dict[str, str]:
+        shown = host or _display_host(self.settings["rtsp"]["host"])
+        web_host = host or _display_host(self.settings["http"]["host"])
+        out = {
+            f"rtsp{name[-1]}": f"rtsp://{shown}:{self.rtsp.port}/ch{name[-1]}"
+            for name in self.rtsp.feeds
+        }
+        out["web"] = f"http://{web_host}:{self.http.port}/"
+        return out
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        for part in (self.http, self.rtsp):
+            if part is not None:
+                try:
+                    part.stop()
+                except Exception:
+                    _log.exception("stopping %s", type(part).__name__)
+        self.camera.stop()
+        if self.motion is not None:
+            self.motion.close()
+
+    # -- control (HTTP thread) ----------------------------------------------------------------
+    def public_settings(self) -> dict[str, Any]:
+        out = copy.deepcopy(self.settings)
+        for sec in ("rtsp", "http"):
+            if out[sec]["password"]:
+                out[sec]["password"] = "********"
+        return out
+
+    def apply(self, changes: dict[str, Any]) -> list[str]:
+        """Validate ``changes`` (partial settings) and apply them to the running pipeline."""
+        with self._lock:
+            new, changed = cfgmod.merge(self.settings, changes)
+            fixed = [k for k in changed if k not in cfgmod.live_keys()]
+            if fixed:
+                raise NotImplementedError(
+                    f"{', '.join(fixed)} cannot change while running: edit the config file "
+                    "and restart the streamer"
+                )
+            for name in changed:
+                sec, key = name.split(".")
+                self._apply_one(sec, key, new[sec][key])
+                self.settings[sec][key] = new[sec][key]
+            return changed
+
+    def _apply_one(self, sec: str, key: str, value: Any) -> None:
+        cam = self.camera
+        if sec.startswith("stream"):
+            if sec not in cam.drains:
+                raise ConfigError(f"{sec}.{key}: {sec} is disabled")
+            {"bitrate": cam.set_bitrate, "gop": cam.set_gop, "fps": cam.set_fps}[key](sec, value)
+        elif sec == "jpeg" and key == "fps":
+            if "jpeg" in cam.drains:
+                cam.set_fps("jpeg", value)
+                if self.http is not None:
+                    self.http.jpeg_fps = value
+        elif sec == "image":
+            cam.apply_image({key: value})
+        elif sec == "osd" and key == "text":
+            cam.set_osd_text(value)
+        elif sec == "motion" and key == "sensitivity":
+            cam.set_motion_sensitivity(value)
+
+    def request_idr(self, stream: int) -> None:
+        name = f"stream{stream}"
+        if name not in self.camera.drains:
+            raise KeyError(name)
+        self.camera.request_idr(name)
+
+    def clips(self) -> list[dict[str, Any]]:
+        return self.motion.list_clips() if self.motion else []
+
+    def clip_path(self, name: str) -> Path | None:
+        return self.motion.clip_path(name) if self.motion else None
+
+    def events(self) -> list[dict[str, Any]]:
+        return self.motion.list_events() if self.motion else []
+
+    # -- metrics ------------------------------------------------------------------------------
+    def metrics_text(self) -> str:
+        """Prometheus text format 0.0.4 (a few lines; no client library needed for that)."""
+        lines: list[str] = []
+
+        def metric(name: str, kind: str, help_: str, samples: Sequence[tuple[str, float]]) -> None:
+            lines.append(f"# HELP {name} {help_}")
+            lines.append(f"# TYPE {name} {kind}")
+            lines.extend(f"{name}{labels} {value:g}" for labels, value in samples)
+
+        drains = self.camera.drains
+        rates = {n: d.counters.rates() for n, d in drains.items()}
+        lab = {n: f'{{stream="{n}"}}' for n in drains}
+        metric("imp_streamer_fps", "gauge", "Pictures per second over the last 2 s",
+               [(lab[n], rates[n][0]) for n in drains])
+        metric("imp_streamer_bitrate_kbps", "gauge", "Encoded kbit/s over the last 2 s",
+               [(lab[n], rates[n][1]) for n in drains])
+        metric("imp_streamer_frames_total", "counter", "Pictures taken from the encoder",
+               [(lab[n], d.counters.frames) for n, d in drains.items()])
+        metric("imp_streamer_bytes_total", "counter", "Encoded bytes",
+               [(lab[n], d.counters.bytes) for n, d in drains.items()])
+        drops = []
+        for n in drains:
+            rtsp_drops = self.rtsp.feeds[n].dropped if self.rtsp and n in self.rtsp.feeds else 0
+            drops.append((lab[n], self.camera.encoder_drops(n) + rtsp_drops))
+        metric("imp_streamer_drops_total", "counter",
+               "Pictures dropped (encoder behind or buffer full, RTSP feed refused)", drops)
+        clients = []
+        if self.rtsp is not None:
+            clients += [(f'{{stream="{n}",protocol="rtsp"}}', c)
+                        for n, c in self.rtsp.clients.items() if n in drains]
+        if self.http is not None and self.http.hub is not None:
+            clients.append(('{stream="jpeg",protocol="mjpeg"}', len(self.http.hub.viewers)))
+        metric("imp_streamer_clients", "gauge", "Connected viewers", clients)
+        cpu, rss = _process_usage()
+        metric("process_cpu_seconds_total", "counter", "User + system CPU of the daemon",
+               [("", cpu)])
+        metric("process_resident_memory_bytes", "gauge", "Resident set size", [("", rss)])
+        if self.motion is not None:
+            metric("imp_streamer_motion_events_total", "counter", "Motion events",
+                   [("", len(self.motion.events))])
+        return "\n".join(lines) + "\n"
+
+
+def _process_usage() -> tuple[float, float]:
+    with open("/proc/self/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / _CLK_TCK
+    rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    return cpu, float(rss)
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+

@@ -1,0 +1,179 @@
+"""Motion events and clips: IVS results -> events (script hook, web page) -> MP4 with pre-roll.
+
+An event starts at the first analysed frame that moved (once ``cooldown`` has passed since the
+last event ended) and ends ``post_roll`` seconds after the last frame that moved, or after
+``max_length``. Clips come from ``imp.output.CircularOutput`` (the pre-roll ring, engineer B's
+module): the ring always holds >= ``pre_roll`` seconds of the recorded stream from an IDR, and
+``start(path)`` writes them ahead of the live pictures. Retention keeps at most ``max_clips``
+files and ``max_bytes`` bytes (0: no limit), deleting the oldest first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from imp.streamer.camera import EncodedFrame, MotionSample
+
+__all__ = ["MotionRecorder"]
+
+_log = logging.getLogger("imp.streamer.motion")
+
+EVENT_LOG = 100
+
+
+def _circular_output(seconds: float) -> Any:
+    """imp.output.CircularOutput, or None (with the reason logged) while it is not available."""
+    try:
+        from imp.output import CircularOutput
+    except ImportError as exc:
+        _log.warning("motion clips are off: imp.output.CircularOutput is missing (%s)", exc)
+        return None
+    return CircularOutput(seconds=seconds)
+
+
+def _packet(frame: EncodedFrame) -> Any:
+    from imp.output import Packet
+
+    return Packet(
+        data=frame.data, pts=frame.pts, keyframe=frame.keyframe, codec=frame.codec,
+        seq=frame.seq, width=frame.width, height=frame.height,
+    )
+
+
+class MotionRecorder:
+    def __init__(self, cfg: dict[str, Any]) -> None:
+        self.cfg = cfg
+        self.clips_dir = Path(cfg["clips_dir"]).expanduser()
+        self.clips_dir.mkdir(parents=True, exist_ok=True)
+        self.events: deque[dict[str, Any]] = deque(maxlen=EVENT_LOG)
+        self.ring = _circular_output(max(cfg["pre_roll"], 0.5))
+        self.active: dict[str, Any] | None = None
+        self.last_motion_pts = 0
+        self.last_end_wall = -1e18
+        self.samples = 0
+        self.motion_samples = 0
+        self._lock = threading.Lock()
+        self._scripts: list[subprocess.Popen[bytes]] = []
+
+    # -- camera callbacks (camera threads) --------------------------------------------------------
+    def on_frame(self, frame: EncodedFrame) -> None:
+        if self.ring is not None:
+            self.ring.write(_packet(frame))
+
+    def on_sample(self, sample: MotionSample) -> None:
+        with self._lock:
+            self.samples += 1
+            if sample.motion:
+                self.motion_samples += 1
+                self.last_motion_pts = sample.pts
+            ev = self.active
+            if ev is None:
+                if sample.motion and time.monotonic() - self.last_end_wall >= self.cfg["cooldown"]:
+                    self._begin(sample)
+                return
+            quiet = sample.pts - self.last_motion_pts > self.cfg["post_roll"] * 1e6
+            too_long = sample.pts - ev["start_pts"] > self.cfg["max_length"] * 1e6
+            if quiet or too_long:
+                self._end(sample, "too long" if too_long and not quiet else "quiet")
+
+    # -- events -------------------------------------------------------------------------------
+    def _begin(self, sample: MotionSample) -> None:
+        name = time.strftime("motion-%Y%m%d-%H%M%S", time.localtime()) + f"-{sample.pts}.mp4"
+        ev: dict[str, Any] = {
+            "start": time.time(), "start_pts": sample.pts, "end": None, "end_pts": None,
+            "clip": None, "regions": [i for i, r in enumerate(sample.regions) if r],
+        }
+        if self.ring is not None:
+            try:
+                self.ring.start(str(self.clips_dir / name))
+                ev["clip"] = name
+            except Exception as exc:
+                _log.error("motion clip %s: %s", name, exc)
+        self.active = ev
+        self.events.append(ev)
+        _log.info("motion started (clip %s)", ev["clip"])
+        self._run_script("start", ev)
+
+    def _end(self, sample: MotionSample, why: str) -> None:
+        ev = self.active
+        assert ev is not None
+        self.active = None
+        self.last_end_wall = time.monotonic()
+        ev["end"], ev["end_pts"], ev["ended_because"] = time.time(), sample.pts, why
+        if self.ring is not None and ev["clip"] is not None:
+            try:
+                self.ring.stop()
+            except Exception as exc:
+                _log.error("motion clip %s: %s", ev["clip"], exc)
+        _log.info("motion stopped (%s)", why)
+        self._run_script("stop", ev)
+        self._apply_retention()
+
+    def _run_script(self, action: str, ev: dict[str, Any]) -> None:
+        """``SCRIPT start|stop`` like prudynt's /usr/sbin/motion, without waiting for it."""
+        script = self.cfg["script"]
+        self._scripts = [p for p in self._scripts if p.poll() is None]  # reap finished ones
+        if not script:
+            return
+        env = dict(os.environ, MOTION_CLIP=str(self.clips_dir / ev["clip"]) if ev["clip"] else "")
+        try:
+            self._scripts.append(
+                subprocess.Popen([script, action], env=env, stdin=subprocess.DEVNULL)
+            )
+        except OSError as exc:
+            _log.error("motion.script %s: %s", script, exc)
+
+    def _apply_retention(self) -> None:
+        clips = sorted(self.clips_dir.glob("motion-*.mp4"), key=lambda p: p.stat().st_mtime)
+        current = self.active["clip"] if self.active else None
+        clips = [p for p in clips if p.name != current]
+        total = sum(p.stat().st_size for p in clips)
+        limit_n, limit_b = self.cfg["max_clips"], self.cfg["max_bytes"]
+        while clips and ((limit_n and len(clips) > limit_n) or (limit_b and total > limit_b)):
+            old = clips.pop(0)
+            total -= old.stat().st_size
+            old.unlink(missing_ok=True)
+
+    # -- queries ------------------------------------------------------------------------------
+    def list_events(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(ev) for ev in self.events]
+
+    def list_clips(self) -> list[dict[str, Any]]:
+        current = self.active["clip"] if self.active else None
+        out = []
+        for p in sorted(self.clips_dir.glob("motion-*.mp4")):
+            st = p.stat()
+            out.append({"name": p.name, "bytes": st.st_size, "mtime": st.st_mtime,
+                        "recording": p.name == current})
+        return out
+
+    def clip_path(self, name: str) -> Path | None:
+        if "/" in name or "\\" in name or not name.startswith("motion-") or \
+                not name.endswith(".mp4"):
+            return None
+        path = self.clips_dir / name
+        return path if path.is_file() else None
+
+    def close(self) -> None:
+        with self._lock:
+            if self.active is not None and self.ring is not None:
+                try:
+                    self.ring.stop()
+                except Exception as exc:
+                    _log.error("motion clip: %s", exc)
+                self.active = None
+            if self.ring is not None:
+                self.ring.close()
+        for p in self._scripts:
+            try:
+                p.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                p.kill()

@@ -1,0 +1,248 @@
+"""RTSP on GStreamer's RTSP server (GstRtspServer through PyGObject).
+
+One shared media per path (``/ch0``, ``/ch1``): ``appsrc ! h264parse/h265parse ! rtph26Xpay``.
+The camera's drain thread pushes each access unit into the appsrc with a PTS taken from its
+capture timestamp (so RTP timestamps follow the capture clock, 90 kHz); GStreamer does the
+RTSP/RTP/RTCP work, TCP-interleaved and UDP transports, per-client queues and digest auth.
+A client's PLAY asks the encoder for an IDR so it starts decoding at once; connections beyond
+``max_clients`` are closed as they arrive.
+
+Why GStreamer: it is maintained, interoperates with standard clients, does digest auth and the
+ONVIF backchannel (``GstRTSPOnvifServer``), none of which we want to hand-write.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from imp.streamer.camera import EncodedFrame
+
+__all__ = ["RtspServer", "RtspUnavailable", "load_gstreamer"]
+
+_log = logging.getLogger("imp.streamer.rtsp")
+
+MISSING_HELP = (
+    "the RTSP engine is not installed: run tools/setup/streamer-deps.sh (Debian packages "
+    "gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-{good,bad,ugly}, gstreamer1.0-rtsp) and "
+    "pip install 'imp[rtsp]' (PyGObject < 3.51)"
+)
+
+
+class RtspUnavailable(RuntimeError):
+    """GStreamer, its RTSP server or PyGObject is missing; the message says what to install."""
+
+
+def load_gstreamer() -> tuple[Any, Any, Any, Any]:
+    """(GLib, Gst, GstRtsp, GstRtspServer), initialised; RtspUnavailable says what is missing."""
+    try:
+        import gi
+    except ImportError:
+        raise RtspUnavailable(f"PyGObject (module gi) is missing; {MISSING_HELP}") from None
+    try:
+        gi.require_version("Gst", "1.0")
+        gi.require_version("GstRtsp", "1.0")
+        gi.require_version("GstRtspServer", "1.0")
+        from gi.repository import GLib, Gst, GstRtsp, GstRtspServer
+    except (ValueError, ImportError) as exc:
+        raise RtspUnavailable(f"{exc}; {MISSING_HELP}") from None
+    Gst.init(None)
+    for element in ("appsrc", "h264parse", "h265parse", "rtph264pay", "rtph265pay"):
+        if Gst.ElementFactory.find(element) is None:
+            raise RtspUnavailable(f"GStreamer element {element} is missing; {MISSING_HELP}")
+    return GLib, Gst, GstRtsp, GstRtspServer
+
+
+class _Feed:
+    """The appsrc of one path's shared media, fed from the camera thread."""
+
+    def __init__(self, gst: Any, codec: str, clock_now: Callable[[], int]) -> None:
+        self.gst = gst
+        self.codec = codec
+        self.clock_now = clock_now
+        self.lock = threading.Lock()
+        self.appsrc: Any = None
+        self.pipeline: Any = None
+        self.offset_ns: int | None = None  # running time = capture time + offset
+        self.waiting_for_key = True
+        self.pushed = 0
+        self.dropped = 0
+
+    def attach(self, media: Any) -> None:
+        element = media.get_element()
+        with self.lock:
+            self.appsrc = element.get_by_name("src")
+            self.pipeline = None
+            self.offset_ns = None
+            self.waiting_for_key = True
+
+    def detach(self) -> None:
+        with self.lock:
+            self.appsrc = None
+            self.pipeline = None
+
+    def push(self, frame: EncodedFrame) -> None:
+        gst = self.gst
+        with self.lock:
+            src = self.appsrc
+            if src is None:
+                return
+            if self.waiting_for_key and not frame.keyframe:
+                self.dropped += 1
+                return
+            self.waiting_for_key = False
+            if self.offset_ns is None:
+                running = self._running_time(src)
+                if running is None:
+                    return
+                self.offset_ns = running - frame.pts * 1000
+            pts = frame.pts * 1000 + self.offset_ns
+            if pts < 0:
+                return
+            buf = gst.Buffer.new_wrapped(frame.data)
+            buf.pts = pts
+            buf.dts = pts
+            if not frame.keyframe:
+                buf.set_flags(gst.BufferFlags.DELTA_UNIT)
+            ret = src.emit("push-buffer", buf)
+            if ret == gst.FlowReturn.OK:
+                self.pushed += 1
+            else:
+                self.dropped += 1
+
+    def _running_time(self, src: Any) -> int | None:
+        clock = src.get_clock()
+        if clock is None:
+            return None
+        return int(clock.get_time() - src.get_base_time())
+
+
+class RtspServer:
+    """``rtsp://HOST:PORT/ch0`` and ``/ch1`` for the enabled streams of ``camera``."""
+
+    def __init__(self, camera: Any, settings: dict[str, dict[str, Any]]) -> None:
+        self.GLib, self.Gst, self.GstRtsp, self.GstRtspServer = load_gstreamer()
+        self.camera = camera
+        self.cfg = settings["rtsp"]
+        self.feeds: dict[str, _Feed] = {}
+        self.clients: dict[str, int] = {"stream0": 0, "stream1": 0}
+        self.connections = 0
+        self.refused = 0
+        self._client_paths: dict[int, str] = {}
+        self._lock = threading.Lock()
+        self._context = self.GLib.MainContext.new()
+        self._loop = self.GLib.MainLoop.new(self._context, False)
+        self._thread: threading.Thread | None = None
+        self.server = self.GstRtspServer.RTSPServer.new()
+        self.server.set_address(self.cfg["host"])
+        self.server.set_service(str(self.cfg["port"]))
+        self.server.connect("client-connected", self._on_client)
+        mounts = self.server.get_mount_points()
+        for i in (0, 1):
+            name = f"stream{i}"
+            if name in camera.drains:
+                codec = settings[name]["codec"]
+                feed = _Feed(self.Gst, codec, camera.timestamp)
+                self.feeds[name] = feed
+                mounts.add_factory(f"/ch{i}", self._factory(name, codec, feed))
+                camera.subscribe(name, feed.push)
+        if self.cfg["username"]:
+            self._set_auth()
+        self.port = 0
+
+    def _factory(self, name: str, codec: str, feed: _Feed) -> Any:
+        hx = "h265" if codec == "h265" else "h264"
+        launch = (
+            f"( appsrc name=src is-live=true format=time do-timestamp=false "
+            f"max-bytes=4000000 block=false "
+            f"caps=video/x-{hx},stream-format=byte-stream,alignment=au "
+            f"! {hx}parse config-interval=-1 ! rtp{hx}pay name=pay0 pt=96 config-interval=-1 )"
+        )
+        factory = self.GstRtspServer.RTSPMediaFactory.new()
+        factory.set_launch(launch)
+        factory.set_shared(True)
+        factory.set_suspend_mode(self.GstRtspServer.RTSPSuspendMode.NONE)
+        factory.set_protocols(
+            self.GstRtsp.RTSPLowerTrans.TCP | self.GstRtsp.RTSPLowerTrans.UDP
+        )
+        factory.connect("media-configure", self._on_media, name, feed)
+        if self.cfg["username"]:
+            perms = self.GstRtspServer.RTSPPermissions()
+            perms.add_permission_for_role("viewer", "media.factory.access", True)
+            perms.add_permission_for_role("viewer", "media.factory.construct", True)
+            factory.set_permissions(perms)
+        return factory
+
+    def _set_auth(self) -> None:
+        srv = self.GstRtspServer
+        auth = srv.RTSPAuth()
+        token = srv.RTSPToken()
+        token.set_string("media.factory.role", "viewer")
+        auth.add_digest(self.cfg["username"], self.cfg["password"], token)
+        auth.set_supported_methods(self.GstRtsp.RTSPAuthMethod.DIGEST)
+        self.server.set_auth(auth)
+
+    # -- signals (GLib thread) -------------------------------------------------------------------
+    def _on_media(self, _factory: Any, media: Any, name: str, feed: _Feed) -> None:
+        feed.attach(media)
+        media.connect("unprepared", lambda _m: feed.detach())
+        self.camera.request_idr(name)
+
+    def _on_client(self, _server: Any, client: Any) -> None:
+        with self._lock:
+            if self.connections >= self.cfg["max_clients"]:
+                self.refused += 1
+                _log.warning("RTSP: %d connections already; refusing another", self.connections)
+                client.close()
+                return
+            self.connections += 1
+        client.connect("play-request", self._on_play)
+        client.connect("closed", self._on_closed)
+
+    def _on_play(self, client: Any, ctx: Any) -> None:
+        path = ctx.uri.abspath if ctx.uri is not None else ""
+        name = {"/ch0": "stream0", "/ch1": "stream1"}.get(path.rstrip("/"))
+        if name is None or name not in self.feeds:
+            return
+        with self._lock:
+            if id(client) not in self._client_paths:
+                self._client_paths[id(client)] = name
+                self.clients[name] += 1
+        self.camera.request_idr(name)  # a joining client gets an IDR on the next frame
+
+    def _on_closed(self, client: Any) -> None:
+        with self._lock:
+            self.connections = max(0, self.connections - 1)
+            name = self._client_paths.pop(id(client), None)
+            if name is not None:
+                self.clients[name] = max(0, self.clients[name] - 1)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        source_id = self.server.attach(self._context)
+        if source_id == 0:
+            raise RtspUnavailable(
+                f"cannot listen on {self.cfg['host']}:{self.cfg['port']} (port in use?)"
+            )
+        self.port = int(self.server.get_bound_port())
+        self._thread = threading.Thread(target=self._loop.run, name="streamer-rtsp", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        for name, feed in self.feeds.items():
+            self.camera.unsubscribe(name, feed.push)
+            feed.detach()
+        if self._thread is not None:
+            self._context.invoke_full(self.GLib.PRIORITY_DEFAULT, self._shutdown)
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _shutdown(self) -> bool:
+        pool = self.server.get_session_pool()
+        self.server.client_filter(lambda _s, _c: self.GstRtspServer.RTSPFilterResult.REMOVE)
+        pool.cleanup()
+        self._loop.quit()
+        return False
+
