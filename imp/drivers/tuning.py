@@ -1,33 +1,49 @@
-"""Client of ``/dev/isp-m0``: image tuning controls (kernel_abi.md §3.4)."""
+"""Client of ``/dev/isp-m0``: the tuning node (kernel_abi.md §3.4, isp_tuning_ids.md §1).
+
+Each control travels as ``imp.kernel.abi_isp.CONTROLS`` says: V4L2 ids with S_CTRL/G_CTRL
+(8 B ``{id, value}``), everything else with VIDIOC_DEFAULT_CMD_ISP_TUNING (12 B
+``{dir, id, value}``), as libimp does. Pointer-valued controls carry a 32-bit user address in
+``value``: the payload goes through a bounce buffer mapped below 4 GiB so the address also fits
+on a 64-bit simulator host; the driver copies exactly the control's size from or to it.
+"""
 
 from __future__ import annotations
 
-import ctypes
 import errno
+import threading
 
 from imp.drivers._ioctl import call_struct
 from imp.errors import DeviceError
 from imp.kernel import abi
+from imp.kernel.abi_isp import (
+    DIR_GET,
+    DIR_SET,
+    VIDIOC_DEFAULT_CMD_ISP_TUNING,
+    VIDIOC_G_CTRL,
+    VIDIOC_S_CTRL,
+    Control,
+    s32,
+)
 from imp.kernel.lowmem import LowBuffer
 from imp.kernel.seam import Kernel
 
 PATH = "/dev/isp-m0"
+_BOUNCE = 4096
 
 
 class TuningDevice:
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
         self.fd: int | None = None
-        # Pointer-valued controls carry a 32-bit user address: structs are passed through this
-        # low bounce buffer so the address fits on 64-bit simulator hosts too.
         self._bounce: LowBuffer | None = None
+        self._lock = threading.Lock()  # one bounce buffer: one pointer call at a time
 
     def open(self) -> None:
         try:
-            self.fd = self.kernel.open(PATH, abi.MIPS_O_RDWR)
+            self.fd = self.kernel.open(PATH, abi.TX_ISP_OPEN_FLAGS)
         except OSError as exc:
             raise DeviceError(exc.errno or 0, f"open {PATH}: {exc.strerror or exc}") from exc
-        self._bounce = LowBuffer(4096)
+        self._bounce = LowBuffer(_BOUNCE)
 
     def close(self) -> None:
         if self.fd is not None:
@@ -42,58 +58,59 @@ class TuningDevice:
             )
         return self.fd
 
-    def set(self, cid: int, value: int) -> None:
-        """dir 0 of VIDIOC_DEFAULT_CMD_ISP_TUNING: as libimp sets every control."""
-        ctrl = abi.IspTuningCtrl(dir=abi.TUNING_DIR_SET, id=cid, value=_s32(value))
-        call_struct(
-            self.kernel,
-            self._fd(),
-            abi.VIDIOC_DEFAULT_CMD_ISP_TUNING,
-            ctrl,
-            f"set control {cid:#x}",
-        )
+    # -- raw transports ----------------------------------------------------------------------
+    def _v4l2(self, cmd: int, cid: int, value: int, what: str) -> int:
+        ctrl = abi.V4L2Control(id=cid, value=s32(value))
+        return int(call_struct(self.kernel, self._fd(), cmd, ctrl, what).value)
 
-    def get(self, cid: int) -> int:
-        ctrl = abi.IspTuningCtrl(dir=abi.TUNING_DIR_GET, id=cid)
-        out = call_struct(
-            self.kernel,
-            self._fd(),
-            abi.VIDIOC_DEFAULT_CMD_ISP_TUNING,
-            ctrl,
-            f"get control {cid:#x}",
-        )
+    def _default(self, direction: int, cid: int, value: int, what: str) -> int:
+        ctrl = abi.IspTuningCtrl(dir=direction, id=cid, value=s32(value))
+        out = call_struct(self.kernel, self._fd(), VIDIOC_DEFAULT_CMD_ISP_TUNING, ctrl, what)
         return int(out.value)
 
-    def set_struct(self, cid: int, obj: ctypes.Structure) -> None:
-        """Struct-valued control: ``value`` carries a user pointer the driver copies from."""
-        bounce = self._bounce_for(obj)
-        size = ctypes.sizeof(obj)
-        bounce.view[:size] = bytes(obj)
-        self.set(cid, bounce.addr)
+    def set_id(self, cid: int, value: int, *, v4l2: bool = False) -> None:
+        """Set any id with a scalar ``value`` (no-op ids, kernel-only ids, raw tools)."""
+        what = f"set control {cid:#x}"
+        if v4l2:
+            self._v4l2(VIDIOC_S_CTRL, cid, value, what)
+        else:
+            self._default(DIR_SET, cid, value, what)
 
-    def get_struct(self, cid: int, obj: ctypes.Structure) -> None:
-        bounce = self._bounce_for(obj)
-        size = ctypes.sizeof(obj)
-        bounce.view[:size] = bytes(obj)
-        ctrl = abi.IspTuningCtrl(dir=abi.TUNING_DIR_GET, id=cid, value=_s32(bounce.addr))
-        call_struct(
-            self.kernel,
-            self._fd(),
-            abi.VIDIOC_DEFAULT_CMD_ISP_TUNING,
-            ctrl,
-            f"get control {cid:#x}",
-        )
-        ctypes.memmove(ctypes.addressof(obj), bounce.addr, size)
+    def get_id(self, cid: int, value: int = 0, *, v4l2: bool = False) -> int:
+        what = f"get control {cid:#x}"
+        if v4l2:
+            return self._v4l2(VIDIOC_G_CTRL, cid, value, what)
+        return self._default(DIR_GET, cid, value, what)
 
-    def _bounce_for(self, obj: ctypes.Structure) -> LowBuffer:
+    # -- by control ------------------------------------------------------------------------
+    def set(self, ctl: Control, value: int) -> None:
+        """A scalar control: the value travels in the ``value`` word."""
+        self.set_id(ctl.cid, value, v4l2=ctl.v4l2)
+
+    def get(self, ctl: Control) -> int:
+        return self.get_id(ctl.cid, v4l2=ctl.v4l2)
+
+    def set_bytes(self, ctl: Control, data: bytes) -> None:
+        """A pointer control: ``data`` (exactly ``ctl.size`` bytes) at a user address."""
+        if len(data) != ctl.size:
+            raise DeviceError(
+                errno.EINVAL, f"{ctl.name}: {len(data)} bytes given, the driver copies {ctl.size}"
+            )
+        with self._lock:
+            bounce = self._bounce_buffer()
+            bounce.view[: len(data)] = data
+            self.set_id(ctl.cid, bounce.addr, v4l2=ctl.v4l2)
+
+    def get_bytes(self, ctl: Control, data: bytes | None = None) -> bytes:
+        """A pointer control read back: ``ctl.size`` bytes (``data`` is copied in first, for
+        in/out buffers such as WaitFrame's)."""
+        with self._lock:
+            bounce = self._bounce_buffer()
+            bounce.view[: ctl.size] = data if data is not None else bytes(ctl.size)
+            self.get_id(ctl.cid, bounce.addr, v4l2=ctl.v4l2)
+            return bytes(bounce.view[: ctl.size])
+
+    def _bounce_buffer(self) -> LowBuffer:
         self._fd()
         assert self._bounce is not None
-        if ctypes.sizeof(obj) > self._bounce.size:
-            raise DeviceError(errno.EINVAL, f"{type(obj).__name__} is larger than a page")
         return self._bounce
-
-
-def _s32(value: int) -> int:
-    """Fold a u32 (or a pointer below 4 GiB) into the s32 field the layout declares."""
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value & 0x80000000 else value

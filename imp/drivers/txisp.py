@@ -121,3 +121,8 @@ class TxIspDevice:
 
     def links_stream_off(self) -> None:
         self._int_cmd(abi.VIDIOC_LINKS_STREAMOFF, 0, "LINKS_STREAMOFF")
+
+    def command(self, cmd: int, arg: bytearray, what: str) -> bytearray:
+        """Any other tx-isp command with a byte buffer (GPIO, frame drop, sensor registers, WDR,
+        custom 3A): the buffer is the in/out argument."""
+        return call(self.kernel, self._fd(), cmd, arg, what)

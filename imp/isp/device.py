@@ -1,4 +1,4 @@
-"""ISP: sensor lifecycle and image tuning (``IMP_ISP_*``).
+"""ISP device: sensor lifecycle and the tuning transport (``IMP_ISP_*``).
 
 The ISP is not part of the data flow (never bound); it owns ``/dev/tx-isp`` (sensor registration,
 the ISP work buffer, links) and ``/dev/isp-m0`` (tuning). Sequences from kernel_abi.md §3.3.
@@ -6,9 +6,8 @@ the ISP work buffer, links) and ``/dev/isp-m0`` (tuning). Sequences from kernel_
 
 from __future__ import annotations
 
-import ctypes
 import threading
-from ctypes import c_uint32
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from imp import log, runtime
@@ -17,45 +16,26 @@ from imp.drivers.tuning import TuningDevice
 from imp.drivers.txisp import TxIspDevice
 from imp.errors import InvalidArgument, InvalidState
 from imp.kernel import abi
+from imp.kernel.abi_isp import CONTROLS, KernelWB
 
 _log = log.get("isp")
 
 DEFAULT_SENSOR_FPS = (25, 1)
 
-# Controls that take an unsigned level (0..255 for the BCSH group, larger for strengths).
-LEVEL_CONTROLS: dict[str, int] = {
-    "brightness": abi.CID_BRIGHTNESS,
-    "contrast": abi.CID_CONTRAST,
-    "saturation": abi.CID_SATURATION,
-    "sharpness": abi.CID_SHARPNESS,
-    "hue": abi.CID_HUE,
-    "sinter_strength": abi.CID_SINTER_STRENGTH,
-    "temper_strength": abi.CID_TEMPER_STRENGTH,
-    "dpc_strength": abi.CID_DPC_STRENGTH,
-    "drc_strength": abi.CID_DRC_STRENGTH,
-    "defog_strength": abi.CID_DEFOG_STRENGTH,
-    "ae_comp": abi.CID_AE_COMP,
-    "max_again": abi.CID_MAX_AGAIN,
-    "max_dgain": abi.CID_MAX_DGAIN,
-    "backlight_comp": abi.CID_BACKLIGHT,
-    # No public id for highlight depress in the driver table we have; libimp routes it through
-    # the AE block. This private id is accepted by the simulator; unverified on hardware.
-    "highlight_depress": 0x8000038,
-    "anti_flicker": abi.CID_POWER_LINE_FREQUENCY,
-    "hflip": abi.CID_HFLIP,
-    "vflip": abi.CID_VFLIP,
-    "running_mode": abi.CID_RUNNING_MODE,
-    "isp_bypass": abi.CID_ISP_PROCESS,
-    "total_gain": abi.CID_TOTAL_GAIN,
-}
+# The controls of the first API version (Camera.set_control): names of abi_isp.CONTROLS.
+LEVEL_CONTROLS = frozenset(
+    {"brightness", "contrast", "saturation", "sharpness", "hue", "sinter_strength"}
+    | {"temper_strength", "dpc_strength", "drc_strength", "defog_strength", "ae_comp"}
+    | {"max_again", "max_dgain", "hflip", "vflip", "highlight_depress", "anti_flicker"}
+    | {"running_mode", "isp_bypass", "backlight_comp", "total_gain"}
+)
 BYTE_CONTROLS = frozenset({"brightness", "contrast", "saturation", "sharpness", "hue"})
 ENUM_LIMITS = {"hflip": 2, "vflip": 2, "running_mode": 2, "isp_bypass": 2, "anti_flicker": 3}
-
-
-class _KernelWB(ctypes.LittleEndianStructure):
-    """The white-balance attribute as the tuning driver copies it: three u32 words."""
-
-    _fields_ = [("mode", c_uint32), ("rgain", c_uint32), ("bgain", c_uint32)]
+# No getter in the driver: libimp answers Get{Contrast,Sharpness} from its cached byte (rows
+# 21, 23); the others have no C getter at all.
+WRITE_ONLY = frozenset(
+    {"contrast", "sharpness", "sinter_strength", "temper_strength", "isp_bypass"}
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +80,10 @@ class Isp:
         self.sensor_enabled = False
         self._work: Block | None = None
         self._fps = DEFAULT_SENSOR_FPS
-        self._fps_listeners: list[object] = []
+        self.cache: dict[str, int] = {}  # values the driver cannot give back (WRITE_ONLY)
+        self.wdr_mode = 0  # IMP_ISP_WDR_ENABLE_Get answers from here (libimp keeps it)
+        self.bin_path: bytes | None = None  # SetDefaultBinPath, sent by AddSensor
+        self.video_drop: Callable[[], None] | None = None  # SetVideoDrop (kept, as libimp)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def open(self) -> None:
@@ -141,6 +124,8 @@ class Isp:
             kinfo = info.to_kernel()
             dev.register_sensor(kinfo)
             try:
+                if self.bin_path is not None:
+                    dev.set_bin_path(self.bin_path)
                 index = dev.find_input(kinfo.name)
                 dev.select_input(index)
                 size = dev.buf_info_size()
@@ -204,8 +189,9 @@ class Isp:
             tuning = TuningDevice(runtime.kernel())
             tuning.open()
             self.tuning = tuning
+            self.cache.clear()
             try:
-                packed = tuning.get(abi.CID_SENSOR_FPS)
+                packed = tuning.get(CONTROLS["sensor_fps"])
                 if packed >> 16 and packed & 0xFFFF:
                     self._fps = (packed >> 16, packed & 0xFFFF)
             except Exception as exc:  # not fatal: keep the default
@@ -223,10 +209,40 @@ class Isp:
             raise InvalidState(f"{what}: call IMP_ISP_EnableTuning first")
         return self.tuning
 
-    # -- tuning --------------------------------------------------------------------------------
+    # -- tuning transport, by control name (imp.kernel.abi_isp.CONTROLS) ---------------------
+    def set_value(self, name: str, value: int) -> None:
+        """Set a scalar control (the value travels in the ioctl's ``value`` word)."""
+        ctl = CONTROLS[name]
+        with self._lock:
+            self._tuning(f"set {name}").set(ctl, int(value))
+            self.cache[name] = int(value)
+
+    def get_value(self, name: str) -> int:
+        ctl = CONTROLS[name]
+        with self._lock:
+            return self._tuning(f"get {name}").get(ctl)
+
+    def set_bytes(self, name: str, data: bytes) -> None:
+        """Set a pointer control: exactly the kernel's copy size of ``data``."""
+        ctl = CONTROLS[name]
+        with self._lock:
+            self._tuning(f"set {name}").set_bytes(ctl, bytes(data))
+
+    def get_bytes(self, name: str, data: bytes | None = None) -> bytes:
+        ctl = CONTROLS[name]
+        if name == "wait_frame":  # blocks: must not hold the ISP lock
+            return self._tuning("WaitFrame").get_bytes(ctl, data)
+        with self._lock:
+            return self._tuning(f"get {name}").get_bytes(ctl, data)
+
+    def tx_command(self, cmd: int, arg: bytearray, what: str) -> bytearray:
+        """A ``/dev/tx-isp`` command (GPIO, frame drop, registers, WDR, custom 3A)."""
+        with self._lock:
+            return self._dev(what).command(cmd, arg, what)
+
+    # -- the named controls of the first API version (Camera.set_control) -------------------
     def set_control(self, name: str, value: int) -> None:
-        cid = LEVEL_CONTROLS.get(name)
-        if cid is None:
+        if name not in LEVEL_CONTROLS:
             raise InvalidArgument(
                 f"unknown ISP control {name!r}; known: {', '.join(sorted(LEVEL_CONTROLS))}"
             )
@@ -237,15 +253,41 @@ class Isp:
             raise InvalidArgument(f"{name} must be 0..{ENUM_LIMITS[name] - 1}, got {value}")
         if value < 0:
             raise InvalidArgument(f"{name} must be >= 0, got {value}")
-        with self._lock:
-            self._tuning(f"set {name}").set(cid, value)
+        if name == "defog_strength":
+            if value > 255:
+                raise InvalidArgument(f"defog_strength must be 0..255, got {value}")
+            self.set_bytes(name, bytes([value]))
+        elif name == "total_gain":
+            raise InvalidArgument("total_gain is read-only (the AE result)")
+        elif name == "isp_bypass":
+            self.set_bypass(bool(value))
+        else:
+            self.set_value(name, value)
 
     def get_control(self, name: str) -> int:
-        cid = LEVEL_CONTROLS.get(name)
-        if cid is None:
+        if name not in LEVEL_CONTROLS:
             raise InvalidArgument(f"unknown ISP control {name!r}")
+        if name in WRITE_ONLY:
+            with self._lock:
+                self._tuning(f"get {name}")
+                if name not in self.cache:
+                    raise InvalidState(f"{name} cannot be read back: the driver has no getter")
+                return self.cache[name]
+        if name == "defog_strength":
+            return self.get_bytes(name)[0]
+        return self.get_value(name)
+
+    def set_bypass(self, enable: bool) -> None:
+        """``IMP_ISP_Tuning_SetISPBypass``: rebuild the link around the bypass flag (row 28)."""
         with self._lock:
-            return self._tuning(f"get {name}").get(cid)
+            dev = self._dev("SetISPBypass")
+            tuning = self._tuning("SetISPBypass")
+            dev.links_stream_off()
+            dev.destroy_links(-1)
+            tuning.set(CONTROLS["isp_bypass"], int(enable))
+            dev.create_links(0 if enable else 1)
+            dev.links_stream_on()
+            self.cache["isp_bypass"] = int(enable)
 
     def set_sensor_fps(self, num: int, den: int) -> None:
         if not (0 < num < 1 << 16 and 0 < den < 1 << 16):
@@ -253,8 +295,14 @@ class Isp:
         if num / den > 120:
             raise InvalidArgument(f"sensor fps {num}/{den} is above what a T31 sensor runs (120)")
         with self._lock:
-            self._tuning("SetSensorFPS").set(abi.CID_SENSOR_FPS, (num << 16) | den)
+            self._tuning("SetSensorFPS").set(CONTROLS["sensor_fps"], (num << 16) | den)
             self._fps = (num, den)
+
+    def read_sensor_fps(self) -> tuple[int, int]:
+        """``IMP_ISP_Tuning_GetSensorFPS``: the core's fps word (row 15)."""
+        packed = self.get_value("sensor_fps") & 0xFFFFFFFF
+        self._fps = (packed >> 16, packed & 0xFFFF)
+        return self._fps
 
     def sensor_size(self) -> tuple[int, int] | None:
         """The sensor's output size, as its driver publishes it in /proc/jz/sensor (None if no
@@ -274,17 +322,14 @@ class Isp:
         return self._fps
 
     def set_wb(self, mode: int, rgain: int, bgain: int) -> None:
+        if not 0 <= mode <= 9:
+            raise InvalidArgument(f"WB mode {mode}: use ISP_CORE_WB_MODE_AUTO..CUSTOM (0..9)")
         if not (0 <= rgain < 1 << 16 and 0 <= bgain < 1 << 16):
             raise InvalidArgument(f"WB gains must be 0..65535, got r={rgain} b={bgain}")
-        with self._lock:
-            self._tuning("SetWB").set_struct(
-                abi.CID_WB_ATTR, _KernelWB(mode=mode, rgain=rgain, bgain=bgain)
-            )
+        self.set_bytes("wb", bytes(KernelWB(mode=mode, rgain=rgain, bgain=bgain)))
 
     def get_wb(self) -> tuple[int, int, int]:
-        wb = _KernelWB()
-        with self._lock:
-            self._tuning("GetWB").get_struct(abi.CID_WB_ATTR, wb)
+        wb = KernelWB.from_buffer_copy(self.get_bytes("wb"))
         return int(wb.mode), int(wb.rgain), int(wb.bgain)
 
 
