@@ -78,6 +78,7 @@ def make_sensor(spec: str, size: tuple[int, int] | None = None) -> SensorModel:
     - ``synthetic:static``: nothing moves; noise and flicker only.
     - ``synthetic:NAME``: a scene added with :func:`register_scene`.
     - ``file:PATH``: the video at PATH, looped (default size: the file's).
+    - ``v4l2:/dev/videoN[?options]``: a V4L2 capture device (see :mod:`.v4l2`).
     """
     kind, sep, arg = spec.partition(":")
     if kind == "synthetic":
@@ -95,10 +96,12 @@ def make_sensor(spec: str, size: tuple[int, int] | None = None) -> SensorModel:
         width_opt, height_opt = size if size is not None else (None, None)
         return FileSensor(arg, width_opt, height_opt)
     if kind == "v4l2":
-        raise ValueError(
-            f"sensor spec {spec!r}: V4L2 sensors come in a later version; "
-            "use 'synthetic' or 'file:PATH'"
-        )
+        from .v4l2 import V4L2Sensor, parse_v4l2_spec  # only V4L2 users need its imports
+
+        path, options = parse_v4l2_spec(arg)
+        width, height = size if size is not None else (1920, 1080)
+        return V4L2Sensor(path, width, height, options)
     raise ValueError(
-        f"unknown sensor spec {spec!r}; use 'synthetic', 'synthetic:static' or 'file:PATH'"
+        f"unknown sensor spec {spec!r}; use 'synthetic', 'synthetic:static', 'file:PATH' "
+        "or 'v4l2:/dev/videoN'"
     )

@@ -23,11 +23,9 @@ except ImportError:  # e.g. the emulated MIPS root: only the synthetic sensor wo
 
 from .base import ChannelGeometry, IspControls, SensorBase, check_planes
 from .mark import stamp_frame_mark
-from .tuning import C_MAX, C_MIN, Y_MAX, Y_MIN, adjust_chroma, adjust_luma, to_u8
+from .picture_controls import apply_controls
 
 __all__ = ["FileSensor"]
-
-_IDENTITY = np.arange(256, dtype=np.uint8)
 
 
 class _Picture:
@@ -110,14 +108,7 @@ class FileSensor(SensorBase):
                 width=geometry.out_width, height=geometry.out_height, format="nv12"
             ).to_ndarray()
         src_y, src_uv = nv12[: geometry.out_height], nv12[geometry.out_height :]
-        if controls.hflip:
-            src_y = src_y[:, ::-1]
-            rows = src_uv.shape[0]
-            src_uv = src_uv.reshape(rows, -1, 2)[:, ::-1].reshape(rows, -1)  # keep CbCr pairs
-        if controls.vflip:
-            src_y, src_uv = src_y[::-1], src_uv[::-1]
-        _apply_luma(y, src_y, controls)
-        _apply_chroma(uv, src_uv, controls)
+        apply_controls(src_y, src_uv, controls, y, uv)
         stamp_frame_mark(y, frame_no, uv)
 
     def _picture(self, frame_no: int) -> _Picture:
@@ -170,29 +161,3 @@ def _crop(frame: av.VideoFrame, left: int, top: int, width: int, height: int) ->
         planes.append(rows[y : y + h, x : x + w].reshape(-1))
     packed = np.concatenate(planes).reshape(height * 3 // 2, width)
     return av.VideoFrame.from_ndarray(packed, format="yuv420p")
-
-
-def _apply_luma(dst: np.ndarray, src: np.ndarray, controls: IspControls) -> None:
-    if (controls.brightness, controls.contrast, controls.night) == (128, 128, False):
-        np.copyto(dst, src)  # the file's own levels, even outside video range
-        return
-    lut = to_u8(adjust_luma(_IDENTITY.astype(np.float32), controls), Y_MIN, Y_MAX)
-    np.take(lut, src, out=dst, mode="clip")
-
-
-def _apply_chroma(dst: np.ndarray, src: np.ndarray, controls: IspControls) -> None:
-    if controls.night:
-        dst.fill(128)
-    elif controls.hue != 128:
-        u, v = adjust_chroma(
-            src[:, 0::2].astype(np.float32), src[:, 1::2].astype(np.float32), controls
-        )
-        dst[:, 0::2] = to_u8(u, C_MIN, C_MAX)
-        dst[:, 1::2] = to_u8(v, C_MIN, C_MAX)
-    elif controls.saturation != 128:
-        # Without hue rotation Cb and Cr are scaled independently: one table serves both.
-        gain = controls.saturation / 128
-        lut = to_u8((_IDENTITY.astype(np.float32) - 128) * gain + 128, C_MIN, C_MAX)
-        np.take(lut, src, out=dst, mode="clip")
-    else:
-        np.copyto(dst, src)
