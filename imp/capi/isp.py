@@ -1,4 +1,10 @@
-"""``IMP_ISP_*``: sensor lifecycle and the tuning calls prudynt-t and the vendor samples use."""
+"""``IMP_ISP_*`` (part 1): sensor lifecycle, tx-isp calls and the scalar tuning controls.
+
+The struct-valued controls, statistics and custom 3A are in :mod:`imp.capi.isp_tuning`. Every
+function maps to :func:`imp.isp.get_isp` (lifecycle) or :func:`imp.isp.tuning` (tuning), whose
+errors become -1 plus a log line on ``imp.capi``; ids and encodings are those of
+isp_tuning_ids.md (see ``imp.kernel.abi_isp``).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,12 @@ from typing import Any
 
 from imp import isp as _isp
 from imp.capi._common import c_function, c_string, check_int, deref, scalar_out
-from imp.errors import InvalidArgument
-from imp.types import IMPISPWB, IMPSensorInfo
+from imp.errors import InvalidArgument, InvalidState
+from imp.isp.values import check_range
+from imp.types import IMPSensorInfo
 
 _ISP = _isp.get_isp
+_T = _isp.tuning
 __all__: list[str] = []
 
 
@@ -31,6 +39,7 @@ def sensor_from_c(info: IMPSensorInfo) -> _isp.SensorInfo:
     )
 
 
+# -- lifecycle ---------------------------------------------------------------------------------
 @_export
 @c_function()
 def IMP_ISP_Open() -> int:
@@ -90,13 +99,16 @@ def IMP_ISP_DisableTuning() -> int:
 @_export
 @c_function()
 def IMP_ISP_SetDefaultBinPath(path: Any) -> int:
+    """Kept by libimp and sent by AddSensor (row 3); refused once a sensor is added."""
     raw = c_string(path, "path")
-    if len(raw) >= 0x40:
-        raise InvalidArgument(f"bin path is {len(raw)} bytes; the driver takes at most 63")
-    dev = _ISP().txisp
-    if dev is None:
-        raise InvalidArgument("SetDefaultBinPath: call IMP_ISP_Open first")
-    dev.set_bin_path(raw)
+    if not raw or len(raw) >= 0x40:
+        raise InvalidArgument(f"bin path is {len(raw)} bytes; give 1..63")
+    isp = _ISP()
+    if isp.txisp is None:
+        raise InvalidState("SetDefaultBinPath: call IMP_ISP_Open first")
+    if isp.sensor is not None:
+        raise InvalidState("SetDefaultBinPath: call it before IMP_ISP_AddSensor")
+    isp.bin_path = raw
     return 0
 
 
@@ -105,91 +117,48 @@ def IMP_ISP_SetDefaultBinPath(path: Any) -> int:
 def IMP_ISP_GetDefaultBinPath(path: Any) -> int:
     dev = _ISP().txisp
     if dev is None:
-        raise InvalidArgument("GetDefaultBinPath: call IMP_ISP_Open first")
-    value = dev.get_bin_path()
-    if path is None or not hasattr(path, "raw"):
+        raise InvalidState("GetDefaultBinPath: call IMP_ISP_Open first")
+    if path is None or not hasattr(path, "raw") or len(path.raw) < 0x40:
         raise InvalidArgument("path must be a ctypes.create_string_buffer(64)")
-    path.value = value
-    return 0
-
-
-def _level_pair(control: str, set_name: str, get_name: str | None) -> None:
-    """Define IMP_ISP_Tuning_Set<X>(value) and IMP_ISP_Tuning_Get<X>(T *out) for one control."""
-
-    def setter(value: int) -> int:
-        _ISP().set_control(control, check_int(value, control))
-        return 0
-
-    setter.__name__ = setter.__qualname__ = set_name
-    setter.__doc__ = f"``{set_name}``: ISP control {control}."
-    globals()[set_name] = _export(c_function()(setter))
-    if get_name is None:
-        return
-
-    def getter(out: Any) -> int:
-        target = scalar_out(out, control)
-        target.value = _ISP().get_control(control)
-        return 0
-
-    getter.__name__ = getter.__qualname__ = get_name
-    getter.__doc__ = f"``{get_name}``: read ISP control {control}."
-    globals()[get_name] = _export(c_function()(getter))
-
-
-for _control, _suffix, _has_get in (
-    ("brightness", "Brightness", True),
-    ("contrast", "Contrast", True),
-    ("sharpness", "Sharpness", True),
-    ("saturation", "Saturation", True),
-    ("hue", "BcshHue", True),
-    ("hflip", "ISPHflip", True),
-    ("vflip", "ISPVflip", True),
-    ("running_mode", "ISPRunningMode", True),
-    ("isp_bypass", "ISPBypass", False),
-    ("anti_flicker", "AntiFlickerAttr", True),
-    ("ae_comp", "AeComp", True),
-    ("max_again", "MaxAgain", True),
-    ("max_dgain", "MaxDgain", True),
-    ("highlight_depress", "HiLightDepress", True),
-    ("backlight_comp", "BacklightComp", True),
-    ("temper_strength", "TemperStrength", False),
-    ("sinter_strength", "SinterStrength", False),
-    ("dpc_strength", "DPC_Strength", True),
-    ("drc_strength", "DRC_Strength", True),
-):
-    _level_pair(
-        _control,
-        f"IMP_ISP_Tuning_Set{_suffix}",
-        f"IMP_ISP_Tuning_Get{_suffix}" if _has_get else None,
-    )
-
-
-@_export
-@c_function()
-def IMP_ISP_Tuning_GetTotalGain(gain: Any) -> int:
-    scalar_out(gain, "gain").value = _ISP().get_control("total_gain")
+    path.value = dev.get_bin_path()
     return 0
 
 
 @_export
 @c_function()
-def IMP_ISP_Tuning_SetDefog_Strength(ratio: Any) -> int:
-    """``int32_t IMP_ISP_Tuning_SetDefog_Strength(uint8_t *ratio)`` (a pointer, as in 1.1.6)."""
-    value = scalar_out(ratio, "ratio").value if not isinstance(ratio, int) else ratio
-    _ISP().set_control("defog_strength", check_int(value, "ratio"))
+def IMP_ISP_SetSensorRegister(reg: Any, value: Any) -> int:
+    _T().write_sensor_register(check_int(reg, "reg"), check_int(value, "value"))
     return 0
 
 
 @_export
 @c_function()
-def IMP_ISP_Tuning_GetDefog_Strength(ratio: Any) -> int:
-    scalar_out(ratio, "ratio").value = _ISP().get_control("defog_strength")
+def IMP_ISP_GetSensorRegister(reg: Any, value: Any) -> int:
+    out = scalar_out(value, "value")
+    out.value = _T().read_sensor_register(check_int(reg, "reg"))
     return 0
 
 
 @_export
 @c_function()
-def IMP_ISP_Tuning_SetSensorFPS(fps_num: int, fps_den: int) -> int:
+def IMP_ISP_WDR_ENABLE(mode: Any) -> int:
+    _T().wdr = bool(check_range("mode", check_int(mode, "mode"), 0, 1, " (IMPISP_TUNING_OPS_*)"))
+    return 0
+
+
+@_export
+@c_function()
+def IMP_ISP_WDR_ENABLE_Get(mode: Any) -> int:
+    out = scalar_out(mode, "mode")
+    if _ISP().txisp is None:
+        raise InvalidState("WDR_ENABLE_Get: call IMP_ISP_Open first")
+    out.value = int(_T().wdr)
+    return 0
+
+
+@_export
+@c_function()
+def IMP_ISP_Tuning_SetSensorFPS(fps_num: Any, fps_den: Any) -> int:
     _ISP().set_sensor_fps(check_int(fps_num, "fps_num"), check_int(fps_den, "fps_den"))
     return 0
 
@@ -198,41 +167,150 @@ def IMP_ISP_Tuning_SetSensorFPS(fps_num: int, fps_den: int) -> int:
 @c_function()
 def IMP_ISP_Tuning_GetSensorFPS(fps_num: Any, fps_den: Any) -> int:
     num_out, den_out = scalar_out(fps_num, "fps_num"), scalar_out(fps_den, "fps_den")
-    num, den = _ISP().sensor_fps()
-    num_out.value, den_out.value = num, den
+    num_out.value, den_out.value = _ISP().read_sensor_fps()
     return 0
 
 
 @_export
 @c_function()
-def IMP_ISP_Tuning_SetWB(wb: Any) -> int:
-    w = deref(wb, IMPISPWB, "wb")
-    _ISP().set_wb(int(w.mode), int(w.rgain), int(w.bgain))
+def IMP_ISP_Tuning_SetISPBypass(enable: Any) -> int:
+    value = check_range("enable", check_int(enable, "enable"), 0, 1, " (IMPISP_TUNING_OPS_*)")
+    _T().set_bypass(bool(value))
     return 0
 
 
-@_export
-@c_function()
-def IMP_ISP_Tuning_GetWB(wb: Any) -> int:
-    w = deref(wb, IMPISPWB, "wb")
-    w.mode, w.rgain, w.bgain = _ISP().get_wb()
-    return 0
+# -- scalar controls: Set<X>(value) / Get<X>(T *out) --------------------------------------------
+def _property_pair(suffix: str, attr: str, lo: int, hi: int, get: bool, hint: str) -> None:
+    set_name, get_name = f"IMP_ISP_Tuning_Set{suffix}", f"IMP_ISP_Tuning_Get{suffix}"
+
+    def setter(value: Any) -> int:
+        setattr(_T(), attr, check_range(attr, check_int(value, attr), lo, hi, hint))
+        return 0
+
+    setter.__name__ = setter.__qualname__ = set_name
+    setter.__doc__ = f"``{set_name}``: :attr:`imp.isp.IspTuning.{attr}` ({lo}..{hi})."
+    globals()[set_name] = _export(c_function()(setter))
+    if not get:
+        return
+
+    def getter(out: Any) -> int:
+        target = scalar_out(out, attr)
+        target.value = int(getattr(_T(), attr))
+        return 0
+
+    getter.__name__ = getter.__qualname__ = get_name
+    getter.__doc__ = f"``{get_name}``: :attr:`imp.isp.IspTuning.{attr}`."
+    globals()[get_name] = _export(c_function()(getter))
 
 
-@_export
-@c_function()
-def IMP_ISP_Tuning_SetHVFLIP(hvflip: int) -> int:
-    mode = check_int(hvflip, "hvflip")
-    if not 0 <= mode <= 3:
-        raise InvalidArgument(f"hvflip {mode}: use IMPISP_FLIP_NORMAL/H/V/HV_MODE (0..3)")
-    _ISP().set_control("hflip", mode & 1)
-    _ISP().set_control("vflip", (mode >> 1) & 1)
-    return 0
+_U32 = 0xFFFFFFFF
+_OPS = " (IMPISP_TUNING_OPS_MODE_DISABLE/ENABLE)"
+for _suffix, _attr, _lo, _hi, _get, _hint in (
+    ("Brightness", "brightness", 0, 255, True, ""),
+    ("Contrast", "contrast", 0, 255, True, ""),
+    ("Sharpness", "sharpness", 0, 255, True, ""),
+    ("Saturation", "saturation", 0, 255, True, ""),
+    ("BcshHue", "hue", 0, 255, True, ""),
+    ("ISPHflip", "hflip", 0, 1, True, _OPS),
+    ("ISPVflip", "vflip", 0, 1, True, _OPS),
+    ("ISPRunningMode", "night", 0, 1, True, " (IMPISP_RUNNING_MODE_DAY/NIGHT)"),
+    ("ISPCustomMode", "custom_mode", 0, 1, True, _OPS),
+    ("AeComp", "ae_comp", 0, 255, True, ""),
+    ("MaxAgain", "max_again", 0, 0xFFFF, True, ""),
+    ("MaxDgain", "max_dgain", 0, 0xFFFF, True, ""),
+    ("HiLightDepress", "highlight_depress", 0, _U32, True, ""),
+    ("BacklightComp", "backlight_comp", 0, _U32, True, ""),
+    ("DPC_Strength", "dpc_strength", 0, 255, True, ""),
+    ("DRC_Strength", "drc_strength", 0, 255, True, ""),
+    ("HVFLIP", "hvflip", 0, 3, False, " (IMPISP_FLIP_*_MODE)"),
+):
+    _property_pair(_suffix, _attr, _lo, _hi, _get, _hint)
 
 
 @_export
 @c_function()
 def IMP_ISP_Tuning_GetHVFlip(hvflip: Any) -> int:
-    out = scalar_out(hvflip, "hvflip")
-    out.value = _ISP().get_control("hflip") | (_ISP().get_control("vflip") << 1)
+    scalar_out(hvflip, "hvflip").value = _T().hvflip
     return 0
+
+
+@_export
+@c_function()
+def IMP_ISP_Tuning_SetAntiFlickerAttr(attr: Any) -> int:
+    value = check_range("attr", check_int(attr, "attr"), 0, 2, " (IMPISP_ANTIFLICKER_*)")
+    _T().anti_flicker_hz = (0, 50, 60)[value]
+    return 0
+
+
+@_export
+@c_function()
+def IMP_ISP_Tuning_GetAntiFlickerAttr(pattr: Any) -> int:
+    scalar_out(pattr, "pattr").value = {0: 0, 50: 1, 60: 2}[_T().anti_flicker_hz]
+    return 0
+
+
+def _method(name: str, method: str, lo: int, hi: int, hint: str = "") -> None:
+    """A setter-only C function calling ``IspTuning.<method>(value)``."""
+
+    def entry(value: Any) -> int:
+        getattr(_T(), method)(check_range(method, check_int(value, "value"), lo, hi, hint))
+        return 0
+
+    entry.__name__ = entry.__qualname__ = name
+    entry.__doc__ = f"``{name}``: :meth:`imp.isp.IspTuning.{method}`."
+    globals()[name] = _export(c_function()(entry))
+
+
+for _name, _meth, _lo, _hi, _hint in (
+    ("IMP_ISP_Tuning_SetTemperStrength", "set_temper_strength", 0, 255, ""),
+    ("IMP_ISP_Tuning_SetSinterStrength", "set_sinter_strength", 0, 255, ""),
+    ("IMP_ISP_Tuning_SetAeFreeze", "freeze_ae", 0, 1, _OPS),
+    ("IMP_ISP_Tuning_EnableDRC", "enable_drc", 0, 1, _OPS),
+    ("IMP_ISP_Tuning_EnableDefog", "enable_defog", 0, 1, _OPS),
+    ("IMP_ISP_Tuning_SetWB_ALGO", "set_wb_algorithm", 0, 2, " (IMPISP_AWB_ALGO_*)"),
+):
+    _method(_name, _meth, _lo, _hi, _hint)
+
+
+def _getter(name: str, attr: str) -> None:
+    """A getter-only C function: ``*out = IspTuning.<attr>``."""
+
+    def entry(out: Any) -> int:
+        target = scalar_out(out, attr)
+        target.value = int(getattr(_T(), attr))
+        return 0
+
+    entry.__name__ = entry.__qualname__ = name
+    entry.__doc__ = f"``{name}``: :attr:`imp.isp.IspTuning.{attr}`."
+    globals()[name] = _export(c_function()(entry))
+
+
+for _name, _attr in (
+    ("IMP_ISP_Tuning_GetTotalGain", "total_gain"),
+    ("IMP_ISP_Tuning_GetAeLuma", "ae_luma"),
+    ("IMP_ISP_Tuning_GetAFMetrices", "af_metric"),
+    ("IMP_ISP_Tuning_GetAWBCt", "awb_ct"),
+):
+    _getter(_name, _attr)
+
+
+@_export
+@c_function()
+def IMP_ISP_Tuning_SetAe_IT_MAX(it_max: Any) -> int:
+    _T().ae_it_max = check_int(it_max, "it_max")
+    return 0
+
+
+@_export
+@c_function()
+def IMP_ISP_Tuning_GetAE_IT_MAX(it_max: Any) -> int:
+    scalar_out(it_max, "it_max").value = _T().ae_it_max
+    return 0
+
+
+# Part 2 (struct controls, statistics, GPIOs, 3A hooks) is exported through this module too, so
+# ``imp.capi`` needs one import line for the whole ISP.
+from imp.capi import isp_tuning as _part2  # noqa: E402
+from imp.capi.isp_tuning import *  # noqa: E402
+
+__all__ += _part2.__all__
