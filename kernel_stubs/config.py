@@ -38,8 +38,14 @@ class SimConfig:
     rmem_size: int = 29 * MIB
     memopt: int = 0
     day_night_drop: int = 0
+    # Audio (kernel_stubs.acoustics): None = read IMP_SIM_MIC / IMP_SIM_SPEAKER / IMP_SIM_ECHO
+    # when a /dev/dsp stream is enabled; a string here (sim_overrides) wins over the environment.
+    mic: str | None = None
+    speaker: str | None = None
+    echo: str | None = None
 
     def __post_init__(self) -> None:
+        _check_audio(self.mic, self.speaker, self.echo)
         if self.clock not in ("realtime", "virtual"):
             raise ValueError(f"clock {self.clock!r}: use 'realtime' or 'virtual'")
         if not 1 <= self.fps <= 0xFFFF:
@@ -77,6 +83,18 @@ class SimConfig:
         if rmem := env.get("IMP_SIM_RMEM_SIZE", "").strip():
             kwargs["rmem_size"] = _parse_bytes("IMP_SIM_RMEM_SIZE", rmem)
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _check_audio(mic: str | None, speaker: str | None, echo: str | None) -> None:
+    """Reject malformed audio overrides now, naming the setting (ValueError)."""
+    from kernel_stubs.acoustics.config import parse_echo, parse_mic, parse_speaker
+
+    if mic is not None:
+        parse_mic(mic, "mic (sim_overrides)")
+    if speaker is not None:
+        parse_speaker(speaker, "speaker (sim_overrides)")
+    if echo is not None:
+        parse_echo(echo, "echo (sim_overrides)")
 
 
 def _parse_fps(var: str, text: str) -> int:

@@ -12,9 +12,11 @@ import errno
 import threading
 from types import TracebackType
 
+from kernel_stubs.acoustics.config import AcousticsConfig
 from kernel_stubs.arena import Arena
 from kernel_stubs.config import MIB, SimConfig
 from kernel_stubs.devices.base import Device, OpenFile
+from kernel_stubs.devices.dsp import DspDevice
 from kernel_stubs.devices.framechan import FrameChannelDevice
 from kernel_stubs.devices.ispm0 import IspTuningDevice
 from kernel_stubs.devices.rmem import RmemDevice
@@ -72,7 +74,8 @@ class SimKernel:
 
     Introspection for tests: ``isp`` (the :class:`~kernel_stubs.isp_core.IspCore`: channels,
     controls, engine), ``sensor`` (the selected :class:`SensorModel` or None), ``arena``,
-    ``faults`` (:class:`~kernel_stubs.faults.FaultPlan`), ``config``, ``open_fds()``.
+    ``faults`` (:class:`~kernel_stubs.faults.FaultPlan`), ``config``, ``open_fds()``, ``dsp``
+    (the :class:`~kernel_stubs.devices.dsp.DspDevice`; ``dsp.codec`` is the audio timeline).
     """
 
     name = "sim"
@@ -82,11 +85,17 @@ class SimKernel:
         self.arena = Arena(self.config.rmem_base, self.config.rmem_size)
         self.faults = FaultPlan(on_unplug=self._wake_unplugged)
         self.isp = IspCore(self.config, self.arena, self.faults)
+        self.dsp = DspDevice(
+            self.config.clock,
+            lambda: AcousticsConfig.resolve(self.config.mic, self.config.speaker, self.config.echo),
+            lambda: self.faults.is_unplugged(DspDevice.path),
+        )
         devices: list[Device] = [
             TxIspDevice(self.isp),
             *(FrameChannelDevice(self.isp, ch) for ch in self.isp.channels),
             IspTuningDevice(self.isp),
             RmemDevice(self.arena),
+            self.dsp,
         ]
         self._devices = {d.path: d for d in devices}
         self._proc = {"/proc/cmdline": _cmdline(self.config), "/proc/cpuinfo": _CPUINFO}
@@ -199,6 +208,7 @@ class SimKernel:
                 return
             self._shut_down = True
         self.isp.shutdown()
+        self.dsp.shutdown()
 
     def __enter__(self) -> SimKernel:
         return self
@@ -221,3 +231,4 @@ class SimKernel:
 
     def _wake_unplugged(self, path: str) -> None:
         self.isp.notify()
+        self.dsp.notify()

@@ -1,0 +1,245 @@
+"""The capture engine shared by AI and DMIC: a reader thread, rmem frame slots, a frame FIFO.
+
+libimp reads ``/dev/dsp`` in a thread of its own and hands frames out of a queue of
+``usrFrmDepth`` entries; GetFrame takes the oldest, ReleaseFrame returns its memory. The reader
+here fetches a frame only when the queue has room and a slot is free, so on the simulator's
+virtual clock audio is produced exactly as fast as it is consumed; on a real clock a reader held
+up for too long loses samples in the driver's ring (an overrun), as on the board.
+
+Timestamps (IMP time, µs) count samples: frame k ends at ``anchor + samples * 1e6 / rate``,
+where the anchor is the IMP clock when the first frame came in, minus its duration. On a real
+clock, an overrun (the count falling behind the clock by more than 60 ms) re-anchors; the
+simulator's virtual clock never does, so its timestamps are exactly numPerFrm / rate apart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from imp.audio.buffers import Slot, SlotPool
+from imp.drivers.dsp import DspStream
+from imp.errors import DeviceError, InvalidArgument, InvalidState, Timeout
+from imp.system import get_system
+
+__all__ = ["CaptureEngine", "CapturedFrame"]
+
+log = logging.getLogger("imp.audio")
+
+_RESYNC_US = 60_000
+
+
+@dataclass(eq=False)
+class CapturedFrame:
+    """One frame handed out: its slot (interleaved samples) and reference slot, if any."""
+
+    seq: int
+    timestamp: int
+    nbytes: int
+    slot: Slot
+    ref: Slot | None = None
+    extra: dict[str, Slot] = field(default_factory=dict)
+
+    @property
+    def samples(self) -> np.ndarray:
+        return self.slot.samples[: self.nbytes // 2]
+
+
+Process = Callable[[CapturedFrame], None]
+
+
+class CaptureEngine:
+    """Reads ``frame_bytes`` per frame from ``dsp`` into slots; ``process`` runs on each frame."""
+
+    def __init__(
+        self,
+        dsp: DspStream,
+        *,
+        rate: int,
+        frame_bytes: int,
+        frame_samples: int,
+        slots: int,
+        depth: int,
+        name: str,
+        process: Process,
+        with_ref: Callable[[], bool],
+        extra_slots: tuple[str, ...] = (),
+        extra_bytes: int = 0,
+    ) -> None:
+        self.dsp = dsp
+        self.rate = rate
+        self.frame_bytes = frame_bytes
+        self.frame_samples = frame_samples
+        self.depth = depth
+        self.process = process
+        self._with_ref = with_ref
+        self.pool = SlotPool(slots, frame_bytes, f"{name}-frames")
+        ref_bytes = frame_samples * 2
+        self.ref_pool = SlotPool(slots, ref_bytes, f"{name}-ref")
+        self.extra_pools = {
+            key: SlotPool(slots, extra_bytes, f"{name}-{key}") for key in extra_slots
+        }
+        self._fifo: deque[CapturedFrame] = deque()
+        self._out: dict[int, CapturedFrame] = {}  # slot phys -> frame held by the user
+        self._cond = threading.Condition()
+        self._stop = False
+        self._error: str | None = None
+        self._seq = 0
+        self._samples = 0
+        self._anchor: int | None = None
+        self.dropped = 0
+        kernel = dsp.kernel
+        self._virtual = getattr(getattr(kernel, "config", None), "clock", "") == "virtual"
+        self._thread = threading.Thread(target=self._run, name=f"imp-{name}", daemon=True)
+        self._thread.start()
+
+    # -- the reader -------------------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    self._cond.wait_for(lambda: self._stop or len(self._fifo) < self.depth)
+                    if self._stop:
+                        return
+                frame = self._read_one()
+                if frame is None:
+                    return
+                with self._cond:
+                    if self._stop:
+                        self._recycle(frame)
+                        return
+                    self._fifo.append(frame)
+                    self._cond.notify_all()
+        except Exception as exc:  # a device error ends the stream; waiters learn why
+            log.error("audio capture stopped: %s", exc)
+            with self._cond:
+                self._error = str(exc)
+                self._cond.notify_all()
+
+    def _read_one(self) -> CapturedFrame | None:
+        slot = self.pool.take()
+        if slot is None:
+            return None
+        ref = self.ref_pool.take() if self._with_ref() else None
+        try:
+            got = self.dsp.read(slot.addr, self.frame_bytes, ref.addr if ref else 0)
+        except DeviceError:
+            self.pool.give(slot)
+            if ref is not None:
+                self.ref_pool.give(ref)
+            with self._cond:
+                if self._stop:
+                    return None
+            raise
+        if got < self.frame_bytes:  # DISABLE_STREAM woke us
+            self.pool.give(slot)
+            if ref is not None:
+                self.ref_pool.give(ref)
+            return None
+        frame = CapturedFrame(self._seq, self._stamp(), got, slot, ref)
+        for key, pool in self.extra_pools.items():
+            extra = pool.take()
+            if extra is not None:
+                frame.extra[key] = extra
+        self._seq += 1
+        self.process(frame)
+        return frame
+
+    def _stamp(self) -> int:
+        clock = get_system().clock
+        self._samples += self.frame_samples
+        elapsed = self._samples * 1_000_000 // self.rate
+        if self._anchor is None:
+            self._anchor = clock.now() - elapsed
+        stamp = self._anchor + elapsed
+        if not self._virtual:
+            now = clock.now()
+            if now - stamp > _RESYNC_US:  # samples were lost in an overrun
+                self._anchor += now - stamp
+                stamp = now
+        return stamp
+
+    # -- the consumer side ------------------------------------------------------------------------
+    def poll(self, timeout: float | None) -> bool:
+        """True when a frame is ready within ``timeout`` s (None: wait forever)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._fifo or self._stop or self._error, timeout)
+            return bool(self._fifo)
+
+    def get(self, timeout: float | None) -> CapturedFrame:
+        """The oldest frame; ``timeout`` 0 = don't wait, None = wait forever."""
+        with self._cond:
+            if (
+                not self._cond.wait_for(lambda: self._fifo or self._stop or self._error, timeout)
+                or not self._fifo
+            ):
+                if self._error:
+                    raise DeviceError(5, f"capture stopped: {self._error}")
+                if self._stop:
+                    raise InvalidState("the channel was disabled")
+                raise Timeout("no audio frame ready" + ("" if timeout == 0 else " in time"))
+            frame = self._fifo.popleft()
+            self._out[frame.slot.phys] = frame
+            return frame
+
+    def release(self, addr: int | None, phys: int | None) -> None:
+        """Return the frame whose data is at ``addr`` / ``phys`` (the IMPAudioFrame's)."""
+        with self._cond:
+            frame = None
+            for held in self._out.values():
+                s = held.slot
+                if (addr and s.addr == addr) or (phys and s.phys == phys):
+                    frame = held
+                    break
+            if frame is None:
+                raise InvalidArgument(
+                    "ReleaseFrame: the frame is not one GetFrame handed out (or was released)"
+                )
+            del self._out[frame.slot.phys]
+            self._recycle(frame)
+            self._cond.notify_all()
+
+    def release_frame(self, frame: CapturedFrame) -> None:
+        with self._cond:
+            if self._out.pop(frame.slot.phys, None) is not None:
+                self._recycle(frame)
+                self._cond.notify_all()
+
+    def _recycle(self, frame: CapturedFrame) -> None:
+        self.pool.give(frame.slot)
+        if frame.ref is not None:
+            self.ref_pool.give(frame.ref)
+        for key, slot in frame.extra.items():
+            self.extra_pools[key].give(slot)
+
+    @property
+    def queued(self) -> int:
+        with self._cond:
+            return len(self._fifo)
+
+    def set_depth(self, depth: int) -> None:
+        with self._cond:
+            self.depth = depth
+            self._cond.notify_all()
+
+    def halt(self) -> None:
+        """Tell the reader to stop (it still has to be woken out of the driver: DISABLE_STREAM)."""
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        for pool in [self.pool, self.ref_pool, *self.extra_pools.values()]:
+            pool.abort()
+
+    def stop(self) -> None:
+        """Join the reader (after :meth:`halt` and DISABLE_STREAM) and free the frame memory."""
+        self.halt()
+        pools = [self.pool, self.ref_pool, *self.extra_pools.values()]
+        if self._thread is not threading.current_thread():
+            self._thread.join(10.0)
+        for pool in pools:
+            pool.close()
