@@ -5,6 +5,7 @@ duration and pitch; errors counted, never raised."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -265,3 +266,40 @@ def test_capture_timestamps_through_the_capi_encoder(tmp_path: Path) -> None:
     assert len(track.marks) == len(kept)
     assert track.marks == list(range(track.marks[0], track.marks[0] + len(kept)))
     assert track.keyframes[0] and track.codec_tag == "hvc1"
+
+
+def _adts(frame: bytes, rate_index: int) -> bytes:
+    """An ADTS header (AAC-LC, mono, no CRC) in front of one raw AAC frame."""
+    n = len(frame) + 7
+    header = bytes(
+        [
+            0xFF,
+            0xF1,
+            (1 << 6) | (rate_index << 2),
+            (1 << 6) | (n >> 11),
+            (n >> 3) & 0xFF,
+            ((n & 7) << 5) | 0x1F,
+            0xFC,
+        ]
+    )
+    return header + frame
+
+
+def test_adts_aac_and_size_from_the_stream(tmp_path: Path) -> None:
+    """ADTS headers become the sample entry's config (and leave the samples through FFmpeg's
+    aac_adtstoasc); a video packet without width/height gets its size from the decoded
+    keyframe."""
+    video = [replace(p, width=0, height=0) for p in video_packets("h265", 50)]
+    audio = [
+        replace(p, data=_adts(p.data, 8), sample_rate=0, channels=0)  # index 8: 16 kHz
+        for p in audio_packets("aac", 2.0, 16000)
+    ]
+    path = tmp_path / "adts.mp4"
+    out = Mp4Output(path)
+    _write_all(out, sorted(video + audio, key=lambda p: p.pts))
+    assert out.errors == 0, out.last_error
+    track = read_video(path)
+    assert (track.width, track.height) == (320, 192) and track.marks == list(range(50))
+    sound = read_audio(path)
+    assert sound.rate == 16000 and abs(len(sound.samples) / 16000 - 2.0) < 0.1
+    assert abs(dominant_hz(sound.samples, 16000) - 440) < 5

@@ -38,7 +38,6 @@ from imp.output.tracks import (
     AudioTrackSpec,
     add_audio_stream,
     add_video_stream,
-    adts_header_length,
     audio_spec,
     split_parameter_sets,
 )
@@ -59,7 +58,6 @@ class _Track:
     last: int = -(2**62)  # last time written, in ticks
     interval: int = 0  # last interval between samples, in ticks (the duration given to a sample)
     parameter_sets: bytes = b""
-    adts: bool = False
     transcoder: AacTranscoder | None = None
     origin: int | None = field(default=None)  # transcoded audio: first sample's time, in ticks
 
@@ -198,12 +196,12 @@ class Mp4Output(OutputCounters):
         if needs_transcoding(self.format, first.codec):
             rate = first.sample_rate or 48000
             transcoder = AacTranscoder(first.codec, rate, first.channels or 1)
-            spec = AudioTrackSpec("aac", rate, transcoder.channels, transcoder.extradata, False)
+            spec = AudioTrackSpec("aac", rate, transcoder.channels, transcoder.extradata)
             stream = add_audio_stream(container, spec)
             return _Track(stream, first.codec, rate, transcoder=transcoder)
         spec = audio_spec(first, DECODERS.get(first.codec))
         stream = add_audio_stream(container, spec)
-        return _Track(stream, first.codec, spec.rate, adts=spec.adts)
+        return _Track(stream, first.codec, spec.rate)
 
     def _close_quietly(self) -> None:
         if self._container is not None:
@@ -240,8 +238,6 @@ class Mp4Output(OutputCounters):
             if ps and ps != track.parameter_sets:
                 self._failed("the parameter sets changed (a new size or profile): start a new file")
                 return
-        elif track.adts:
-            data = data[adts_header_length(data) :]
         if track.last >= 0:
             track.interval = ticks - track.last
         if self._mux(track, data, ticks, track.interval, packet.keyframe):

@@ -10,8 +10,9 @@ and its extradata is the part of the stream ISO BMFF keeps in the sample entry:
   Apple's players). ``hvc1`` declares every parameter set to be in the sample entry
   (array_completeness = 1), so the in-band copies the encoder repeats on each IDR are removed
   from the samples; the same is done for H.264 (``avc1``) for one rule across both.
-- AAC: the 2-byte AudioSpecificConfig (from the ADTS header when packets carry one, whose header
-  is then removed from every sample; otherwise AAC-LC at the packet's rate and channels).
+- AAC: the 2-byte AudioSpecificConfig (from the ADTS header when packets carry one; the muxer
+  inserts FFmpeg's ``aac_adtstoasc`` filter itself to take the headers off the samples;
+  otherwise AAC-LC at the packet's rate and channels).
 - Opus: an ``OpusHead`` (RFC 7845) from which the muxer writes ``dOps``; time base 48 kHz as
   RFC 7845 fixes it.
 - G.711 and PCM: no extradata; only the QuickTime (``.mov``) muxer has sample entries for G.711
@@ -37,8 +38,8 @@ __all__ = [
     "AudioTrackSpec",
     "add_audio_stream",
     "add_video_stream",
-    "adts_header_length",
     "audio_spec",
+    "has_adts_header",
     "split_parameter_sets",
 ]
 
@@ -116,11 +117,8 @@ def add_video_stream(container: OutputContainer, first: Packet) -> tuple[Stream,
     return stream, ps
 
 
-def adts_header_length(data: bytes) -> int:
-    """Length of the ADTS header ``data`` begins with, 0 when it has none."""
-    if len(data) >= 7 and data[0] == 0xFF and (data[1] & 0xF6) == 0xF0:
-        return 7 if data[1] & 1 else 9  # protection_absent = 1: no CRC
-    return 0
+def has_adts_header(data: bytes) -> bool:
+    return len(data) >= 7 and data[0] == 0xFF and (data[1] & 0xF6) == 0xF0
 
 
 @dataclass(frozen=True)
@@ -129,25 +127,24 @@ class AudioTrackSpec:
     rate: int  # sample rate = time-base denominator of the track
     channels: int
     extradata: bytes
-    adts: bool  # AAC samples arrive with an ADTS header to remove
 
 
 def _aac_spec(packet: Packet) -> AudioTrackSpec:
-    if adts_header_length(packet.data):
+    if has_adts_header(packet.data):
         d = packet.data
         aot = (d[2] >> 6) + 1
         rate_index = (d[2] >> 2) & 0x0F
         channels = ((d[2] & 1) << 2) | (d[3] >> 6)
         if rate_index >= len(_AAC_RATES):
             raise ValueError(f"ADTS header with reserved sampling-frequency index {rate_index}")
-        rate, adts = _AAC_RATES[rate_index], True
+        rate = _AAC_RATES[rate_index]
     else:
-        aot, rate, channels, adts = 2, packet.sample_rate, packet.channels or 1, False
+        aot, rate, channels = 2, packet.sample_rate, packet.channels or 1
         if rate not in _AAC_RATES:
             raise ValueError(f"raw AAC packets need a standard sample_rate, got {rate}")
         rate_index = _AAC_RATES.index(rate)
     asc = (aot << 11) | (rate_index << 7) | (channels << 3)
-    return AudioTrackSpec("aac", rate, channels, struct.pack(">H", asc), adts)
+    return AudioTrackSpec("aac", rate, channels, struct.pack(">H", asc))
 
 
 def audio_spec(packet: Packet, codec_name: str | None = None) -> AudioTrackSpec:
@@ -161,12 +158,12 @@ def audio_spec(packet: Packet, codec_name: str | None = None) -> AudioTrackSpec:
         head = b"OpusHead" + struct.pack(
             "<BBHIhB", 1, channels, _OPUS_PRE_SKIP, packet.sample_rate or _OPUS_RATE, 0, 0
         )
-        return AudioTrackSpec("opus", _OPUS_RATE, channels, head, False)
+        return AudioTrackSpec("opus", _OPUS_RATE, channels, head)
     if packet.sample_rate <= 0:
         raise ValueError(f"{packet.codec} packets must carry their sample_rate")
     if codec_name is None:
         raise ValueError(f"no sample entry for {packet.codec} in this container")
-    return AudioTrackSpec(codec_name, packet.sample_rate, channels, b"", False)
+    return AudioTrackSpec(codec_name, packet.sample_rate, channels, b"")
 
 
 def add_audio_stream(container: OutputContainer, spec: AudioTrackSpec) -> Stream:
