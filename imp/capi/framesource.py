@@ -83,7 +83,8 @@ def attr_to_c(a: _fs.ChannelAttr, c: IMPFSChnAttr) -> None:
 _infos: dict[int, IMPFrameInfo] = {}
 
 
-def _fill_info(frame: Frame, info: IMPFrameInfo) -> None:
+def fill_frame_info(frame: Frame, info: IMPFrameInfo) -> None:
+    """An ``IMPFrameInfo`` describing ``frame`` (FrameSource, Decoder and EmuFrameSource)."""
     info.index = frame.index
     info.pool_idx = 0
     info.width, info.height = frame.width, frame.height
@@ -178,7 +179,7 @@ def IMP_FrameSource_GetFrame(chnNum: int, frame: Any) -> int:
         raise InvalidArgument("frame is NULL; pass a ctypes.POINTER(IMPFrameInfo)()")
     got = _FS().channel(chn).get_frame()
     info = IMPFrameInfo()
-    _fill_info(got, info)
+    fill_frame_info(got, info)
     try:
         point_to(frame, info, "frame")
     except Exception:

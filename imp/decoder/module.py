@@ -1,0 +1,71 @@
+"""The decoder module: channel table (``IMP_Decoder_*`` state)."""
+
+from __future__ import annotations
+
+import threading
+
+from imp import log
+from imp.core.graph import DEV_ID_DEC
+from imp.decoder.attr import MAX_CHANNELS, DecoderAttr
+from imp.decoder.channel import DecoderChannel
+from imp.errors import AlreadyExists, InvalidArgument, NotFound
+from imp.system import get_system
+
+_log = log.get("dec")
+
+
+class Decoder:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.channels: dict[int, DecoderChannel] = {}
+        self._hooked = False
+
+    def channel(self, chn: int) -> DecoderChannel:
+        if not isinstance(chn, int) or not 0 <= chn < MAX_CHANNELS:
+            raise InvalidArgument(f"decoder channel {chn!r} must be 0..{MAX_CHANNELS - 1}")
+        ch = self.channels.get(chn)
+        if ch is None:
+            raise NotFound(f"decoder channel {chn} does not exist; call CreateChn first")
+        return ch
+
+    def create(self, chn: int, attr: DecoderAttr) -> DecoderChannel:
+        if not isinstance(chn, int) or not 0 <= chn < MAX_CHANNELS:
+            raise InvalidArgument(f"decoder channel {chn!r} must be 0..{MAX_CHANNELS - 1}")
+        system = get_system()
+        system.require_init(f"Decoder CreateChn({chn})")
+        attr.validate(chn)
+        with self._lock:
+            if chn in self.channels:
+                raise AlreadyExists(f"decoder channel {chn} exists already")
+            ch = DecoderChannel(chn, attr)
+            system.graph.register(ch)
+            self.channels[chn] = ch
+            if not self._hooked:
+                system.on_exit(self.shutdown, order=80)  # a source: after its consumers
+                self._hooked = True
+            return ch
+
+    def destroy(self, chn: int) -> None:
+        with self._lock:
+            ch = self.channel(chn)
+            get_system().graph.unregister(DEV_ID_DEC, chn)  # Busy while bound
+            del self.channels[chn]
+        ch.destroy()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            channels = list(self.channels.items())
+            self.channels.clear()
+            self._hooked = False
+        for chn, ch in channels:
+            try:
+                ch.destroy()
+            except Exception as exc:
+                _log.error("decoder channel %d: teardown: %s", chn, exc)
+
+
+_decoder = Decoder()
+
+
+def get_decoder() -> Decoder:
+    return _decoder
