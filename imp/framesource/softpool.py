@@ -5,7 +5,8 @@ driver: :meth:`take` hands out a FREE buffer (waiting, bounded, while consumers 
 that is the back-pressure a slow consumer puts on its producer), the producer writes the picture
 and :meth:`publish` stamps it. The last release makes it FREE again and wakes a waiting
 :meth:`take`; :meth:`wait_consumed` lets a producer of recorded material run in step with its
-consumers so that none of its pictures is dropped. Frames are ordinary graph frames: OSD draws on them, encoders read them zero-copy.
+consumers so that none of its pictures is dropped. Frames are ordinary graph frames: OSD draws
+on them, encoders read them zero-copy.
 """
 
 from __future__ import annotations
