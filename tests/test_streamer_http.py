@@ -1,0 +1,186 @@
+"""imp-streamer HTTP with a real client (urllib): snapshots, MJPEG, the settings API, metrics,
+auth and fuzzed requests, against a daemon on the simulator (a subprocess)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.streamer_common import (
+    PASSWORD,
+    USER,
+    Daemon,
+    decode_jpeg_mark,
+    http_request,
+    mjpeg_parts,
+    small_config,
+)
+from bench.streamer_fuzz import fuzz_http
+
+pytest.importorskip("gi", reason="the rtsp extra (PyGObject) is not installed")
+pytest.importorskip("aiohttp", reason="the rtsp extra (aiohttp) is not installed")
+pytestmark = pytest.mark.timeout(300)
+
+ROUTES = ["/", "/snapshot.jpg", "/mjpeg", "/api/settings", "/api/clips", "/api/events",
+          "/metrics", "/clips/motion-x.mp4"]
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    tmp: Path = tmp_path_factory.mktemp("streamer-http")
+    d = Daemon(small_config(tmp, osd={"uptime": True}), tmp).start().warm_up()
+    yield d
+    assert d.stop() == 0, "".join(d.lines)
+
+
+def test_snapshot_is_a_fresh_jpeg(daemon: Daemon) -> None:
+    shots = []
+    for _ in range(3):
+        status, headers, body = http_request(f"{daemon.http}/snapshot.jpg")
+        assert status == 200 and headers["Content-Type"] == "image/jpeg"
+        mark, gray = decode_jpeg_mark(body)
+        assert gray.shape == (180, 320)  # jpeg.channel = 1
+        shots.append((mark, int(headers["X-Capture-Timestamp"])))
+    # Each request waits for a new picture: marks and capture times strictly increase.
+    assert all(b[0] > a[0] and b[1] > a[1] for a, b in itertools.pairwise(shots)), shots
+
+
+def test_mjpeg_stream(daemon: Daemon) -> None:
+    t0 = time.monotonic()
+    marks = [decode_jpeg_mark(data)[0] for _, data in mjpeg_parts(f"{daemon.http}/mjpeg", 10)]
+    elapsed = time.monotonic() - t0
+    assert all(b > a for a, b in itertools.pairwise(marks)), marks
+    # jpeg.fps = 5 of a 25 fps source: every 5th sensor frame.
+    steps = [b - a for a, b in itertools.pairwise(marks)]
+    assert sorted(steps)[len(steps) // 2] == 5, steps
+    assert elapsed < 30
+
+
+def test_settings_have_the_toml_shape(daemon: Daemon) -> None:
+    from imp.streamer.config import SCHEMA
+
+    status, _, body = http_request(f"{daemon.http}/api/settings")
+    assert status == 200
+    settings = json.loads(body)
+    assert {sec: set(keys) for sec, keys in settings.items()} == {
+        sec: set(keys) for sec, keys in SCHEMA.items()
+    }
+    assert settings["stream0"]["width"] == 640
+    assert settings["http"]["password"] == "********"  # never sent back in clear
+
+
+def test_patch_refuses_bad_input_naming_the_key(daemon: Daemon) -> None:
+    url = f"{daemon.http}/api/settings"
+    for patch, status, needle in [
+        ({"stream0": {"bitrat": 5}}, 400, "stream0.bitrat"),
+        ({"stream0": {"bitrate": "fast"}}, 400, "stream0.bitrate"),
+        ({"image": {"brightness": 300}}, 400, "image.brightness"),
+        ({"nope": {}}, 400, "[nope]"),
+        ({"stream0": {"width": 1280}}, 409, "stream0.width"),
+    ]:
+        got, _, body = http_request(url, "PATCH", patch)
+        assert got == status and needle in json.loads(body)["error"], (patch, got, body)
+    got, _, body = http_request(url, "PATCH", None)
+    assert got == 400
+
+
+def test_live_changes_apply(daemon: Daemon) -> None:
+    url = f"{daemon.http}/api/settings"
+    patch = {"image": {"brightness": 150, "running_mode": "night"}, "stream1": {"gop": 30},
+             "motion": {"sensitivity": 2}, "jpeg": {"fps": 5}}
+    status, _, body = http_request(url, "PATCH", patch)
+    assert status == 200, body
+    reply = json.loads(body)
+    assert set(reply["applied"]) == {"image.brightness", "image.running_mode", "stream1.gop",
+                                     "motion.sensitivity"}
+    assert reply["settings"]["image"]["running_mode"] == "night"
+    http_request(url, "PATCH", {"image": {"brightness": 128, "running_mode": "day"}})
+
+
+def test_osd_text_change_shows_in_decoded_pixels(daemon: Daemon) -> None:
+    """The text box sits above the clock at the bottom left (imp/streamer/overlay.py)."""
+    h, box_h, margin = 360, 18, 6
+    y0 = h - 2 * (box_h + margin)
+    rows, cols = slice(y0, y0 + box_h), slice(margin, 300)
+    calm = slice(150, 250)  # middle of the static scene: no OSD there
+
+    def picture() -> np.ndarray:
+        import av
+
+        container = av.open(daemon.rtsp(0), options={"rtsp_transport": "tcp"}, timeout=10)
+        try:
+            for i, frame in enumerate(container.decode(video=0)):
+                if i == 2:
+                    return np.asarray(frame.to_ndarray(format="gray"), dtype=np.float32)
+        finally:
+            container.close()
+        raise AssertionError("no picture")
+
+    url = f"{daemon.http}/api/settings"
+    before = picture()
+    status, _, body = http_request(url, "PATCH", {"osd": {"text": "IMP OSD TEST 12345"}})
+    assert status == 200, body
+    time.sleep(0.3)  # the next frames carry it; the RTSP client joins on a new IDR anyway
+    after = picture()
+    http_request(url, "PATCH", {"osd": {"text": ""}})
+    text_change = float(np.abs(after[rows, cols] - before[rows, cols]).mean())
+    calm_change = float(np.abs(after[calm, cols] - before[calm, cols]).mean())
+    assert text_change > 8 and text_change > 5 * calm_change, (text_change, calm_change)
+
+
+def test_idr_api(daemon: Daemon) -> None:
+    assert http_request(f"{daemon.http}/api/idr?stream=1", "POST")[0] == 200
+    assert http_request(f"{daemon.http}/api/idr?stream=7", "POST")[0] == 400
+
+
+def test_metrics(daemon: Daemon) -> None:
+    text = daemon.metrics()
+    values = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+              for line in text.splitlines() if line and not line.startswith("#")}
+    for stream in ("stream0", "stream1"):
+        assert 20 <= values[f'imp_streamer_fps{{stream="{stream}"}}'] <= 30, values
+        assert values[f'imp_streamer_bitrate_kbps{{stream="{stream}"}}'] > 50
+    assert values["process_resident_memory_bytes"] > 10e6
+    assert values["process_cpu_seconds_total"] > 0
+    assert "# TYPE imp_streamer_drops_total counter" in text
+
+
+def test_clips_listing_and_paths(daemon: Daemon) -> None:
+    status, _, body = http_request(f"{daemon.http}/api/clips")
+    assert status == 200 and json.loads(body) == []
+    for name in ("motion-x.mp4", "..%2f..%2fetc%2fpasswd", "streamer.toml"):
+        assert http_request(f"{daemon.http}/clips/{name}")[0] == 404
+
+
+def test_web_page_served(daemon: Daemon) -> None:
+    status, headers, body = http_request(f"{daemon.http}/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b'src="mjpeg"' in body and b"api/settings" in body
+
+
+@pytest.mark.parametrize("creds", [None, (USER, "wrong"), ("admin", PASSWORD), (USER, "")])
+def test_wrong_credentials_refused_everywhere(daemon: Daemon, creds: tuple[str, str]) -> None:
+    for route in ROUTES:
+        status, headers, _ = http_request(f"{daemon.http}{route}", creds=creds)
+        assert status == 401, route
+        assert headers["WWW-Authenticate"].startswith("Basic")
+    status, _, _ = http_request(f"{daemon.http}/api/settings", "PATCH",
+                                {"osd": {"text": "x"}}, creds=creds)
+    assert status == 401
+
+
+def test_fuzzed_http_requests_do_not_hurt(daemon: Daemon) -> None:
+    stats = fuzz_http(daemon.config["http"]["port"], count=300, seed=11)
+    assert stats["sent"] == 300 and stats["answered"] > 100
+    assert daemon.proc is not None and daemon.proc.poll() is None
+    status, _, body = http_request(f"{daemon.http}/snapshot.jpg")
+    assert status == 200 and decode_jpeg_mark(body)[0] > 0
+    # The fuzzer never had the credentials: nothing was changed.
+    settings = json.loads(http_request(f"{daemon.http}/api/settings")[2])
+    assert settings["stream0"]["bitrate"] == 800 and settings["osd"]["text"] == ""
