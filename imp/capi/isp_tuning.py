@@ -23,6 +23,7 @@ from imp.types import (
     IMPISPCOEFFTWB,
     IMPISPGPIO,
     IMPISPWB,
+    IMPISPAeAlgoFunc,
     IMPISPAEAttr,
     IMPISPAEHist,
     IMPISPAEHistOrigin,
@@ -31,6 +32,7 @@ from imp.types import (
     IMPISPAETargetList,
     IMPISPAFHist,
     IMPISPAutoZoom,
+    IMPISPAwbAlgoFunc,
     IMPISPAWBCluster,
     IMPISPAWBCtTrend,
     IMPISPAWBHist,
@@ -462,3 +464,19 @@ def _gpio(name: str, state: bool) -> None:
 
 _gpio("IMP_ISP_SET_GPIO_INIT_OR_FREE", False)
 _gpio("IMP_ISP_SET_GPIO_STA", True)
+
+
+# -- custom 3A (isp_tuning_ids.md §4.4) ---------------------------------------------------------
+@_export
+@c_function()
+def IMP_ISP_SetAeAlgoFunc(ae_func: Any) -> int:
+    """Keeps the callbacks; OPEN and the GET -> handle -> SET worker run while the sensor is on."""
+    _ISP().set_algorithm("ae", deref(ae_func, IMPISPAeAlgoFunc, "ae_func"))
+    return 0
+
+
+@_export
+@c_function()
+def IMP_ISP_SetAwbAlgoFunc(awb_func: Any) -> int:
+    _ISP().set_algorithm("awb", deref(awb_func, IMPISPAwbAlgoFunc, "awb_func"))
+    return 0

@@ -160,6 +160,17 @@ class BoardControls:
             raise InvalidArgument("video drop callback must be callable (or None)")
         self._isp.video_drop = callback
 
+    def set_ae_algorithm(self, algorithm: object) -> None:
+        """``IMP_ISP_SetAeAlgoFunc``: a custom AE — an ``IMPISPAeAlgoFunc`` or an object with
+        ``open(init)``, ``handle(info, attr)`` (``IMPISPAeInfo`` in, ``IMPISPAeAttr`` out: set
+        ``attr.change = 1`` to apply) and ``close()``. Runs while the sensor is enabled."""
+        self._isp.set_algorithm("ae", algorithm)
+
+    def set_awb_algorithm(self, algorithm: object) -> None:
+        """``IMP_ISP_SetAwbAlgoFunc``: a custom AWB (``IMPISPAwbInfo`` in, ``IMPISPAwbAttr``
+        out), C-style or Python, as :meth:`set_ae_algorithm`."""
+        self._isp.set_algorithm("awb", algorithm)
+
     @property
     def sensor_attr(self) -> tuple[int, int, int, int, int]:
         """``IMP_ISP_Tuning_GetSensorAttr``: (hts, vts, fps word, width, height)."""

@@ -15,6 +15,7 @@ from imp.core.alloc import Block
 from imp.drivers.tuning import TuningDevice
 from imp.drivers.txisp import TxIspDevice
 from imp.errors import InvalidArgument, InvalidState
+from imp.isp.algo import AlgoRunner
 from imp.kernel import abi
 from imp.kernel.abi_isp import CONTROLS, KernelWB
 
@@ -84,6 +85,7 @@ class Isp:
         self.wdr_mode = 0  # IMP_ISP_WDR_ENABLE_Get answers from here (libimp keeps it)
         self.bin_path: bytes | None = None  # SetDefaultBinPath, sent by AddSensor
         self.video_drop: Callable[[], None] | None = None  # SetVideoDrop (kept, as libimp)
+        self.algos: dict[str, AlgoRunner] = {}  # custom AE/AWB (SetAe/AwbAlgoFunc)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def open(self) -> None:
@@ -105,6 +107,7 @@ class Isp:
                 self.disable_sensor()
             if self.sensor is not None:
                 self.del_sensor(self.sensor)
+            self.algos.clear()
             dev, self.txisp = self.txisp, None
             dev.close()
         runtime.release_if_idle()
@@ -166,6 +169,8 @@ class Isp:
                 raise InvalidState("EnableSensor: call IMP_ISP_AddSensor first")
             if self.sensor_enabled:
                 return
+            for runner in self.algos.values():
+                runner.start(dev)  # libimp sends the algorithm OPEN before the stream starts
             dev.stream_on()
             dev.create_links(0)
             dev.links_stream_on()
@@ -176,6 +181,8 @@ class Isp:
             dev = self._dev("DisableSensor")
             if not self.sensor_enabled:
                 raise InvalidState("DisableSensor: the sensor is not enabled")
+            for runner in self.algos.values():
+                runner.stop()
             dev.links_stream_off()
             dev.destroy_links(self.sensor_index)
             dev.stream_off()
@@ -203,6 +210,20 @@ class Isp:
                 raise InvalidState("DisableTuning: tuning is not enabled")
             tuning, self.tuning = self.tuning, None
             tuning.close()
+
+    def set_algorithm(self, kind: str, funcs: object) -> AlgoRunner:
+        """``IMP_ISP_SetAeAlgoFunc``/``SetAwbAlgoFunc``: keep a custom algorithm; it runs while
+        the sensor is enabled (started now if it already is)."""
+        runner = AlgoRunner(kind, funcs)
+        with self._lock:
+            dev = self._dev(f"Set{kind.capitalize()}AlgoFunc")
+            old = self.algos.pop(kind, None)
+            if old is not None:
+                old.stop()
+            self.algos[kind] = runner
+            if self.sensor_enabled:
+                runner.start(dev)
+        return runner
 
     def _tuning(self, what: str) -> TuningDevice:
         if self.tuning is None:

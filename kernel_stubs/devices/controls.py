@@ -109,6 +109,9 @@ class ControlStore:
         self.exposure = Exposure()
         self.ae = AeState()
         self._awb: tuple[int, int, int] | None = None  # published (rgain, bgain, ct)
+        # A custom AE/AWB algorithm (SetAe/AwbAlgoFunc) is open: its SETs decide exposure/gains.
+        self.custom_ae = False
+        self.custom_awb = False
         self._stats: Statistics | None = None
         # Set by the tuning node: statistics of the newest delivered picture, when no model
         # publishes any.
@@ -251,17 +254,19 @@ class ControlStore:
         return replace(self.ae, target=self.ae_target(), mean=mean)
 
     def awb_gains(self) -> tuple[int, int, int]:
-        """(rgain, bgain, ct): published by AWB, else manual WB, else gray world."""
+        """(rgain, bgain, ct): published by AWB, else manual WB, else gray world; ct as
+        SetAwbCt left it until an AWB model publishes one."""
         with self._lock:
             if self._awb is not None:
                 return self._awb
         mode, r, b = self.wb()
+        ct = int.from_bytes(self.blob("awb_ct"), "little")
         if mode != 0:
-            return r, b, int.from_bytes(self.blob("awb_ct"), "little")
+            return r, b, ct
         rm, gm, bm = self.statistics().rgb_means()
         if min(rm, gm, bm) <= 0:
-            return 256, 256, 5000
-        return round(256 * gm / rm), round(256 * gm / bm), 5000
+            return 256, 256, ct
+        return round(256 * gm / rm), round(256 * gm / bm), ct
 
     def log2_gain(self, linear: int) -> int:
         return round(32 * math.log2(max(linear, 1) / 1024))

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from imp.kernel import abi
+from kernel_stubs.devices.algo3a import algo_handlers
 from kernel_stubs.devices.base import Device, OpenFile, fail, need
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class TxIspDevice(Device):
             abi.VIDIOC_DBG_S_REGISTER: self._dbg_s_register,
             abi.VIDIOC_DBG_G_REGISTER: self._dbg_g_register,
         }
+        self._handlers.update(algo_handlers(core))  # custom AE/AWB (isp_tuning_ids.md §4.4)
 
     def open(self, file: OpenFile) -> None:
         self.core.txisp_opened()
