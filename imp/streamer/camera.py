@@ -263,7 +263,7 @@ class CameraPipeline:
                 _quietly(ivs.unregister, obj.num)
                 _quietly(ivs.destroy_channel, obj.num)
             else:
-                _quietly(ivs.destroy_group, obj[1])
+                _quietly(ivs.destroy_group, obj)
         self._ivs.clear()
         for overlay in self.overlays.values():
             overlay.close()
@@ -325,10 +325,11 @@ class CameraPipeline:
 
 
 def _quietly(fn: Callable[..., Any], *args: Any) -> None:
+    """Clean-up goes on past a failing step: the remaining resources still need freeing."""
     try:
         fn(*args)
-    except imp.ImpError as exc:
-        _log.warning("clean-up: %s", exc)
+    except Exception as exc:
+        _log.warning("clean-up: %s: %s", getattr(fn, "__name__", fn), exc)
 
 
 def configure_simulator(settings: dict[str, dict[str, Any]]) -> None:

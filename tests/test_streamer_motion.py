@@ -1,0 +1,69 @@
+"""Motion on the simulator's ``intruder`` scene: an event, the script hook, and an MP4 clip that
+starts at least ``pre_roll`` before the first frame that moved (checked by frame marks)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from pathlib import Path
+
+import av
+import pytest
+
+from bench.streamer_common import Daemon, http_request, small_config
+from imp.streamer.scenes import INTRUDER_END, INTRUDER_START
+
+pytest.importorskip("gi", reason="the rtsp extra (PyGObject) is not installed")
+pytest.importorskip("aiohttp", reason="the rtsp extra (aiohttp) is not installed")
+pytestmark = pytest.mark.timeout(300)
+
+PRE_ROLL, POST_ROLL = 2.0, 1.0
+
+
+def test_motion_event_makes_a_clip_with_pre_roll(tmp_path: Path) -> None:
+    log = tmp_path / "hook.log"
+    script = tmp_path / "hook.sh"
+    script.write_text(f'#!/bin/sh\necho "$1 $MOTION_CLIP" >> {log}\n')
+    script.chmod(0o755)
+    cfg = small_config(
+        tmp_path,
+        sim={"scene": "intruder"},
+        stream0={"gop": 25},
+        motion={"enabled": True, "stream": 1, "record_stream": 0, "pre_roll": PRE_ROLL,
+                "post_roll": POST_ROLL, "cooldown": 0.0, "script": str(script)},
+    )
+    d = Daemon(cfg, tmp_path).start()
+    try:
+        deadline = time.monotonic() + 90
+        clips: list[dict[str, object]] = []
+        while time.monotonic() < deadline:
+            clips = json.loads(http_request(f"{d.http}/api/clips")[2])
+            if clips and not clips[0]["recording"]:
+                break
+            time.sleep(0.5)
+        assert clips and not clips[0]["recording"], clips
+        events = json.loads(http_request(f"{d.http}/api/events")[2])
+        status, headers, body = http_request(f"{d.http}/clips/{clips[0]['name']}")
+        assert status == 200 and headers["Content-Type"] == "video/mp4"
+    finally:
+        assert d.stop() == 0, "".join(d.lines)
+    assert events[0]["clip"] == clips[0]["name"] and events[0]["end"] is not None
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(body)
+
+    from kernel_stubs.sensor import read_frame_mark
+
+    with av.open(str(clip)) as container:
+        marks = [read_frame_mark(f.to_ndarray(format="gray")) for f in container.decode(video=0)]
+    assert marks, "the clip decodes to no picture"
+    # The intruder enters at sensor frame INTRUDER_START: the clip must begin >= PRE_ROLL
+    # before it, run in order and last until it left (plus post-roll).
+    assert marks[0] <= INTRUDER_START - PRE_ROLL * 25, marks[:5]
+    assert all(b > a for a, b in itertools.pairwise(marks)), marks
+    missing = marks[-1] - marks[0] + 1 - len(marks)
+    assert missing <= 0.02 * len(marks) + 1, missing
+    assert marks[-1] >= INTRUDER_END - 5, marks[-5:]
+    hook = log.read_text().split("\n")
+    assert hook[0].startswith("start ") and hook[0].endswith(str(clips[0]["name"]))
+    assert hook[1].startswith("stop ")
