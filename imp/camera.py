@@ -1,154 +1,85 @@
-"""The Pythonic face: a camera in a few lines.
+"""The Pythonic face: a camera and the pipeline you compose from it.
 
 >>> import imp
->>> with imp.open(sensor="gc2053") as cam:                       # doctest: +SKIP
-...     main = cam.framesource(0, size=(1920, 1080), fps=25)
-...     for frame in main.frames(limit=10):
-...         print(frame.seq, frame.timestamp, frame.y.mean())
+>>> from imp.output import Mp4Output
+>>> with imp.open() as cam:                                          # doctest: +SKIP
+...     main = cam.framesource(size=(1920, 1080))
+...     osd = cam.overlay(main)
+...     osd.clock()
+...     h264 = cam.encoder(osd, imp.H264(bitrate_kbps=2000), output=Mp4Output("clip.mp4"))
+...     cam.run(seconds=10)
 
-Everything here drives the same state machines as :mod:`imp.capi`; errors are
-:class:`~imp.errors.ImpError` subclasses with messages that say what to fix.
+Each call returns a node (:class:`~imp.pipeline.Node`) that is the source of the next; the
+camera closes them all, consumers first, when its ``with`` block ends. Everything here drives
+the same state machines as :mod:`imp.capi`; errors are :class:`~imp.errors.ImpError`
+subclasses with messages that say what to fix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Sequence
+from fractions import Fraction
 from types import TracebackType
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from imp import isp as _isp
-from imp.core.iterate import borrowed
-from imp.core.vbm import Frame
-from imp.errors import InvalidArgument, InvalidState
+from imp.encoder.api import Settings
+from imp.encoder.handle import EncoderHandle, open_encoder
+from imp.errors import InvalidArgument, InvalidState, Timeout
 from imp.framesource import (
     FS_EXT_CHANNEL,
     FS_PHY_CHANNEL,
+    MAX_CHANNELS,
     PHYSICAL_CHANNELS,
     ChannelAttr,
     get_framesource,
 )
+from imp.ivs import MAX_CHANNELS as IVS_MAX_CHANNELS
+from imp.ivs import MAX_GROUPS as IVS_MAX_GROUPS
+from imp.ivs import get_ivs
+from imp.osd import MAX_GROUPS as OSD_MAX_GROUPS
+from imp.osd import get_osd
+from imp.pipeline.events import EventBus
+from imp.pipeline.motion import MotionDetector, move_params
+from imp.pipeline.node import Node, close_all
+from imp.pipeline.outputs import Output
+from imp.pipeline.overlay import Overlay
+from imp.pipeline.source import CapturedFrame, FrameSourceChannel
 from imp.system import get_system
 
+if TYPE_CHECKING:
+    from imp.pipeline.events import Event
 
-class CapturedFrame:
-    """A frame obtained from a channel; release it (or use ``with``) to hand the buffer back.
+DEFAULT_NR_VBS = 4
+"""Buffers per FrameSource channel: one being filled, one in the encoder, one queued for it and
+one spare. Two (libimp's sample value) lost 5-15 of 250 1080p frames on a loaded host."""
 
-    ``y`` and ``uv`` are numpy views of the DMA buffer (no copy): valid until release.
-    """
-
-    def __init__(self, channel: FrameSourceChannel, frame: Frame) -> None:
-        self._channel = channel
-        self._frame: Frame | None = frame
-
-    @property
-    def frame(self) -> Frame:
-        if self._frame is None:
-            raise InvalidState("frame was released; its buffer belongs to the driver again")
-        return self._frame
-
-    @property
-    def y(self) -> np.ndarray:
-        return self.frame.y
-
-    @property
-    def uv(self) -> np.ndarray:
-        return self.frame.uv
-
-    @property
-    def data(self) -> memoryview:
-        return self.frame.data
-
-    @property
-    def timestamp(self) -> int:
-        """Capture time, µs in the clock of ``IMP_System_GetTimeStamp``."""
-        return self.frame.timestamp
-
-    @property
-    def seq(self) -> int:
-        return self.frame.seq
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self.frame.width, self.frame.height
-
-    def release(self) -> None:
-        if self._frame is not None:
-            frame, self._frame = self._frame, None
-            get_framesource().channel(self._channel.chn).release_frame(frame)
-
-    def __enter__(self) -> CapturedFrame:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+Fps = int | tuple[int, int]
 
 
-class FrameSourceChannel:
-    """A FrameSource channel (``IMP_FrameSource_*`` on channel ``chn``)."""
-
-    def __init__(self, chn: int) -> None:
-        self.chn = chn
-
-    @property
-    def attr(self) -> ChannelAttr:
-        return get_framesource().channel(self.chn).attr
-
-    @property
-    def enabled(self) -> bool:
-        return get_framesource().channel(self.chn).enabled
-
-    @property
-    def depth(self) -> int:
-        return get_framesource().channel(self.chn).depth
-
-    @depth.setter
-    def depth(self, value: int) -> None:
-        get_framesource().channel(self.chn).set_depth(value)
-
-    @property
-    def stats(self) -> Any:
-        return get_framesource().channel(self.chn).stats
-
-    def enable(self) -> FrameSourceChannel:
-        get_framesource().enable(self.chn)
-        return self
-
-    def disable(self) -> None:
-        get_framesource().disable(self.chn)
-
-    def get_frame(self, timeout: float | None = 2.0) -> CapturedFrame:
-        """Next frame from the depth FIFO (a depth of at least 1 is set for you)."""
-        ch = get_framesource().channel(self.chn)
-        if ch.depth == 0:
-            ch.set_depth(1)
-        if not ch.enabled:
-            get_framesource().enable(self.chn)
-        return CapturedFrame(self, ch.get_frame(timeout))
-
-    def frames(
-        self, limit: int | None = None, timeout: float | None = 2.0
-    ) -> Iterator[CapturedFrame]:
-        """Iterate frames; each is released when the loop moves on (keep a copy to keep data)."""
-        return borrowed(lambda: self.get_frame(timeout), limit)
-
-    def snapshot(self) -> np.ndarray:
-        """A copy of the next frame as an (h*3/2, w) NV12 array."""
-        data = get_framesource().channel(self.chn).snap()
-        w, h = self.attr.width, self.attr.height
-        return np.frombuffer(data, dtype=np.uint8)[: w * h * 3 // 2].reshape(h * 3 // 2, w).copy()
+def _free(used: set[int], limit: int, what: str) -> int:
+    for n in range(limit):
+        if n not in used:
+            return n
+    raise InvalidState(f"no free {what}: all {limit} are in use; close one first")
 
 
 class Camera:
-    """ISP + System lifecycle as a context manager (the vendor samples' system_init/exit)."""
+    """ISP + System lifecycle as a context manager, and the factory of pipeline nodes."""
 
     def __init__(
         self, sensor: str = "gc2053", i2c_addr: int = 0x37, fps: int | None = None
     ) -> None:
         self.sensor = _isp.SensorInfo(name=sensor, i2c_addr=i2c_addr)
         self.fps = fps
+        self.bus = EventBus()
+        self._nodes: list[Node] = []
         self._open = False
+
+    def __repr__(self) -> str:
+        state = "open" if self._open else "closed"
+        return f"<Camera {self.sensor.name} {state} nodes={len(self._nodes)}>"
 
     def __enter__(self) -> Camera:
         isp = _isp.get_isp()
@@ -172,8 +103,16 @@ class Camera:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every node (consumers before their sources), then the System and the ISP."""
         self._open = False
-        self._teardown()
+        try:
+            close_all(self._nodes)
+        finally:
+            self._nodes.clear()
+            self._teardown()
 
     def _teardown(self) -> None:
         isp, system = _isp.get_isp(), get_system()
@@ -182,6 +121,15 @@ class Camera:
         if isp.txisp is not None:
             isp.close()  # disables tuning and the sensor and removes it on the way
 
+    def _check_open(self) -> None:
+        if not self._open:
+            raise InvalidState("use the camera inside its 'with' block")
+
+    def _keep(self, node: Node) -> None:
+        self._nodes = [n for n in self._nodes if not n.closed]
+        self._nodes.append(node)
+
+    # -- sensor ---------------------------------------------------------------------------------
     @property
     def sensor_size(self) -> tuple[int, int]:
         size = _isp.get_isp().sensor_size()
@@ -189,55 +137,17 @@ class Camera:
             raise InvalidState("the sensor size is unknown: is the sensor added?")
         return size
 
-    def framesource(
-        self,
-        chn: int,
-        size: tuple[int, int] | None = None,
-        fps: int | tuple[int, int] = 25,
-        nr_vbs: int = 2,
-        crop: tuple[int, int, int, int] | None = None,
-        enable: bool = True,
-    ) -> FrameSourceChannel:
-        """Create (and by default enable) FrameSource channel ``chn`` at ``size``.
+    @property
+    def sensor_fps(self) -> tuple[int, int]:
+        return _isp.get_isp().sensor_fps()
 
-        The scaler is switched on when ``size`` differs from the (cropped) sensor picture.
-        Channels 0..2 are physical; higher numbers become extension channels.
-        """
-        if not self._open:
-            raise InvalidState("use the camera inside its 'with' block")
-        sw, sh = self.sensor_size
-        w, h = size if size is not None else (sw, sh)
-        src = (crop[2], crop[3]) if crop is not None else (sw, sh)
-        rate = (fps, 1) if isinstance(fps, int) else fps
-        if not isinstance(rate, tuple) or len(rate) != 2:
-            raise InvalidArgument(f"fps must be an int or a (num, den) tuple, got {fps!r}")
-        attr = ChannelAttr(
-            width=w,
-            height=h,
-            crop=crop,
-            scaler=(w, h) if (w, h) != src else None,
-            fps=rate,
-            nr_vbs=nr_vbs,
-            type=FS_PHY_CHANNEL if chn < PHYSICAL_CHANNELS else FS_EXT_CHANNEL,
-        )
-        get_framesource().create(chn, attr)
-        channel = FrameSourceChannel(chn)
-        if enable:
-            channel.enable()
-        return channel
-
-    def encoder(self, source: FrameSourceChannel | Any, settings: Any, **options: Any) -> Any:
-        """Encode ``source`` (a channel from :meth:`framesource`, or an encoder handle whose
-        group to share) with ``imp.H264(...)``, ``imp.H265(...)`` or ``imp.JPEG(...)``.
-
-        Returns an :class:`imp.encoder.EncoderHandle` (iterate ``.streams()``); ``options`` are
-        those of :func:`imp.encoder.open_encoder` (chn, group, output, start, wrap, backend).
-        """
-        if not self._open:
-            raise InvalidState("use the camera inside its 'with' block")
-        from imp.encoder import open_encoder
-
-        return open_encoder(source, settings, **options)
+    @property
+    def isp(self) -> object:
+        """The ISP tuning object (``imp.isp.tuning()``): picture controls, 3A, statistics."""
+        tuning = getattr(_isp, "tuning", None)
+        if tuning is None:
+            raise InvalidState("this build of imp has no imp.isp.tuning() yet")
+        return tuning()
 
     def set_control(self, name: str, value: int) -> None:
         """ISP tuning by name: brightness, contrast, saturation, sharpness, hue, hflip, ..."""
@@ -249,7 +159,170 @@ class Camera:
     def timestamp(self) -> int:
         return get_system().timestamp()
 
+    # -- nodes ----------------------------------------------------------------------------------
+    def framesource(
+        self,
+        chn: int | None = None,
+        size: tuple[int, int] | None = None,
+        fps: Fps | None = None,
+        nr_vbs: int = DEFAULT_NR_VBS,
+        crop: tuple[int, int, int, int] | None = None,
+        enable: bool = True,
+    ) -> FrameSourceChannel:
+        """FrameSource channel ``chn`` (None: the lowest free) at ``size`` (None: the sensor's),
+        ``fps`` (None: the sensor's), created and by default enabled.
+
+        The scaler is switched on when ``size`` differs from the (cropped) sensor picture.
+        Channels 0..2 are physical; higher numbers become extension channels.
+        """
+        self._check_open()
+        sw, sh = self.sensor_size
+        w, h = size if size is not None else (sw, sh)
+        src = (crop[2], crop[3]) if crop is not None else (sw, sh)
+        if w > src[0] or h > src[1]:
+            raise InvalidArgument(
+                f"{w}x{h} is larger than the {src[0]}x{src[1]} sensor picture; the ISP only "
+                "scales down: ask for at most the sensor's size"
+            )
+        sensor_rate = self.sensor_fps
+        rate = sensor_rate if fps is None else (fps, 1) if isinstance(fps, int) else fps
+        if not isinstance(rate, tuple) or len(rate) != 2:
+            raise InvalidArgument(f"fps must be an int or a (num, den) tuple, got {fps!r}")
+        if Fraction(*rate) > Fraction(*sensor_rate):
+            raise InvalidArgument(
+                f"fps {rate[0]}/{rate[1]} is above the sensor's {sensor_rate[0]}/"
+                f"{sensor_rate[1]}; ask for at most that, or open the camera with a higher fps"
+            )
+        fs = get_framesource()
+        if chn is None:
+            chn = _free(set(fs.channels), PHYSICAL_CHANNELS, "physical FrameSource channel")
+        if not 0 <= chn < MAX_CHANNELS:
+            raise InvalidArgument(f"FrameSource channel {chn} must be 0..{MAX_CHANNELS - 1}")
+        attr = ChannelAttr(
+            width=w,
+            height=h,
+            crop=crop,
+            scaler=(w, h) if (w, h) != src else None,
+            fps=rate,
+            nr_vbs=nr_vbs,
+            type=FS_PHY_CHANNEL if chn < PHYSICAL_CHANNELS else FS_EXT_CHANNEL,
+        )
+        fs.create(chn, attr)
+        channel = FrameSourceChannel(chn, self.bus)
+        self._keep(channel)
+        if enable:
+            channel.enable()
+        return channel
+
+    def streams(
+        self,
+        main: tuple[int, int] | None = None,
+        lores: tuple[int, int] | None = (640, 360),
+        fps: Fps | None = None,
+    ) -> tuple[FrameSourceChannel, FrameSourceChannel | None]:
+        """Stream roles in one call (picamera2's main/lores): a full-size ``main`` channel and
+        an optional low-resolution one for analysis or a second stream."""
+        first = self.framesource(size=main, fps=fps)
+        second = self.framesource(size=lores, fps=fps) if lores is not None else None
+        return first, second
+
+    def overlay(self, source: Node, group: int | None = None) -> Overlay:
+        """An OSD group drawing into ``source``'s frames; a source for an encoder."""
+        self._check_open()
+        num = _free(set(get_osd().groups), OSD_MAX_GROUPS, "OSD group") if group is None else group
+        node = Overlay(num, self.bus)
+        try:
+            node.attach(source)
+            node.start()
+        except BaseException:
+            node.close()
+            raise
+        self._keep(node)
+        return node
+
+    def encoder(
+        self,
+        source: Node,
+        settings: Settings,
+        output: Output | Sequence[Output] | None = None,
+        **options: int | bool | str | None,
+    ) -> EncoderHandle:
+        """Encode ``source`` (any node; an encoder handle shares its group) with
+        ``imp.H264(...)``, ``imp.H265(...)`` or ``imp.JPEG(...)``, writing to ``output`` (an
+        :mod:`imp.output` object or several; without one, read ``.streams()``).
+
+        ``options`` are those of :func:`imp.encoder.open_encoder` (chn, group, source_output,
+        start, wrap, backend).
+        """
+        self._check_open()
+        handle = open_encoder(source, settings, output=output, bus=self.bus, **options)  # type: ignore[arg-type]
+        self._keep(handle)
+        return handle
+
+    def motion(
+        self,
+        source: Node,
+        rois: list[tuple[int, int, int, int]] | None = None,
+        sense: int = 3,
+        skip_frames: int = 0,
+    ) -> MotionDetector:
+        """A motion detector on ``source``'s frames (best on a low-resolution channel).
+
+        ``rois``: (x, y, width, height) boxes, None for the whole frame; ``sense`` 0..4.
+        """
+        self._check_open()
+        size, _ = source.frame_format()
+        ivs = get_ivs()
+        grp = _free(set(ivs.groups), IVS_MAX_GROUPS, "IVS group")
+        chn = _free(set(ivs.channels), IVS_MAX_CHANNELS, "IVS channel")
+        node = MotionDetector(grp, chn, move_params(size, rois, sense, skip_frames), self.bus)
+        try:
+            node.attach(source)
+            node.start()
+        except BaseException:
+            node.close()
+            raise
+        self._keep(node)
+        return node
+
+    # -- running --------------------------------------------------------------------------------
+    @property
+    def nodes(self) -> tuple[Node, ...]:
+        return tuple(n for n in self._nodes if not n.closed)
+
+    def drops(self) -> dict[str, dict[str, int]]:
+        """Every node's drop counters, by node."""
+        return {repr(n): n.drops for n in self.nodes if hasattr(n, "drops")}
+
+    def run(self, seconds: float, timeout: float | None = None) -> list[Event]:
+        """Let every encoder with outputs write ``seconds`` of video (``seconds`` x its frame
+        rate pictures, counted in capture time, so also under the virtual clock), then stop
+        writing; returns the events posted meanwhile. ``timeout``: wall-time bound (default
+        4 x ``seconds`` + 10 s)."""
+        self._check_open()
+        encoders = [n for n in self.nodes if isinstance(n, EncoderHandle) and n.outputs]
+        if not encoders:
+            raise InvalidState("no encoder writes to an output: pass output=... to encoder()")
+        for enc in encoders:
+            num, den = enc.attr.fps
+            enc.limit_pictures(round(seconds * num / den))
+        deadline = time.monotonic() + (4 * seconds + 10 if timeout is None else timeout)
+        events: list[Event] = []
+        while not all(e.reached_limit() for e in encoders):
+            if time.monotonic() > deadline:
+                raise Timeout(
+                    f"the encoders did not produce {seconds} s of video in time: "
+                    + ", ".join(f"{e!r}: {e.pictures}" for e in encoders)
+                )
+            event = self.bus.get(timeout=0.05)
+            if event is not None:
+                events.append(event)
+        return events
+
 
 def open(sensor: str = "gc2053", i2c_addr: int = 0x37, fps: int | None = None) -> Camera:
     """A :class:`Camera` to use in a ``with`` block."""
     return Camera(sensor=sensor, i2c_addr=i2c_addr, fps=fps)
+
+
+__all__ = ["DEFAULT_NR_VBS", "Camera", "CapturedFrame", "FrameSourceChannel", "open"]

@@ -31,6 +31,14 @@ class InvalidState(ImpError, RuntimeError):
     """The call is valid, but not in the object's current state (e.g. before System_Init)."""
 
 
+class Closed(InvalidState):
+    """The handle was closed (or its pipeline torn down): it no longer refers to any channel.
+
+    Modelled on trio's ``ClosedResourceError``: using a closed handle is a bug in the caller,
+    never a reason to touch whatever channel now has the same number.
+    """
+
+
 class Busy(ImpError, RuntimeError):
     """The resource is in use (e.g. destroying a bound group, or a channel that is enabled)."""
 
@@ -63,6 +71,7 @@ class NotSupported(ImpError, NotImplementedError):
 __all__ = [
     "AlreadyExists",
     "Busy",
+    "Closed",
     "DeviceError",
     "ImpError",
     "InvalidArgument",

@@ -37,6 +37,7 @@ from imp.encoder.readyfd import ReadyFd
 from imp.encoder.ring import StreamRing
 from imp.encoder.scale import PlaneFitter
 from imp.errors import ImpError, InvalidArgument, InvalidState, NotSupported, Timeout
+from imp.framesource.attr import MAX_VBS
 
 log = logging.getLogger("imp.encoder")
 
@@ -85,6 +86,7 @@ class EncoderChannel:
         self._fd: ReadyFd | None = None
         self._input: Fifo[Frame] = Fifo(INPUT_DEPTH, on_drop=self._drop_behind, drop_oldest=True)
         self._input.abort()  # nothing is accepted before StartRecvPic
+        self._lossless = False
         self._worker: threading.Thread | None = None
         self._gate = FrameRateGate(attr.fps)
         self._codec_lock = threading.Lock()
@@ -103,6 +105,18 @@ class EncoderChannel:
         self._open_codec()  # fail CreateChn, not the first frame, if the codec cannot run
 
     # -- properties ------------------------------------------------------------------------------
+    @property
+    def lossless(self) -> bool:
+        """Hold frames and wait for stream-buffer room instead of dropping (the Pythonic layer
+        sets it under the virtual clock, where the slowest consumer paces the sensor)."""
+        return self._lossless
+
+    @lossless.setter
+    def lossless(self, value: bool) -> None:
+        self._lossless = value
+        # Every queued frame holds a source buffer, so MAX_VBS is never reached: no drops.
+        self._input.resize(MAX_VBS if value else INPUT_DEPTH)
+
     @property
     def ring(self) -> StreamRing:
         return self._ring
@@ -306,6 +320,8 @@ class EncoderChannel:
         """Encode one frame and give the frame back; [] if it was dropped."""
         try:
             with self._lock:
+                while self._lossless and self.receiving and not self._ring.fits(self._reserve()):
+                    self._changed.wait(0.05)  # ReleaseStream makes room; we keep the frame
                 if not self._ring.fits(self._reserve()):
                     self.stats.dropped_full += 1
                     return []
@@ -428,6 +444,8 @@ class EncoderChannel:
             self._taken -= 1
             picture.c_packs = None
             self._ring.release_oldest(picture.region)
+            if self._lossless:
+                self._changed.notify_all()  # a worker may wait for this room
 
     def holds(self, picture: StoredPicture) -> bool:
         """True while ``picture`` is handed out and not released (nor discarded by a reset)."""

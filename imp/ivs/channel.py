@@ -83,6 +83,11 @@ class IvsChannel:
     def receiving(self) -> bool:
         return self._receiving
 
+    def hold_frames(self, depth: int) -> None:
+        """Keep up to ``depth`` frames waiting instead of dropping the oldest beyond the queue
+        depth (the Pythonic layer under the virtual clock, where consumers pace the sensor)."""
+        self._queue.resize(max(depth, 1))
+
     # -- frames in ------------------------------------------------------------------------------
     def offer(self, frame: Frame) -> None:
         """Called by the group for every frame; takes its own reference; never blocks."""

@@ -1,0 +1,201 @@
+"""A FrameSource channel as a node: frames to read, and outputs other nodes bind to.
+
+Adapts :mod:`imp.framesource` through its public surface only (``get_framesource()``, the
+channel object's ``get_frame``/``release_frame``/``snap``/``stats``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from imp.core.graph import DEV_ID_FS, Cell
+from imp.core.iterate import borrowed
+from imp.core.vbm import Frame
+from imp.errors import InvalidState
+from imp.framesource import ChannelAttr, ChannelStats, FsChannel, get_framesource
+from imp.pipeline.events import DEFAULT_TIMEOUT, EventBus, State
+from imp.pipeline.node import FrameFormat, Node
+
+
+class CapturedFrame:
+    """A frame obtained from a channel; release it (or use ``with``) to hand the buffer back.
+
+    ``y`` and ``uv`` are numpy views of the DMA buffer (no copy): valid until release.
+    """
+
+    def __init__(self, channel: FsChannel, frame: Frame) -> None:
+        self._channel = channel
+        self._frame: Frame | None = frame
+
+    def __repr__(self) -> str:
+        if self._frame is None:
+            return "<CapturedFrame released>"
+        return f"<CapturedFrame seq={self.seq} ts={self.timestamp} {self.size[0]}x{self.size[1]}>"
+
+    @property
+    def frame(self) -> Frame:
+        if self._frame is None:
+            raise InvalidState("frame was released; its buffer belongs to the driver again")
+        return self._frame
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.frame.y
+
+    @property
+    def uv(self) -> np.ndarray:
+        return self.frame.uv
+
+    @property
+    def data(self) -> memoryview:
+        return self.frame.data
+
+    @property
+    def timestamp(self) -> int:
+        """Capture time, µs in the clock of ``IMP_System_GetTimeStamp``."""
+        return self.frame.timestamp
+
+    @property
+    def seq(self) -> int:
+        return self.frame.seq
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.frame.width, self.frame.height
+
+    def release(self) -> None:
+        if self._frame is not None:
+            frame, self._frame = self._frame, None
+            self._channel.release_frame(frame)
+
+    def __enter__(self) -> CapturedFrame:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class FrameSourceChannel(Node):
+    """FrameSource channel ``chn`` (``IMP_FrameSource_*``); outputs 0 and 1 feed other nodes."""
+
+    kind = "framesource"
+
+    def __init__(self, chn: int, bus: EventBus | None = None) -> None:
+        super().__init__(bus)
+        self.chn = chn
+        self._fs = get_framesource().channel(chn)
+
+    def __repr__(self) -> str:
+        a = self._fs.attr
+        return f"<FrameSourceChannel {self.chn} {a.width}x{a.height} {self._state.value}>"
+
+    # -- node -----------------------------------------------------------------------------------
+    def output_cell(self, output: int = 0) -> Cell:
+        self.check()
+        return (DEV_ID_FS, self.chn, output)
+
+    def frame_format(self) -> FrameFormat:
+        a = self.channel.attr
+        return (a.width, a.height), a.fps
+
+    def _alive(self) -> bool:
+        return get_framesource().channels.get(self.chn) is self._fs
+
+    def _teardown(self) -> None:
+        fs = get_framesource()
+        if self._fs.enabled:
+            fs.disable(self.chn)
+        fs.destroy(self.chn)
+
+    @property
+    def channel(self) -> FsChannel:
+        """The module's channel object (checked: raises Closed after close)."""
+        self.check()
+        return self._fs
+
+    # -- attributes -----------------------------------------------------------------------------
+    @property
+    def attr(self) -> ChannelAttr:
+        return self.channel.attr
+
+    @property
+    def size(self) -> tuple[int, int]:
+        a = self.channel.attr
+        return a.width, a.height
+
+    @property
+    def enabled(self) -> bool:
+        return self.channel.enabled
+
+    @property
+    def depth(self) -> int:
+        return self.channel.depth
+
+    @depth.setter
+    def depth(self, value: int) -> None:
+        self.channel.set_depth(value)
+
+    @property
+    def stats(self) -> ChannelStats:
+        return self.channel.stats
+
+    @property
+    def frames_delivered(self) -> int:
+        return self.channel.stats.delivered
+
+    @property
+    def drops(self) -> dict[str, int]:
+        """Frames this channel lost, by cause (frame-rate decimation is not a loss)."""
+        s = self.channel.stats
+        return self.note_drops({"fifo": s.fifo_dropped, "corrupt": s.corrupt})
+
+    # -- control --------------------------------------------------------------------------------
+    def enable(self) -> FrameSourceChannel:
+        self.check()
+        get_framesource().enable(self.chn)
+        self._set_state(State.RUNNING)
+        return self
+
+    def disable(self) -> None:
+        self.check()
+        get_framesource().disable(self.chn)
+        self._set_state(State.PAUSED)
+
+    def flush(self) -> int:
+        """Drop the frames waiting in the GetFrame FIFO; returns how many."""
+        ch = self.channel
+        depth = ch.depth
+        n = 0
+        if depth:
+            ch.set_depth(0)  # the FIFO hands every queued frame back to its pool
+            ch.set_depth(depth)
+            n = depth
+        return n
+
+    # -- frames ---------------------------------------------------------------------------------
+    def get_frame(self, timeout: float | None = DEFAULT_TIMEOUT) -> CapturedFrame:
+        """Next frame from the depth FIFO (a depth of at least 1 is set for you)."""
+        ch = self.channel
+        if ch.depth == 0:
+            ch.set_depth(1)
+        if not ch.enabled:
+            self.enable()
+        return CapturedFrame(ch, ch.get_frame(timeout))
+
+    def frames(
+        self, limit: int | None = None, timeout: float | None = DEFAULT_TIMEOUT
+    ) -> Iterator[CapturedFrame]:
+        """Iterate frames; each is released when the loop moves on (keep a copy to keep data)."""
+        return borrowed(lambda: self.get_frame(timeout), limit)
+
+    def snapshot(self) -> np.ndarray:
+        """A copy of the next frame as an (h*3/2, w) NV12 array."""
+        ch = self.channel
+        data = ch.snap()
+        w, h = ch.attr.width, ch.attr.height
+        return np.frombuffer(data, dtype=np.uint8)[: w * h * 3 // 2].reshape(h * 3 // 2, w).copy()
+
+
+__all__ = ["CapturedFrame", "FrameSourceChannel"]

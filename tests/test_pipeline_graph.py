@@ -1,0 +1,144 @@
+"""The Pythonic pipeline: nodes composed with objects, closed in every order, closed handles."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import numpy as np
+import pytest
+
+import imp
+from imp.encoder import get_encoder
+from imp.framesource import get_framesource
+from imp.ivs import get_ivs
+from imp.osd import get_osd
+from imp.output.packet import Packet
+from imp.system import get_system
+from kernel_stubs import read_frame_mark
+
+
+class ListOutput:
+    """The smallest Output: keeps every packet."""
+
+    def __init__(self) -> None:
+        self.packets: list[Packet] = []
+        self.closed = False
+
+    def write(self, packet: Packet) -> None:
+        self.packets.append(packet)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def decode(data: bytes, fmt: str) -> list[np.ndarray]:
+    """Luma planes of every picture of a raw stream, decoded with PyAV."""
+    import io
+
+    import av
+
+    with av.open(io.BytesIO(data), format=fmt) as container:
+        return [f.to_ndarray(format="gray") for f in container.decode(video=0)]
+
+
+def _threads() -> set[str]:
+    return {t.name for t in threading.enumerate() if t.name.startswith("imp-")}
+
+
+def _build(cam: imp.Camera) -> dict[str, imp.pipeline.Node]:
+    main = cam.framesource(size=(640, 360))
+    osd = cam.overlay(main)
+    osd.cover((0, 100, 64, 64), colour=0xFFFFFFFF)
+    h264 = cam.encoder(osd, imp.H264(bitrate_kbps=300, gop=10), output=ListOutput())
+    snap = cam.encoder(h264, imp.JPEG(quality=50, fps=5))
+    motion = cam.motion(main, sense=2)
+    return {"main": main, "osd": osd, "h264": h264, "snap": snap, "motion": motion}
+
+
+ORDERS = list(itertools.permutations(["main", "osd", "h264", "motion"]))
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_close_in_any_order_leaves_no_bind_buffer_or_thread(order: tuple[str, ...]) -> None:
+    imp.kernel.sim_overrides(clock="virtual")
+    with imp.open() as cam:
+        before = _threads()
+        nodes = _build(cam)
+        out = nodes["h264"].outputs[0]
+        while len(out.packets) < 10:  # type: ignore[attr-defined]
+            threading.Event().wait(0.01)
+        fs_pool = nodes["main"].channel._pool  # test instrument: the driver buffers
+        for name in order:
+            nodes[name].close()
+            assert nodes[name].closed
+            with pytest.raises(imp.Closed, match="closed"):
+                nodes[name].check()
+        nodes["snap"].close()
+        assert get_system().graph.bindings() == []
+        assert not get_encoder().channels and not get_encoder().groups
+        assert not get_osd().groups and not get_ivs().groups and not get_ivs().channels
+        assert not get_framesource().channels
+        assert fs_pool is not None and all(f.refcount == 0 for f in fs_pool.frames)
+        assert _threads() <= before | {"imp-osd-clock"}
+        assert out.closed  # type: ignore[attr-defined]
+        assert cam.nodes == ()
+
+
+def test_closed_handle_never_reaches_the_channel_that_replaced_it() -> None:
+    imp.kernel.sim_overrides(clock="virtual")
+    with imp.open() as cam:
+        main = cam.framesource(0, size=(640, 360))
+        old = cam.encoder(main, imp.H264(bitrate_kbps=300), chn=0)
+        old.close()
+        new = cam.encoder(main, imp.H265(bitrate_kbps=300), chn=0)  # same channel number
+        for use in (old.get_stream, old.request_idr, old.fileno, lambda: old.attr):
+            with pytest.raises(imp.Closed, match="is closed"):
+                use()
+        with new.get_stream() as s:
+            assert s.codec.name == "H265"
+        main.close()
+        with pytest.raises(imp.Closed):
+            main.get_frame()
+        # the encoder outlives its closed source, detached
+        assert new.source is None and not new.closed
+    assert new.closed  # the camera closed it (System_Exit would have too)
+
+
+def test_graph_fs_osd_h264_into_an_output_with_marks_and_overlay() -> None:
+    imp.kernel.sim_overrides(clock="virtual")
+    out = ListOutput()
+    with imp.open() as cam:
+        main = cam.framesource(size=(640, 360))
+        osd = cam.overlay(main)
+        box = osd.cover((320, 200, 64, 64), colour=0xFFFFFFFF)
+        h264 = cam.encoder(osd, imp.H264(bitrate_kbps=800, gop=25), output=out)
+        cam.run(seconds=2)
+        box.move(100, 200)
+        assert box.position == (100, 200)
+        drops = h264.drops
+    assert out.closed and len(out.packets) == 50
+    assert out.packets[0].keyframe and out.packets[0].codec == "h264"
+    assert all(b.pts - a.pts == 40_000 for a, b in itertools.pairwise(out.packets))
+    assert drops == {"behind": 0, "buffer_full": 0, "upstream": 0, "output_errors": 0}
+    frames = decode(b"".join(p.data for p in out.packets), "h264")
+    assert len(frames) == 50
+    y = frames[10]
+    marks = [read_frame_mark(f) for f in frames]
+    assert np.all(np.diff(marks) == 1)
+    assert y[210:250, 330:370].mean() > 200  # the white cover is in the pixels
+
+
+def test_refused_settings_say_what_to_fix() -> None:
+    imp.kernel.sim_overrides(clock="virtual")
+    with pytest.raises(imp.InvalidArgument, match=r"1\.\.100"):
+        imp.JPEG(quality=0)
+    with imp.open() as cam:
+        with pytest.raises(imp.InvalidArgument, match="above the sensor"):
+            cam.framesource(size=(640, 360), fps=30)
+        with pytest.raises(imp.InvalidArgument, match="larger than"):
+            cam.framesource(size=(3840, 2160))
+        main = cam.framesource(size=(640, 360), fps=25)
+        with pytest.raises(imp.InvalidArgument, match="above the source"):
+            cam.encoder(main, imp.H264(fps=30))
+        assert not get_encoder().channels
