@@ -2,8 +2,8 @@
 
 Call order as libimp: SetPubAttr -> Enable (open, SPEED, CHANNELS, SETFMT, ENABLE_STREAM, the
 record gain) -> SetChnParam -> EnableChn (the reader starts) -> GetFrame/ReleaseFrame ->
-DisableChn -> Disable. Per frame, in the reader thread: the software volume, then the enabled
-processing (HPF, AEC against the speaker reference, NS, AGC -- in WebRTC's order).
+DisableChn -> Disable. Per frame, in the reader thread: the enabled processing (HPF, AEC against the
+speaker reference, NS, AGC -- in WebRTC's order); at GetFrame: the software volume.
 """
 
 from __future__ import annotations
@@ -138,6 +138,7 @@ class AudioInput:
             if d.channel is not None and d.channel.engine is not None:
                 self.disable_chn(dev, 0)
             dsp, d.dsp = d.dsp, None
+            d.channel = None  # volume, gain, depth start from the defaults at the next Enable
             assert dsp is not None
             try:
                 dsp.disable()
@@ -180,6 +181,9 @@ class AudioInput:
                 name=f"ai{dev}.{chn}",
                 process=lambda f: self._process(d, c, f),
                 with_ref=lambda: c.aec or c.ref,
+                on_get=lambda f: levels.apply_db(
+                    f.samples, None if c.mute else levels.volume_db(c.volume)
+                ),
             )
 
     def disable_chn(self, dev: int, chn: int) -> None:
@@ -287,7 +291,6 @@ class AudioInput:
 
     def _process(self, d: AiDevice, c: AiChannel, frame: CapturedFrame) -> None:
         samples = frame.samples
-        levels.apply_db(samples, None if c.mute else levels.volume_db(c.volume))
         if d.attr is None or d.attr.channels != 1:
             return
         out: np.ndarray = samples

@@ -138,6 +138,7 @@ class AudioOutput:
             if dev in self._chn:
                 self.disable_chn(dev, 0)
             dsp = self._dsp.pop(dev, None)
+            self._levels.pop(dev, None)  # volume and gain start from the defaults next time
             if dsp is None:
                 return
             try:

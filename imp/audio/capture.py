@@ -54,7 +54,9 @@ Process = Callable[[CapturedFrame], None]
 
 
 class CaptureEngine:
-    """Reads ``frame_bytes`` per frame from ``dsp`` into slots; ``process`` runs on each frame."""
+    """Reads ``frame_bytes`` per frame from ``dsp`` into slots; ``process`` runs on each frame as
+    it is captured, ``on_get`` when GetFrame hands it out (so a volume change applies at once,
+    not after the frames already queued)."""
 
     def __init__(
         self,
@@ -68,6 +70,7 @@ class CaptureEngine:
         name: str,
         process: Process,
         with_ref: Callable[[], bool],
+        on_get: Process | None = None,
         extra_slots: tuple[str, ...] = (),
         extra_bytes: int = 0,
     ) -> None:
@@ -77,6 +80,7 @@ class CaptureEngine:
         self.frame_samples = frame_samples
         self.depth = depth
         self.process = process
+        self.on_get = on_get
         self._with_ref = with_ref
         self.pool = SlotPool(slots, frame_bytes, f"{name}-frames")
         ref_bytes = frame_samples * 2
@@ -185,7 +189,9 @@ class CaptureEngine:
                 raise Timeout("no audio frame ready" + ("" if timeout == 0 else " in time"))
             frame = self._fifo.popleft()
             self._out[frame.slot.phys] = frame
-            return frame
+        if self.on_get is not None:
+            self.on_get(frame)
+        return frame
 
     def release(self, addr: int | None, phys: int | None) -> None:
         """Return the frame whose data is at ``addr`` / ``phys`` (the IMPAudioFrame's)."""

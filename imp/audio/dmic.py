@@ -111,6 +111,7 @@ class DmicArray:
             if self.chn.engine is not None:
                 self.disable_chn(dev, 0)
             dsp, self.dsp = self.dsp, None
+            self.chn = _DmicChannel()  # volume, gain, depth start from the defaults next time
             if dsp is None:
                 return
             try:
@@ -151,6 +152,7 @@ class DmicArray:
                 name=f"dmic{dev}.{chn}",
                 process=self._process,
                 with_ref=lambda: c.aec or c.ref,
+                on_get=lambda f: levels.apply_db(f.samples, levels.volume_db(c.volume)),
                 extra_slots=("aec",),
                 extra_bytes=attr.numPerFrm * 2,
             )
@@ -175,7 +177,6 @@ class DmicArray:
         c = self.chn
         n = attr.numPerFrm
         raw = frame.slot.samples[: n * DMIC_CHANNELS].reshape(n, DMIC_CHANNELS)
-        levels.apply_db(raw.reshape(-1), levels.volume_db(c.volume))
         aec_slot = frame.extra.get("aec")
         if aec_slot is not None:
             mono = raw[:, self.aec_mic].copy()
