@@ -37,7 +37,7 @@ from imp.encoder.readyfd import ReadyFd
 from imp.encoder.ring import StreamRing
 from imp.encoder.scale import PlaneFitter
 from imp.errors import ImpError, InvalidArgument, InvalidState, NotSupported, Timeout
-from imp.framesource.attr import MAX_VBS
+from imp.framesource import MAX_VBS
 
 log = logging.getLogger("imp.encoder")
 
