@@ -158,6 +158,7 @@ class BoardControls:
         (which calls it when /proc/jz/isp/isp-w02 reports a drop)."""
         if callback is not None and not callable(callback):
             raise InvalidArgument("video drop callback must be callable (or None)")
+        self._isp._tuning("SetVideoDrop")  # libimp keeps it in its tuning block
         self._isp.video_drop = callback
 
     def set_ae_algorithm(self, algorithm: object) -> None:
