@@ -432,7 +432,7 @@ def test_lifecycle_and_bin_path() -> None:
 
 
 def test_every_function_is_covered() -> None:
-    """Runs last in this file: each of the 135 names was exercised above (or in test_isp_pythonic)."""
+    """Runs last here: each of the 135 names was exercised above (or in test_isp_pythonic)."""
     names = {f["name"] for f in json.loads(REF.read_text())["v1_1_6"]["modules"]["ISP"]}
     assert len(names) == 135
     algo = {"IMP_ISP_SetAeAlgoFunc", "IMP_ISP_SetAwbAlgoFunc"}  # tests/test_isp_pythonic.py
