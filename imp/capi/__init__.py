@@ -17,6 +17,7 @@ from imp.capi.audio_io import *  # noqa: F403
 from imp.capi.log import *  # noqa: F403
 from imp.capi.utils import *  # noqa: F403
 from imp.capi.decoder import *  # noqa: F403
+from imp.capi.emufs import *  # noqa: F403
 
 
 def _public_names() -> list[str]:

@@ -41,7 +41,9 @@ class ChannelAttr:
     type: int = FS_PHY_CHANNEL
     fcrop: Rect | None = None
 
-    def validate(self, chn: int) -> None:
+    def validate(self, chn: int, emulated: bool = False) -> None:
+        """InvalidArgument/NotSupported naming the field; ``emulated``: an EmuFrameSource
+        channel (any number may be "physical": no ISP output stands behind it)."""
         where = f"channel {chn}"
         if not (16 <= self.width <= 4096 and 16 <= self.height <= 4096):
             raise InvalidArgument(
@@ -60,7 +62,7 @@ class ChannelAttr:
             raise InvalidArgument(
                 f"{where}: type {self.type} must be FS_PHY_CHANNEL or FS_EXT_CHANNEL"
             )
-        if self.type == FS_PHY_CHANNEL and chn >= PHYSICAL_CHANNELS:
+        if self.type == FS_PHY_CHANNEL and chn >= PHYSICAL_CHANNELS and not emulated:
             raise InvalidArgument(
                 f"{where}: only channels 0..{PHYSICAL_CHANNELS - 1} are physical; "
                 "use FS_EXT_CHANNEL"

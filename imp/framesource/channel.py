@@ -56,6 +56,7 @@ class FsChannel(CaptureLoop):
 
     device = DEV_ID_FS
     num_outputs = NUM_OUTPUTS
+    emulated = False  # True for EmuFrameSource channels (imp.framesource.emulated)
 
     def __init__(self, chn: int, attr: ChannelAttr) -> None:
         self.group = chn

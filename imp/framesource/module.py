@@ -54,6 +54,25 @@ class FrameSource:
                 self._hooked = True
             return ch
 
+    def create_emulated(self, chn: int, attr: ChannelAttr) -> FsChannel:
+        """IMP_EmuFrameSource_CreateChn: a channel fed by the program (see emulated.py)."""
+        from imp.framesource.emulated import EmuChannel
+
+        self._check_chn(chn)
+        system = get_system()
+        system.require_init(f"EmuFrameSource CreateChn({chn})")
+        attr.validate(chn, emulated=True)
+        with self._lock:
+            if chn in self.channels:
+                raise AlreadyExists(f"FrameSource channel {chn} exists already")
+            ch = EmuChannel(chn, attr)
+            system.graph.register(ch)
+            self.channels[chn] = ch
+            if not self._hooked:
+                system.on_exit(self.shutdown, order=80)
+                self._hooked = True
+            return ch
+
     def destroy(self, chn: int) -> None:
         with self._lock:
             ch = self.channel(chn)
@@ -78,7 +97,10 @@ class FrameSource:
 
     def _hardware_for(self, ch: FsChannel) -> int:
         """framechan node for a channel: physical ones own theirs; an extension channel without
-        a source borrows a free ISP downscaler (highest first: ds0 is the main stream's)."""
+        a source borrows a free ISP downscaler (highest first: ds0 is the main stream's); an
+        emulated channel has none (-1)."""
+        if ch.emulated:
+            return -1
         if ch.attr.type == FS_PHY_CHANNEL:
             owner = self._hw_owner(ch.group)
             if owner is not None and owner is not ch:
@@ -92,7 +114,8 @@ class FrameSource:
                 f"EnableChn({ch.group}): extension channels fed by SetSource are not supported yet"
             )
         for hw in range(PHYSICAL_CHANNELS - 1, 0, -1):
-            if hw not in self.channels and self._hw_owner(hw) is None:
+            other = self.channels.get(hw)
+            if (other is None or other.emulated) and self._hw_owner(hw) is None:
                 return hw
         raise Busy(f"EnableChn({ch.group}): no free ISP output for this extension channel")
 

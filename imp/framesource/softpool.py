@@ -96,6 +96,11 @@ class SoftPool:
         would lose pictures of a clip."""
         return self.pool.wait_all_free(timeout)
 
+    def wait_released(self, timeout: float) -> None:
+        """Sleep until some frame's last reference goes (or ``timeout`` s)."""
+        with self._cond:
+            self._cond.wait(timeout)
+
     def _recycle(self, frame: Frame) -> None:
         with self._cond:
             self._cond.notify_all()
