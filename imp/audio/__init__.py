@@ -10,11 +10,12 @@ __all__ = ["shutdown"]
 
 
 def shutdown() -> None:
-    """Disable every AI, AO and DMIC device (what IMP_System_Exit does for audio)."""
-    from imp.audio.ai import get_ai
-    from imp.audio.ao import get_ao
-    from imp.audio.dmic import get_dmic
+    """Disable every AI, AO and DMIC device and forget their attributes (a fresh process)."""
+    from imp.audio import ai, ao, dmic
 
-    get_ai().shutdown()
-    get_ao().shutdown()
-    get_dmic().shutdown()
+    ai.get_ai().shutdown()
+    ao.get_ao().shutdown()
+    dmic.get_dmic().shutdown()
+    ai.reset()
+    ao.reset()
+    dmic.reset()

@@ -324,3 +324,10 @@ def get_ai() -> AudioInput:
         if _ai is None:
             _ai = AudioInput()
         return _ai
+
+
+def reset() -> None:
+    """Forget the module state (after its shutdown): the next use starts from scratch."""
+    global _ai
+    with _ai_lock:
+        _ai = None

@@ -387,3 +387,10 @@ def get_ao() -> AudioOutput:
         if _ao is None:
             _ao = AudioOutput()
         return _ao
+
+
+def reset() -> None:
+    """Forget the module state (after its shutdown): the next use starts from scratch."""
+    global _ao
+    with _ao_lock:
+        _ao = None

@@ -245,3 +245,10 @@ def get_dmic() -> DmicArray:
         if _dmic is None:
             _dmic = DmicArray()
         return _dmic
+
+
+def reset() -> None:
+    """Forget the module state (after its shutdown): the next use starts from scratch."""
+    global _dmic
+    with _dmic_lock:
+        _dmic = None
