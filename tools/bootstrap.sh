@@ -33,3 +33,4 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$HASH" ]; then
     "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev,rtsp]" >&2
     echo "$HASH" > "$STAMP"
 fi
+bash "$ROOT/tools/setup/audio-deps.sh"  # libspeexdsp, WebRTC APM shim (imp.audio.processing)
