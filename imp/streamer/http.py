@@ -16,6 +16,7 @@ import hmac
 import json
 import logging
 import threading
+import time
 from importlib import resources
 from typing import Any, Protocol
 
@@ -130,6 +131,7 @@ class HttpServer:
                 web.get("/api/events", self.list_events),
                 web.get("/clips/{name}", self.clip),
                 web.get("/metrics", self.metrics),
+                web.get("/api/clock", self.clock),
             ]
         )
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
@@ -266,6 +268,14 @@ class HttpServer:
         if path is None:
             return _error(404, "no such clip")
         return web.FileResponse(path, headers={"Content-Type": "video/mp4"})
+
+    async def clock(self, request: web.Request) -> web.Response:
+        """The capture clock next to this host's CLOCK_MONOTONIC (µs): lets a client on the
+        same host turn capture timestamps into its own time (glass-to-client latency)."""
+        before = time.monotonic_ns()
+        capture = self.camera.timestamp()
+        after = time.monotonic_ns()
+        return web.json_response({"capture_us": capture, "monotonic_us": (before + after) // 2000})
 
     async def metrics(self, request: web.Request) -> web.Response:
         text = self.control.metrics_text()
