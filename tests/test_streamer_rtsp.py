@@ -3,6 +3,7 @@ and UDP from a daemon running on the simulator (a subprocess, stopped with SIGTE
 
 from __future__ import annotations
 
+import base64
 import itertools
 import socket
 import threading
@@ -33,7 +34,9 @@ pytestmark = pytest.mark.timeout(300)
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     tmp: Path = tmp_path_factory.mktemp("streamer-rtsp")
-    cfg = small_config(tmp, stream0={"gop": 250}, stream1={"codec": "h265"})
+    cfg = small_config(
+        tmp, stream0={"gop": 250}, stream1={"codec": "h265"}, rtsp={"max_clients": 8}
+    )
     d = Daemon(cfg, tmp).start().warm_up()
     yield d
     status = d.stop()
@@ -227,3 +230,44 @@ def test_fuzzed_rtsp_requests_do_not_hurt(daemon: Daemon) -> None:
     assert daemon.proc is not None and daemon.proc.poll() is None
     frames = list(rtsp_frames(daemon.rtsp(1), "tcp", limit=25))
     _check_in_order(frames, "after fuzzing")
+
+
+def test_stalled_clients_do_not_slow_others(daemon: Daemon) -> None:
+    """An RTSP/TCP client and an MJPEG viewer that stop reading; another client keeps 25 fps."""
+    port = daemon.config["http"]["port"]
+    stalled = av.open(daemon.rtsp(0), options={"rtsp_transport": "tcp"}, timeout=10)
+    viewer = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        next(stalled.demux(video=0))  # playing; never read again
+        token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        viewer.sendall(f"GET /mjpeg HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {token}\r\n\r\n"
+                       .encode())
+        frames = list(rtsp_frames(daemon.rtsp(0), "udp", limit=150))
+    finally:
+        stalled.close()
+        viewer.close()
+    _check_in_order(frames, "next to stalled clients")
+    steady = frames[25:]  # past the start-up burst of the client's jitter buffer
+    fps = (len(steady) - 1) / (steady[-1].arrived - steady[0].arrived)
+    assert 22.5 <= fps <= 27.5, fps
+
+
+def test_connections_are_bounded(daemon: Daemon) -> None:
+    port, limit = daemon.config["rtsp"]["port"], daemon.config["rtsp"]["max_clients"]
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(limit + 6)]
+    answered = 0
+    try:
+        for i, s in enumerate(socks):
+            s.sendall(f"OPTIONS * RTSP/1.0\r\nCSeq: {i}\r\n\r\n".encode())
+        for s in socks:
+            try:
+                answered += s.recv(4096).startswith(b"RTSP/1.0")
+            except (ConnectionResetError, TimeoutError):
+                pass
+    finally:
+        for s in socks:
+            s.close()
+    assert answered <= limit, answered
+    time.sleep(0.5)  # the server notices the closed connections
+    frames = list(rtsp_frames(daemon.rtsp(1), "tcp", limit=10))
+    assert len(frames) == 10
