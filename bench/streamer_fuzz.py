@@ -131,7 +131,7 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=10000, help="requests per protocol")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        d = Daemon(small_config(Path(tmp)), Path(tmp)).start()
+        d = Daemon(small_config(Path(tmp)), Path(tmp)).start().warm_up()
         try:
             def fps() -> str:
                 _, _, body = http_request(f"{d.http}/metrics")

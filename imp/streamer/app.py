@@ -45,6 +45,11 @@ class Streamer:
             from imp.streamer.camera import configure_simulator
 
             configure_simulator(self.settings)
+        if self.settings["audio"]["enabled"]:
+            _log.warning(
+                "audio.enabled = true: the audio track and backchannel are not wired into "
+                "imp-streamer yet (imp.audio is new); serving video only"
+            )
         try:
             self.camera.start()
             m = self.settings["motion"]
