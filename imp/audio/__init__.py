@@ -6,7 +6,10 @@ The C-style functions live in :mod:`imp.capi.audio_io`; the processing (NS, AGC,
 
 from __future__ import annotations
 
-__all__ = ["shutdown"]
+from imp.audio.mic import AudioChunk, Microphone
+from imp.audio.speaker import Speaker
+
+__all__ = ["AudioChunk", "Microphone", "Speaker", "shutdown"]
 
 
 def shutdown() -> None:

@@ -1,15 +1,16 @@
 """The capture engine shared by AI and DMIC: a reader thread, rmem frame slots, a frame FIFO.
 
 libimp reads ``/dev/dsp`` in a thread of its own and hands frames out of a queue of
-``usrFrmDepth`` entries; GetFrame takes the oldest, ReleaseFrame returns its memory. The reader
-here fetches a frame only when the queue has room and a slot is free, so on the simulator's
-virtual clock audio is produced exactly as fast as it is consumed; on a real clock a reader held
-up for too long loses samples in the driver's ring (an overrun), as on the board.
+``usrFrmDepth`` entries; GetFrame takes the oldest, ReleaseFrame returns its memory. On a real
+clock the reader never stops (the driver's ring would overflow): a full queue drops its oldest
+frame, so what GetFrame returns stays fresh. On the simulator's virtual clock it fetches a frame
+only when the queue has room, so audio is produced exactly as fast as it is consumed.
 
-Timestamps (IMP time, µs) count samples: frame k ends at ``anchor + samples * 1e6 / rate``,
-where the anchor is the IMP clock when the first frame came in, minus its duration. On a real
-clock, an overrun (the count falling behind the clock by more than 60 ms) re-anchors; the
-simulator's virtual clock never does, so its timestamps are exactly numPerFrm / rate apart.
+Timestamps (IMP time, µs) count samples: frame k ends at ``anchor + samples * 1e6 / rate``.
+The anchor is the IMP clock when the first frame came in, minus its duration; on a real clock
+it is refined to the smallest such value seen (a read cannot return before its data was
+captured) and moved on after an overrun (the count falling 60 ms behind the clock). On the
+simulator's virtual clock it never moves, so timestamps are exactly numPerFrm / rate apart.
 """
 
 from __future__ import annotations
@@ -106,10 +107,11 @@ class CaptureEngine:
     def _run(self) -> None:
         try:
             while True:
-                with self._cond:
-                    self._cond.wait_for(lambda: self._stop or len(self._fifo) < self.depth)
-                    if self._stop:
-                        return
+                if self._virtual:  # produce exactly as fast as frames are consumed
+                    with self._cond:
+                        self._cond.wait_for(lambda: self._stop or len(self._fifo) < self.depth)
+                        if self._stop:
+                            return
                 frame = self._read_one()
                 if frame is None:
                     return
@@ -117,6 +119,9 @@ class CaptureEngine:
                     if self._stop:
                         self._recycle(frame)
                         return
+                    while len(self._fifo) >= self.depth:  # real time: the oldest frame goes
+                        self._recycle(self._fifo.popleft())
+                        self.dropped += 1
                     self._fifo.append(frame)
                     self._cond.notify_all()
         except Exception as exc:  # a device error ends the stream; waiters learn why
@@ -158,15 +163,17 @@ class CaptureEngine:
         clock = get_system().clock
         self._samples += self.frame_samples
         elapsed = self._samples * 1_000_000 // self.rate
+        now = clock.now()
         if self._anchor is None:
-            self._anchor = clock.now() - elapsed
-        stamp = self._anchor + elapsed
-        if not self._virtual:
-            now = clock.now()
-            if now - stamp > _RESYNC_US:  # samples were lost in an overrun
-                self._anchor += now - stamp
-                stamp = now
-        return stamp
+            self._anchor = now - elapsed
+        elif not self._virtual:
+            # A read returns no earlier than its last sample was captured, so now - elapsed is
+            # an upper bound of the true anchor: the smallest one seen is the best estimate
+            # (a read that had to wait returns right at capture time).
+            self._anchor = min(self._anchor, now - elapsed)
+            if now - (self._anchor + elapsed) > _RESYNC_US:  # samples were lost in an overrun
+                self._anchor = now - elapsed
+        return self._anchor + elapsed
 
     # -- the consumer side ------------------------------------------------------------------------
     def poll(self, timeout: float | None) -> bool:

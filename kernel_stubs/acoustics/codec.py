@@ -57,6 +57,7 @@ class CaptureStream:
     channels: int
     position: int
     gain_db: float = 0.0
+    start: int = 0  # the position at ENABLE_STREAM
     dmic: bool = False
     enabled: bool = True
     overruns: int = 0
@@ -116,6 +117,10 @@ class Codec:
             self._cond.notify_all()
 
     # -- time -----------------------------------------------------------------------------------
+    def position_time_ns(self, position: int) -> int:
+        """Realtime: the CLOCK_MONOTONIC_RAW instant (ns) of timeline ``position``."""
+        return self._t0 + position * 1_000_000_000 // max(self.rate, 1)
+
     def _clock_pos(self) -> int:
         return (_now_ns() - self._t0) * self.rate // 1_000_000_000
 
@@ -149,7 +154,7 @@ class Codec:
     def open_capture(self, channels: int, gain_db: float, dmic: bool) -> CaptureStream:
         with self._cond:
             pos = self._virtual_now() if self.virtual else self._clock_pos()
-            stream = CaptureStream(channels, pos, gain_db, dmic)
+            stream = CaptureStream(channels, pos, gain_db, start=pos, dmic=dmic)
             self._captures.append(stream)
             self._cond.notify_all()
             return stream
