@@ -208,35 +208,57 @@ def IMP_FrameSource_SnapFrame(
     """Copy the next NV12 frame of the channel into ``framedata`` (a buffer or address)."""
     chn = check_int(chnNum, "chnNum")
     ch = _FS().channel(chn)
-    if check_int(fmt, "fmt") != _fs.PIX_FMT_NV12:
-        raise NotSupported(f"SnapFrame: format {fmt}; only NV12 (10) is supported")
-    if (check_int(width, "width"), check_int(height, "height")) != (ch.attr.width, ch.attr.height):
+    if check_int(fmt, "fmt") != ch.attr.pixfmt:
+        raise NotSupported(
+            f"SnapFrame: format {fmt}; channel {chn} delivers {ch.attr.pixfmt} (no conversion "
+            "on snapshot)"
+        )
+    size = ch.out_size
+    if (check_int(width, "width"), check_int(height, "height")) != size:
         raise InvalidArgument(
-            f"SnapFrame: {width}x{height} must equal the channel size "
-            f"{ch.attr.width}x{ch.attr.height}"
+            f"SnapFrame: {width}x{height} must equal the channel size {size[0]}x{size[1]}"
         )
     info = deref(frame, IMPFrameInfo, "frame")
     if framedata is None:
         raise InvalidArgument("framedata is NULL")
     data = ch.snap()
+    _copy_out(framedata, data)
+    info.width, info.height, info.pixfmt, info.size = size[0], size[1], fmt, len(data)
+    return 0
+
+
+def _copy_out(framedata: Any, data: bytes) -> None:
+    """Copy a picture into the caller's ``void *framedata`` (an address or a buffer)."""
     if isinstance(framedata, int):
         ctypes.memmove(framedata, data, len(data))
-    else:
-        view = memoryview(framedata).cast("B")
-        if len(view) < len(data):
-            raise InvalidArgument(f"framedata holds {len(view)} bytes, the frame needs {len(data)}")
-        view[: len(data)] = data
-    info.width, info.height, info.pixfmt, info.size = ch.attr.width, ch.attr.height, fmt, len(data)
-    return 0
+        return
+    view = memoryview(framedata).cast("B")
+    if len(view) < len(data):
+        raise InvalidArgument(f"framedata holds {len(view)} bytes, the frame needs {len(data)}")
+    view[: len(data)] = data
 
 
 @c_function()
 def IMP_FrameSource_GetTimedFrame(
     chnNum: int, framets: Any, block: int, framedata: Any, frame: Any
 ) -> int:
-    deref(framets, IMPFrameTimestamp, "framets")
-    _FS().channel(check_int(chnNum, "chnNum"))
-    raise NotSupported("GetTimedFrame (delayed frames by timestamp) is not supported yet")
+    """``int IMP_FrameSource_GetTimedFrame(int chnNum, IMPFrameTimestamp *framets, int block,
+    void *framedata, IMPFrameInfo *frame)``: copy the kept frame whose timestamp is within
+    ``[ts - minus, ts + plus]`` into ``framedata``; ``block`` waits for one still to come.
+    Needs SetMaxDelay (frames kept) before EnableChn."""
+    ch = _FS().channel(check_int(chnNum, "chnNum"))
+    want = deref(framets, IMPFrameTimestamp, "framets")
+    info = deref(frame, IMPFrameInfo, "frame")
+    if framedata is None:
+        raise InvalidArgument("framedata is NULL")
+    ts, minus, plus = int(want.ts), int(want.minus), int(want.plus)
+    stamp, seq, data = ch.timed_frame(ts, minus, plus, bool(check_int(block, "block")))
+    _copy_out(framedata, data)
+    w, h = ch.out_size
+    info.index, info.pool_idx, info.width, info.height = seq, 0, w, h
+    info.pixfmt, info.size, info.timeStamp = ch.attr.pixfmt, len(data), stamp
+    info.phyAddr = info.virAddr = 0  # a copy: no buffer to release
+    return 0
 
 
 def _int_setter(name: str, attr: str, lo: int = 0) -> Any:
@@ -264,7 +286,19 @@ def _int_getter(name: str, attr: str) -> Any:
 
 IMP_FrameSource_SetMaxDelay = _int_setter("IMP_FrameSource_SetMaxDelay", "max_delay")
 IMP_FrameSource_GetMaxDelay = _int_getter("IMP_FrameSource_GetMaxDelay", "max_delay")
-IMP_FrameSource_SetDelay = _int_setter("IMP_FrameSource_SetDelay", "delay")
+
+
+@c_function()
+def IMP_FrameSource_SetDelay(chnNum: int, cnt: int) -> int:
+    """``int IMP_FrameSource_SetDelay(int chnNum, int cnt)``: at most SetMaxDelay's count."""
+    ch = _FS().channel(check_int(chnNum, "chnNum"))
+    v = check_int(cnt, "cnt")
+    if not 0 <= v <= ch.max_delay:
+        raise InvalidArgument(f"delay {v} must be 0..{ch.max_delay} (SetMaxDelay first)")
+    ch.delay = v
+    return 0
+
+
 IMP_FrameSource_GetDelay = _int_getter("IMP_FrameSource_GetDelay", "delay")
 
 
@@ -312,11 +346,12 @@ def IMP_FrameSource_ChnStatQuery(chnNum: int, pstate: Any) -> int:
 
 @c_function()
 def IMP_FrameSource_SetChnRotate(chnNum: int, rotTo90: int, width: int, height: int) -> int:
+    """``int IMP_FrameSource_SetChnRotate(int chnNum, uint8_t rotTo90, int width, int height)``:
+    before EnableChn; 1 turns the picture 90° clockwise, 2 by 270°; ``width`` x ``height`` is
+    the turned size (the channel's height x width). Frames (and an encoder bound to them) then
+    have that size."""
     ch = _FS().channel(check_int(chnNum, "chnNum"))
-    rot = check_int(rotTo90, "rotTo90")
-    if rot not in (0, 1, 2):
-        raise InvalidArgument(f"rotTo90 {rot}: use 0 (none), 1 (90°) or 2 (270°)")
-    if rot:
-        raise NotSupported("channel rotation is not supported yet")
-    ch.rotation = (rot, check_int(width, "width"), check_int(height, "height"))
+    ch.set_rotation(
+        check_int(rotTo90, "rotTo90"), check_int(width, "width"), check_int(height, "height")
+    )
     return 0

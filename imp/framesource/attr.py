@@ -13,6 +13,8 @@ PHYSICAL_CHANNELS = 3
 NUM_OUTPUTS = 2  # prudynt binds output 1 of a channel while output 0 feeds OSD -> ENC
 PIX_FMT_NV12 = 10
 FS_PHY_CHANNEL, FS_EXT_CHANNEL = 0, 1
+PIX_FMT_RGBA, PIX_FMT_BGRA, PIX_FMT_HSV = 15, 17, 35
+CONVERTED_FORMATS = (PIX_FMT_RGBA, PIX_FMT_BGRA, PIX_FMT_HSV)  # extension channels only
 MAX_VBS = 64
 DEFAULT_GETFRAME_TIMEOUT = 2.0  # libimp's GetFrame gives up after 2 s
 
@@ -53,10 +55,13 @@ class ChannelAttr:
             raise InvalidArgument(
                 f"{where}: NV12 needs an even size, got {self.width}x{self.height}"
             )
-        if self.pixfmt != PIX_FMT_NV12:
+        if self.pixfmt != PIX_FMT_NV12 and (
+            self.pixfmt not in CONVERTED_FORMATS or self.type != FS_EXT_CHANNEL
+        ):
             raise NotSupported(
                 f"{where}: pixel format {self.pixfmt} — the T31 ISP outputs NV12 (10) only; "
-                "other formats need an extension channel with SetSource (not supported yet)"
+                "RGBA (15), BGRA (17) and HSV (35) are converted by an extension channel "
+                "(type FS_EXT_CHANNEL)"
             )
         if self.type not in (FS_PHY_CHANNEL, FS_EXT_CHANNEL):
             raise InvalidArgument(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import threading
+from collections.abc import Callable
 from fractions import Fraction
 
 from imp import log
@@ -17,6 +18,7 @@ from imp.core.vbm import BufferState, Frame, FramePool
 from imp.drivers.framechan import FrameChannelDevice
 from imp.errors import DeviceError
 from imp.framesource.attr import DEV_ID_FS, NUM_OUTPUTS, ChannelAttr, ChannelStats
+from imp.framesource.timed import TimedHistory
 from imp.isp import get_isp
 from imp.kernel import abi
 from imp.system import get_system
@@ -53,6 +55,9 @@ class CaptureLoop:
     _pool: FramePool | None
     _retired: list[FramePool]
     _lost: set[int]
+    _taps: list[Callable[[Frame], None]]
+    _history: TimedHistory | None
+    _post: Callable[[Frame], Frame | None] | None
 
     def _abort_waiters(self) -> None:
         self._fifo.abort()
@@ -166,6 +171,19 @@ class CaptureLoop:
         return False
 
     def _publish(self, frame: Frame) -> None:
+        post = self._post
+        if post is None:
+            self._fan_out(frame)
+            return
+        out = post(frame)  # a rotated copy with one reference for us, or None (skipped)
+        if out is not None:
+            try:
+                self._fan_out(out)
+            finally:
+                out.release()
+
+    def _fan_out(self, frame: Frame) -> None:
+        """Hand ``frame`` to the graph, the GetFrame FIFO, SnapFrame waiters and taps."""
         graph = get_system().graph
         for output in range(NUM_OUTPUTS):
             graph.dispatch((DEV_ID_FS, self.group, output), frame)
@@ -178,7 +196,20 @@ class CaptureLoop:
             for waiter in snappers:
                 frame.acquire()
                 waiter.put(frame)
+        if self._history is not None:
+            self._history.add(frame)
+        for tap in self._taps:
+            frame.acquire()
+            tap(frame)  # an extension channel's converter: takes the reference, never blocks
         self.stats.delivered += 1
+
+    def add_tap(self, tap: Callable[[Frame], None]) -> None:
+        with self._lock:
+            self._taps = [*self._taps, tap]  # copy-on-write: _fan_out reads it unlocked
+
+    def remove_tap(self, tap: Callable[[Frame], None]) -> None:
+        with self._lock:
+            self._taps = [t for t in self._taps if t != tap]
 
     def _fifo_drop(self, frame: Frame) -> None:
         self.stats.fifo_dropped += 1

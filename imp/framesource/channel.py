@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from fractions import Fraction
 
 from imp import log, runtime
@@ -28,6 +29,8 @@ from imp.framesource.attr import (
     _Default,
 )
 from imp.framesource.capture import CaptureLoop
+from imp.framesource.extension import ExtensionFeed, Rotator
+from imp.framesource.timed import TimedHistory
 from imp.isp import get_isp
 from imp.kernel import abi
 
@@ -86,11 +89,42 @@ class FsChannel(CaptureLoop):
         self._rate_acc = Fraction(0)
         self._user_frames: dict[int, int] = {}  # id(frame) -> times handed out by get_frame
         self._snappers: list[Fifo[Frame]] = []  # one-shot waiters of SnapFrame
+        self._taps: list[Callable[[Frame], None]] = []  # extension channels fed by this one
+        self._post: Callable[[Frame], Frame | None] | None = None  # rotation
+        self._ext: ExtensionFeed | None = None  # this channel is a software extension channel
+        self._rotator: Rotator | None = None
+        self._extra_pools: list[FramePool] = []  # where converted/rotated frames come from
+        self._history: TimedHistory | None = None  # GetTimedFrame (SetMaxDelay before enable)
 
     # -- graph node -------------------------------------------------------------------------
     def on_frame(self, frame: Frame) -> None:
-        # A physical channel has no input; extension channels with SetSource are not supported yet.
+        # No graph input: an extension channel taps its source channel directly (add_tap).
         frame.release()
+
+    def set_rotation(self, rot: int, width: int, height: int) -> None:
+        """SetChnRotate: 0 none, 1 90° clockwise, 2 270°; ``width`` x ``height`` must be the
+        turned size (the channel's height x width)."""
+        if rot not in (0, 1, 2):
+            raise InvalidArgument(f"rotTo90 {rot}: use 0 (none), 1 (90°) or 2 (270°)")
+        a = self.attr
+        if rot and (width, height) != (a.height, a.width):
+            raise InvalidArgument(
+                f"channel {self.group}: a turned {a.width}x{a.height} picture is "
+                f"{a.height}x{a.width}, not {width}x{height}"
+            )
+        if rot and a.pixfmt != PIX_FMT_NV12:
+            raise InvalidArgument(f"channel {self.group}: only NV12 channels can be rotated")
+        with self._lock:
+            if self.enabled:
+                raise Busy(f"channel {self.group} is enabled; DisableChn before SetChnRotate")
+            self.rotation = (rot, width, height)
+
+    @property
+    def out_size(self) -> tuple[int, int]:
+        """The size of the frames the channel delivers (swapped when rotated)."""
+        if self.rotation[0]:
+            return self.attr.height, self.attr.width
+        return self.attr.width, self.attr.height
 
     # -- attributes -------------------------------------------------------------------------
     def set_attr(self, attr: ChannelAttr) -> None:
@@ -131,6 +165,10 @@ class FsChannel(CaptureLoop):
             dev.open()
             pool: FramePool | None = None
             try:
+                self._history = TimedHistory(self.max_delay) if self.max_delay > 0 else None
+                if self.rotation[0]:
+                    self._rotator = Rotator(self, clockwise=self.rotation[0] == 1)
+                    self._post, self._extra_pools = self._rotator, [self._rotator.pool.pool]
                 dev.set_format(
                     ChannelFormat(
                         width=attr.width,
@@ -191,6 +229,7 @@ class FsChannel(CaptureLoop):
                         pool.destroy(force=True)
                     self._pool = None
                     self.hw_index = None
+                    self._close_rotator()
                 raise
             self.enabled = True
             _log.info(
@@ -216,9 +255,53 @@ class FsChannel(CaptureLoop):
             )
         self._stale = None
 
+    def enable_extension(self, source: FsChannel) -> None:
+        """EnableChn of an extension channel fed by ``source`` (see extension.py)."""
+        with self._lock:
+            if self.enabled:
+                return
+            self._fifo.reset()
+            self._stop = threading.Event()
+            self._rate_acc = Fraction(0)
+            self.failure = None
+            self._streaming = True
+            self._history = TimedHistory(self.max_delay) if self.max_delay > 0 else None
+            self._ext = ExtensionFeed(self, source)
+            self._extra_pools = [self._ext.pool.pool]
+            self.enabled = True
+        _log.info(
+            "extension channel %d enabled: %dx%d pixfmt %d from channel %d",
+            self.group,
+            self.attr.width,
+            self.attr.height,
+            self.attr.pixfmt,
+            source.group,
+        )
+
+    def _disable_extension(self, ext: ExtensionFeed) -> None:
+        self._abort_waiters()
+        for frame in self._fifo.drain():
+            frame.release()
+        ext.close()
+        with self._lock:
+            self._extra_pools = []
+
+    def _close_rotator(self) -> None:
+        rotator, self._rotator = self._rotator, None
+        self._post = None
+        if rotator is not None:
+            rotator.close()
+        self._extra_pools = []
+
     def disable(self) -> None:
         with self._lock:
             if not self.enabled:
+                return
+            if self._ext is not None:
+                ext, self._ext = self._ext, None
+                self.enabled = self._streaming = False
+                self._stop.set()
+                self._disable_extension(ext)
                 return
             dev, pool, thread = self._device, self._pool, self._thread
             self._streaming = False  # from now on released frames stay FREE
@@ -255,6 +338,7 @@ class FsChannel(CaptureLoop):
             self._device, self._thread, self.hw_index = None, None, None
             self._pool = None
             self._retire(pool)
+            self._close_rotator()
 
     def _retire(self, pool: FramePool) -> None:
         # Frames still held by consumers keep their memory until released; the pool is freed
@@ -310,6 +394,18 @@ class FsChannel(CaptureLoop):
             self._user_frames[id(frame)] = self._user_frames.get(id(frame), 0) + 1
         return frame
 
+    def timed_frame(self, ts: int, minus: int, plus: int, block: bool) -> tuple[int, int, bytes]:
+        """GetTimedFrame: (timestamp, seq, packed picture) nearest ``ts`` in the window."""
+        history = self._history
+        if not self.enabled:
+            raise InvalidState(f"GetTimedFrame({self.group}): channel is not enabled")
+        if history is None:
+            raise InvalidState(
+                f"GetTimedFrame({self.group}): no frames kept; call SetMaxDelay(chn, n > 0) "
+                "(and SetDelay) before EnableChn"
+            )
+        return history.find(ts, minus, plus, block)
+
     def _raise_failure(self, what: str) -> None:
         failure = self.failure
         if failure is not None:
@@ -337,6 +433,7 @@ class FsChannel(CaptureLoop):
         """The frame a C caller hands back (by its IMPFrameInfo index and phyAddr)."""
         with self._lock:
             pools = ([self._pool] if self._pool is not None else []) + self._retired
+            pools += self._extra_pools
             for pool in pools:
                 for frame in pool.frames:
                     if (

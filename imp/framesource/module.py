@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 
 from imp import log
-from imp.errors import AlreadyExists, Busy, InvalidArgument, InvalidState, NotFound, NotSupported
+from imp.errors import AlreadyExists, Busy, InvalidArgument, InvalidState, NotFound
 from imp.framesource.attr import (
     DEV_ID_FS,
+    FS_EXT_CHANNEL,
     FS_PHY_CHANNEL,
     MAX_CHANNELS,
     PHYSICAL_CHANNELS,
+    PIX_FMT_NV12,
     ChannelAttr,
 )
 from imp.framesource.channel import FsChannel
@@ -87,7 +89,29 @@ class FrameSource:
             ch = self.channel(chn)
             if ch.enabled:
                 return
+            source = self._software_source(ch)
+            if source is not None:
+                ch.enable_extension(source)
+                return
             ch.enable(self._hardware_for(ch))
+
+    def _software_source(self, ch: FsChannel) -> FsChannel | None:
+        """The channel an extension channel converts from, or None when it is not fed in
+        software: SetSource's, or channel 0 for an RGBA/BGRA/HSV channel without one."""
+        if ch.emulated or ch.attr.type != FS_EXT_CHANNEL:
+            return None
+        if ch.source is None and ch.attr.pixfmt == PIX_FMT_NV12:
+            return None  # borrows an ISP downscaler (_hardware_for)
+        src = ch.source if ch.source is not None else 0
+        if src == ch.group:
+            raise InvalidArgument(f"EnableChn({ch.group}): a channel cannot be its own source")
+        source = self.channels.get(src)
+        if source is None:
+            raise NotFound(
+                f"EnableChn({ch.group}): source channel {src} does not exist; create it (and "
+                "SetSource) first"
+            )
+        return source
 
     def disable(self, chn: int) -> None:
         ch = self.channel(chn)
@@ -109,10 +133,6 @@ class FrameSource:
                     f"{owner.group}"
                 )
             return ch.group
-        if ch.source is not None:
-            raise NotSupported(
-                f"EnableChn({ch.group}): extension channels fed by SetSource are not supported yet"
-            )
         for hw in range(PHYSICAL_CHANNELS - 1, 0, -1):
             other = self.channels.get(hw)
             if (other is None or other.emulated) and self._hw_owner(hw) is None:
