@@ -7,7 +7,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE="${IMP_AUDIO_CACHE:-/var/cache/imp-audio}"
 SRC="$HERE/webrtc_apm_shim.cc"
-PKGS=(libspeexdsp1 libwebrtc-audio-processing-dev g++)
+PKGS=(libspeexdsp1 libspandsp2 libwebrtc-audio-processing-dev g++)
 
 missing=()
 for p in "${PKGS[@]}"; do
