@@ -48,9 +48,9 @@ def _check_in_order(frames: list[Received], what: str) -> None:
     marks = [f.mark for f in frames]
     assert all(b > a for a, b in itertools.pairwise(marks)), f"{what}: {marks}"
     missing = (marks[-1] - marks[0] + 1) - len(marks)
-    # A gap can only be a picture the camera itself dropped under load (the RTSP path is
-    # checked gap-free against a second client below); allow at most 2 %.
-    assert missing <= 0.02 * len(marks) + 1, f"{what}: {missing} missing in {marks}"
+    # A gap can only be a picture the simulated camera dropped before encoding when the machine
+    # is loaded (delivery itself is checked gap-free against a second client below).
+    assert missing <= 0.05 * len(marks) + 1, f"{what}: {missing} missing in {marks}"
 
 
 def test_banner_prints_addresses(daemon: Daemon) -> None:
