@@ -14,6 +14,7 @@ from imp.capi.ivs import *  # noqa: F403
 from imp.capi.encoder import *  # noqa: F403
 from imp.capi.osd import *  # noqa: F403
 from imp.capi.audio_io import *  # noqa: F403
+from imp.capi.audio_codec import *  # noqa: F403
 from imp.capi.log import *  # noqa: F403
 from imp.capi.utils import *  # noqa: F403
 from imp.capi.decoder import *  # noqa: F403

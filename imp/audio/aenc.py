@@ -1,0 +1,308 @@
+"""The AENC module: audio encoder channels behind ``IMP_AENC_*``, and its Pythonic face.
+
+A channel owns one encoder (a built-in payload type or a registered one) and a stream buffer
+in rmem (:class:`~imp.audio.codecs.streamq.StreamQueue`). Encoding runs synchronously in the
+thread that calls SendFrame, as in libimp: prudynt-t keeps its registered encoder in a
+``thread_local`` and its callbacks only work on the thread that created the channel.
+
+Registered encoders get payload-type handles from ``PT_MAX + 1`` up; ``CreateChn`` takes such a
+handle as ``type``. The table is process-wide and small, ready to move onto the shared
+registry base once that exists.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from imp.audio.codecs import BUILTIN_TYPES, AudioEncoder, PayloadType, PcmFrame, builtin_encoder
+from imp.audio.codecs.streamq import StoredStream, StreamQueue
+from imp.core.iterate import borrowed
+from imp.errors import AlreadyExists, Busy, InvalidArgument, NotFound
+
+NR_MAX_AENC_CHN = 32
+MAX_REGISTERED = 16
+FIRST_HANDLE = PayloadType.MAX + 1
+BUILTIN_MAX_FRAME_LEN = 16384  # bytes: 8192 PCM samples; G.711/G.726 are smaller
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """What an encoder factory learns about the channel it encodes for."""
+
+    chn: int
+    payload_type: int
+    buf_size: int
+    c_attr: object | None = None  # the caller's IMPAudioEncChnAttr (C-style path)
+
+
+EncoderFactory = Callable[[ChannelConfig], AudioEncoder]
+
+
+@dataclass
+class RegisteredEncoder:
+    handle: int
+    name: str
+    max_frame_len: int
+    factory: EncoderFactory
+    channels: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class EncodedAudio:
+    """One encoded stream the channel holds until :meth:`release` (in fetch order)."""
+
+    data: memoryview  # zero-copy view of the rmem stream buffer
+    timestamp: int
+    seq: int
+    codec: str
+    stored: StoredStream
+    channel: AencChannel
+
+    def release(self) -> None:
+        self.channel.release(self.stored.addr)
+
+    def __enter__(self) -> EncodedAudio:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class AencChannel:
+    """One ``IMP_AENC`` channel."""
+
+    def __init__(self, config: ChannelConfig, encoder: AudioEncoder, max_frame_len: int) -> None:
+        self.config = config
+        self.encoder = encoder
+        self.queue = StreamQueue(f"AENC channel {config.chn}", config.buf_size, max_frame_len)
+        self.frames_in = 0
+        self._view: memoryview | None = None
+
+    @property
+    def chn(self) -> int:
+        return self.config.chn
+
+    def send(self, frame: PcmFrame) -> StoredStream | None:
+        """Encode ``frame`` now; store the result (None when the encoder is still gathering)."""
+        data = self.encoder.encode(frame)
+        self.frames_in += 1
+        if not data:
+            return None
+        return self.queue.put(data, frame.timestamp)
+
+    def get(self, timeout: float | None) -> StoredStream:
+        return self.queue.get(timeout)
+
+    def release(self, addr: int) -> None:
+        self.queue.release(addr)
+
+    def fetch(self, timeout: float | None = None) -> EncodedAudio:
+        """Pythonic GetStream: the next stream as a zero-copy view until released."""
+        stored = self.queue.get(timeout)
+        view = memoryview((ctypes.c_ubyte * stored.length).from_address(stored.addr)).cast("B")
+        return EncodedAudio(view, stored.timestamp, stored.seq, self.encoder.codec, stored, self)
+
+    def close(self) -> None:
+        try:
+            self.encoder.close()
+        finally:
+            self.queue.close()
+
+
+class Aenc:
+    """The process-wide AENC module: channels and registered encoders."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.channels: dict[int, AencChannel] = {}
+        self.registered: dict[int, RegisteredEncoder] = {}
+
+    @staticmethod
+    def check_chn(chn: object) -> int:
+        if not isinstance(chn, int) or isinstance(chn, bool) or not 0 <= chn < NR_MAX_AENC_CHN:
+            raise InvalidArgument(f"AENC channel {chn!r} must be 0..{NR_MAX_AENC_CHN - 1}")
+        return chn
+
+    def channel(self, chn: object) -> AencChannel:
+        c = self.channels.get(self.check_chn(chn))
+        if c is None:
+            raise NotFound(f"AENC channel {chn} does not exist (CreateChn first)")
+        return c
+
+    # -- registration --------------------------------------------------------------------------
+    def register(self, name: str, factory: EncoderFactory, max_frame_len: int) -> int:
+        if not callable(factory):
+            raise InvalidArgument("register an encoder factory: a callable returning an encoder")
+        if not isinstance(max_frame_len, int) or not 1 <= max_frame_len <= 1 << 20:
+            raise InvalidArgument(f"maxFrmLen {max_frame_len!r} must be 1..1048576 bytes")
+        with self._lock:
+            if len(self.registered) >= MAX_REGISTERED:
+                raise Busy(f"all {MAX_REGISTERED} encoder registrations are in use")
+            handle = next(
+                h
+                for h in range(FIRST_HANDLE, FIRST_HANDLE + MAX_REGISTERED)
+                if h not in self.registered
+            )
+            self.registered[handle] = RegisteredEncoder(handle, name, max_frame_len, factory)
+            return handle
+
+    def unregister(self, handle: object) -> None:
+        with self._lock:
+            reg = self.registered.get(handle) if isinstance(handle, int) else None
+            if reg is None:
+                raise NotFound(f"no encoder is registered with handle {handle!r}")
+            # prudynt unregisters before DestroyChn: open channels keep their encoder objects
+            del self.registered[reg.handle]
+
+    # -- channels ------------------------------------------------------------------------------
+    def create(self, chn: int, payload_type: int, buf_size: int, c_attr: object | None = None,
+               factory: EncoderFactory | None = None) -> AencChannel:  # fmt: skip
+        self.check_chn(chn)
+        with self._lock:
+            if chn in self.channels:
+                raise AlreadyExists(f"AENC channel {chn} exists already (DestroyChn first)")
+            config = ChannelConfig(chn, payload_type, buf_size, c_attr)
+            if factory is not None:
+                encoder, max_len = factory(config), BUILTIN_MAX_FRAME_LEN
+            elif payload_type in BUILTIN_TYPES:
+                encoder, max_len = builtin_encoder(payload_type), BUILTIN_MAX_FRAME_LEN
+            elif payload_type in self.registered:
+                reg = self.registered[payload_type]
+                encoder, max_len = reg.factory(config), reg.max_frame_len
+                reg.channels.add(chn)
+            else:
+                raise InvalidArgument(
+                    f"AENC payload type {payload_type!r} is neither built in (PT_PCM, PT_G711A, "
+                    "PT_G711U, PT_G726) nor a handle from IMP_AENC_RegisterEncoder"
+                )
+            try:
+                channel = AencChannel(config, encoder, max_len)
+            except BaseException:
+                encoder.close()
+                raise
+            self.channels[chn] = channel
+            return channel
+
+    def destroy(self, chn: int) -> None:
+        with self._lock:
+            channel = self.channel(chn)
+            del self.channels[chn]
+            for reg in self.registered.values():
+                reg.channels.discard(chn)
+        channel.close()
+
+    def shutdown(self) -> None:
+        """Destroy every channel and forget every registration (System_Exit, tests)."""
+        with self._lock:
+            chans = list(self.channels)
+        for chn in chans:
+            try:
+                self.destroy(chn)
+            except NotFound:
+                pass
+        with self._lock:
+            self.registered.clear()
+
+
+_aenc: Aenc | None = None
+_aenc_lock = threading.Lock()
+
+
+def get_aenc() -> Aenc:
+    global _aenc
+    with _aenc_lock:
+        if _aenc is None:
+            _aenc = Aenc()
+        return _aenc
+
+
+# -- Pythonic API ---------------------------------------------------------------------------------
+def register_encoder(name: str, factory: EncoderFactory, max_frame_len: int = 4096) -> int:
+    """Register an encoder type (Pythonic ``IMP_AENC_RegisterEncoder``); returns its handle,
+    usable as ``payload_type`` of :func:`open_encoder` and as ``type`` in the C API."""
+    return get_aenc().register(name, factory, max_frame_len)
+
+
+def unregister_encoder(handle: int) -> None:
+    """Pythonic ``IMP_AENC_UnRegisterEncoder``."""
+    get_aenc().unregister(handle)
+
+
+class AudioEncoderChannel:
+    """A Pythonic AENC channel: ``send()`` int16 frames, iterate ``streams()``; a context
+    manager that destroys the channel on exit."""
+
+    def __init__(self, channel: AencChannel) -> None:
+        self._channel = channel
+
+    @property
+    def chn(self) -> int:
+        return self._channel.chn
+
+    @property
+    def codec(self) -> str:
+        return self._channel.encoder.codec
+
+    def send(self, samples: np.ndarray, timestamp: int = 0, rate: int = 0) -> bool:
+        """Encode one frame; True when it produced a stream."""
+        if not isinstance(samples, np.ndarray) or samples.dtype != np.int16 or samples.ndim != 1:
+            raise InvalidArgument("send() takes a 1-D numpy int16 array (mono PCM)")
+        return self._channel.send(PcmFrame(samples, rate, timestamp)) is not None
+
+    def get(self, timeout: float | None = None) -> EncodedAudio:
+        """The next stream (``timeout`` seconds; 0 = do not wait); release it when done."""
+        return self._channel.fetch(timeout)
+
+    def streams(
+        self, limit: int | None = None, timeout: float | None = None
+    ) -> Iterator[EncodedAudio]:
+        """Iterate streams; each is released when the loop moves on."""
+        return borrowed(lambda: self._channel.fetch(timeout), limit)
+
+    def close(self) -> None:
+        aenc = get_aenc()
+        if aenc.channels.get(self.chn) is self._channel:
+            aenc.destroy(self.chn)
+
+    def __enter__(self) -> AudioEncoderChannel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_encoder(
+    chn: int,
+    payload_type: int | None = None,
+    *,
+    encoder: AudioEncoder | None = None,
+    buf_size: int = 20,
+) -> AudioEncoderChannel:
+    """Create AENC channel ``chn`` for a payload type (built-in or registered handle) or around
+    an encoder object (e.g. ``AacEncoder(16000)``)."""
+    if encoder is not None:
+        enc = encoder
+        return AudioEncoderChannel(
+            get_aenc().create(chn, PayloadType.MAX, buf_size, factory=lambda _cfg: enc)
+        )
+    if payload_type is None:
+        raise InvalidArgument("open_encoder: give a payload_type or an encoder object")
+    return AudioEncoderChannel(get_aenc().create(chn, payload_type, buf_size))
+
+
+__all__ = [
+    "NR_MAX_AENC_CHN",
+    "AencChannel",
+    "AudioEncoderChannel",
+    "ChannelConfig",
+    "EncodedAudio",
+    "get_aenc",
+    "open_encoder",
+    "register_encoder",
+    "unregister_encoder",
+]
