@@ -10,35 +10,13 @@ import argparse
 import os
 import sys
 
-from imp.capi import (
-    IMP_AI_Disable,
-    IMP_AI_DisableChn,
-    IMP_AI_GetFrame,
-    IMP_AI_PollingFrame,
-    IMP_AI_ReleaseFrame,
-    IMPAudioFrame,
-    IMPBlock,
-)
 from imp.samples import audio_common as ac
 from imp.samples import common
-from imp.samples.common import check
 
 
 def record(path: str, frames: int, vol: int = 60, gain: int = 28) -> str:
     """sample-Ai's body: set-up, ``frames`` x (Polling, GetFrame, write, Release), teardown."""
-    ac.ai_start(vol, gain)
-    try:
-        with open(path, "wb") as f:
-            for _ in range(frames):
-                check(IMP_AI_PollingFrame(ac.AI_DEV, ac.AI_CHN, 1000), "IMP_AI_PollingFrame")
-                frm = IMPAudioFrame()
-                check(IMP_AI_GetFrame(ac.AI_DEV, ac.AI_CHN, frm, IMPBlock.BLOCK), "IMP_AI_GetFrame")
-                ac.write_frame(f, frm.virAddr, frm.len)
-                check(IMP_AI_ReleaseFrame(ac.AI_DEV, ac.AI_CHN, frm), "IMP_AI_ReleaseFrame")
-    finally:
-        check(IMP_AI_DisableChn(ac.AI_DEV, ac.AI_CHN), "IMP_AI_DisableChn")
-        check(IMP_AI_Disable(ac.AI_DEV), "IMP_AI_Disable")
-    return path
+    return ac.record_loop(path, frames, vol, gain)
 
 
 def run(

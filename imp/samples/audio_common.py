@@ -13,16 +13,23 @@ from typing import Any, BinaryIO
 from imp.capi import (
     AUDIO_BIT_WIDTH_16,
     AUDIO_SOUND_MODE_MONO,
+    IMP_AI_Disable,
+    IMP_AI_DisableChn,
     IMP_AI_Enable,
     IMP_AI_EnableChn,
     IMP_AI_GetChnParam,
+    IMP_AI_GetFrame,
     IMP_AI_GetGain,
     IMP_AI_GetPubAttr,
     IMP_AI_GetVol,
+    IMP_AI_PollingFrame,
+    IMP_AI_ReleaseFrame,
     IMP_AI_SetChnParam,
     IMP_AI_SetGain,
     IMP_AI_SetPubAttr,
     IMP_AI_SetVol,
+    IMP_AO_Disable,
+    IMP_AO_DisableChn,
     IMP_AO_Enable,
     IMP_AO_EnableChn,
     IMP_AO_GetGain,
@@ -77,6 +84,38 @@ def ai_start(vol: int, gain: int, depth: int = 40) -> None:
     check(IMP_AI_GetGain(AI_DEV, AI_CHN, out), "IMP_AI_GetGain")
 
 
+def ai_stop() -> None:
+    check(IMP_AI_DisableChn(AI_DEV, AI_CHN), "IMP_AI_DisableChn")
+    check(IMP_AI_Disable(AI_DEV), "IMP_AI_Disable")
+
+
+def record_loop(
+    path: str,
+    frames: int,
+    vol: int = 60,
+    gain: int = 28,
+    setup: Callable[[], None] | None = None,
+    teardown: Callable[[], None] | None = None,
+) -> str:
+    """sample-Ai's body: set-up, ``frames`` x (Polling, GetFrame, write, Release), teardown."""
+    ai_start(vol, gain)
+    try:
+        if setup is not None:
+            setup()
+        with open(path, "wb") as f:
+            for _ in range(frames):
+                check(IMP_AI_PollingFrame(AI_DEV, AI_CHN, 1000), "IMP_AI_PollingFrame")
+                frm = IMPAudioFrame()
+                check(IMP_AI_GetFrame(AI_DEV, AI_CHN, frm, IMPBlock.BLOCK), "IMP_AI_GetFrame")
+                write_frame(f, frm.virAddr, frm.len)
+                check(IMP_AI_ReleaseFrame(AI_DEV, AI_CHN, frm), "IMP_AI_ReleaseFrame")
+        if teardown is not None:
+            teardown()
+    finally:
+        ai_stop()
+    return path
+
+
 def ao_start(vol: int, gain: int, frm_num: int = 20) -> None:
     """sample-Ao's set-up on device 0, channel 0."""
     check(IMP_AO_SetPubAttr(AO_DEV, io_attr(frm_num)), "IMP_AO_SetPubAttr")
@@ -112,6 +151,17 @@ def ao_play_file(path: str, chunk: int, on_chunk: Callable[[int], None] | None =
             if on_chunk is not None:
                 on_chunk(n)
     return n
+
+
+def play_thread(path: str, chunk: int, tail: float, vol: int = 60, gain: int = 28) -> None:
+    """The AO thread of the AEC/Ref samples: play ``path``, sleep ``tail`` s, disable."""
+    ao_start(vol, gain)
+    try:
+        ao_play_file(path, chunk)
+        time.sleep(tail)
+    finally:
+        check(IMP_AO_DisableChn(AO_DEV, AO_CHN), "IMP_AO_DisableChn")
+        check(IMP_AO_Disable(AO_DEV), "IMP_AO_Disable")
 
 
 def write_frame(f: BinaryIO, vir_addr: Any, length: int) -> None:

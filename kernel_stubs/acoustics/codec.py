@@ -81,6 +81,7 @@ class Codec:
         self.ao_enabled = False
         self._ao_next = 0
         self._ao_dry = False
+        self._capture_stalled_at: int | None = None
         self.dac_gain_db = 0.0
         self._speaker: SpeakerFile | None = None
 
@@ -284,11 +285,12 @@ class Codec:
         deadline = time.monotonic() + GRACE_S
         while alive():
             live = [c.position for c in self._captures if c.enabled]
-            if not live or max(live) >= target:
+            if not live or max(live) >= target or max(live) == self._capture_stalled_at:
                 return
             self._check_alive()
             left = deadline - time.monotonic()
             if left <= 0:
+                self._capture_stalled_at = max(live)  # don't wait again until it moves
                 return
             self._cond.wait(left)
 
@@ -304,18 +306,28 @@ class Codec:
         """FLUSH: wait until everything queued was played, at most ``timeout`` s."""
         deadline = time.monotonic() + timeout
         with self._cond:
+            seen, since = -1, time.monotonic()
             while True:
                 self._check_alive()
                 now = self._virtual_now() if self.virtual else self._clock_pos()
-                if self._ao_next <= now or (
-                    self.virtual and not any(c.enabled for c in self._captures)
-                ):
+                if self.virtual and now != seen:
+                    seen, since = now, time.monotonic()
+                # Virtual: with no capture running, or one that stopped reading (GRACE_S),
+                # nothing holds virtual time back: the queue plays out at once.
+                idle = self.virtual and (
+                    not any(c.enabled for c in self._captures)
+                    or time.monotonic() - since >= GRACE_S
+                )
+                if self._ao_next <= now or idle:
                     self._drain_speaker()
                     return True
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                wait = left if self.virtual else min(left, (self._ao_next - now) / self.rate)
+                if self.virtual:
+                    wait = min(left, GRACE_S)
+                else:
+                    wait = min(left, (self._ao_next - now) / self.rate)
                 self._cond.wait(wait + 0.0005)
 
     def _drain_speaker(self) -> None:

@@ -1,0 +1,104 @@
+"""AEC through the whole device path (speaker -> simulated echo -> microphone -> AI AEC), and the
+AEC / reference samples: their files, and references that are what the speaker played."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import imp.audio
+import imp.capi as capi
+from imp.kernel import sim_overrides
+from imp.samples import ai_aec, ai_ref, dmic_aec, dmic_ref
+from imp.samples import audio_common as ac
+from imp.samples.common import Threads
+
+pytest.importorskip("imp.audio.processing")
+
+
+@pytest.fixture(autouse=True)
+def audio_down() -> Iterator[None]:
+    yield
+    imp.audio.shutdown()
+
+
+def _speech_like(seconds: float, seed: int = 1) -> np.ndarray:
+    """Band-limited (200..3500 Hz) noise with a 4 Hz syllable envelope, peak 8000."""
+    n = int(16000 * seconds)
+    spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
+    freqs = np.fft.rfftfreq(n, 1 / 16000)
+    spectrum[(freqs < 200) | (freqs > 3500)] = 0
+    x = np.fft.irfft(spectrum, n)
+    x *= (0.5 + 0.5 * np.sin(2 * np.pi * 4 * np.arange(n) / 16000)) ** 2
+    result: np.ndarray = (x / np.abs(x).max() * 8000).astype("<i2")
+    return result
+
+
+def _record_while_playing(tmp_path: Path, far: Path, aec: bool) -> np.ndarray:
+    out = tmp_path / f"rec_{aec}.pcm"
+
+    def ai() -> None:
+        def setup() -> None:
+            assert capi.IMP_AI_EnableAec(ac.AI_DEV, ac.AI_CHN, ac.AO_DEV, ac.AO_CHN) == 0
+
+        ac.record_loop(str(out), 190, vol=60, gain=12, setup=setup if aec else None)
+
+    threads = Threads()
+    threads.start("aec-ai", ai)
+    threads.start("aec-ao", ac.play_thread, str(far), 1280, 0.1, 60, 12)
+    threads.join()
+    threads.check()
+    imp.audio.shutdown()
+    return np.fromfile(out, dtype="<i2").astype(np.float64)
+
+
+def test_echo_falls_by_more_than_25db_through_ai_aec(tmp_path: Path) -> None:
+    far = tmp_path / "far.pcm"
+    _speech_like(8.0).tofile(far)
+    sim_overrides(clock="virtual", mic="silence", echo="10:-10")
+    raw = _record_while_playing(tmp_path, far, aec=False)
+    sim_overrides(clock="virtual", mic="silence", echo="10:-10")
+    cancelled = _record_while_playing(tmp_path, far, aec=True)
+    window = slice(3 * 16000, 7 * 16000)  # after 2 s of convergence, while the far end talks
+    echo_db = 10 * np.log10(np.mean(raw[window] ** 2))
+    left_db = 10 * np.log10(np.mean(cancelled[window] ** 2) + 1e-3)
+    print(f"echo {echo_db:.1f} dB, after AI AEC {left_db:.1f} dB: ERLE {echo_db - left_db:.1f} dB")
+    assert echo_db > 40  # the echo path works: -10 dB of a peak-8000 signal
+    assert echo_db - left_db >= 25
+
+
+def test_sample_ai_aec_writes_its_files(tmp_path: Path) -> None:
+    sim_overrides(clock="virtual", mic="tone:440:-30")
+    argv = ["--out", str(tmp_path), "--frames", "60", "--tail", "0", "--pause", "0"]
+    assert ai_aec.main(argv) == 0
+    for name in ("test_for_play.pcm", "test_aec_record.pcm"):
+        assert (tmp_path / name).stat().st_size == 60 * 1280
+
+
+def test_sample_ai_ref_reference_is_the_played_recording(tmp_path: Path) -> None:
+    sim_overrides(clock="virtual", mic="noise:-66", echo="off")  # no clipping at +48 dB
+    argv = ["--out", str(tmp_path), "--frames", "60", "--tail", "0", "--pause", "0"]
+    assert ai_ref.main(argv) == 0
+    played = np.fromfile(tmp_path / "ref_test_for_play.pcm", "<i2").astype(np.float64)
+    ref = np.fromfile(tmp_path / "ref_test_ref.pcm", "<i2").astype(np.float64)
+    assert len(ref) == len(played) == 60 * 640
+    # AO plays at gain 28 (+24 dB): the reference is the recording, 24 dB louder, later on
+    active = ref[np.flatnonzero(ref)[0] :][:16000]
+    best = max(np.corrcoef(active, played[k : k + len(active)])[0, 1] for k in range(0, 640 * 20))
+    assert best > 0.99
+
+
+def test_dmic_samples_with_a_speaker(tmp_path: Path) -> None:
+    play = tmp_path / "play.pcm"
+    _speech_like(3.0, seed=2).tofile(play)
+    sim_overrides(clock="virtual", mic="silence", echo="10:-10")
+    argv = ["--out", str(tmp_path), "--frames", "50", "--play", str(play)]
+    assert dmic_ref.main(argv) == 0
+    ref = np.fromfile(tmp_path / "dmic_ref.pcm", "<i2")
+    assert len(ref) == 50 * 640 and np.abs(ref).max() > 0
+    sim_overrides(clock="virtual", mic="silence", echo="10:-10")
+    assert dmic_aec.main(argv) == 0
+    assert (tmp_path / "dmic_aec.pcm").stat().st_size == 50 * 1280
