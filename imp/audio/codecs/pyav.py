@@ -43,7 +43,14 @@ def adts_header(payload_len: int, rate: int, channels: int, profile: int = 1) ->
 class _PyAvEncoder:
     codec = ""
 
-    def __init__(self, name: str, rate: int, bit_rate: int, rates: tuple[int, ...]) -> None:
+    def __init__(
+        self,
+        name: str,
+        rate: int,
+        bit_rate: int,
+        rates: tuple[int, ...],
+        options: dict[str, str] | None = None,
+    ) -> None:
         if rate not in rates:
             raise InvalidArgument(f"{self.codec}: sample rate {rate} must be one of {rates}")
         ctx = av.CodecContext.create(name, "w")
@@ -52,6 +59,7 @@ class _PyAvEncoder:
         ctx.layout = "mono"
         ctx.format = ctx.codec.audio_formats[0].name if ctx.codec.audio_formats else "s16"
         ctx.bit_rate = bit_rate
+        ctx.options = options or {}
         ctx.open()
         self._ctx = ctx
         self.rate = rate
@@ -92,13 +100,19 @@ class AacEncoder(_PyAvEncoder):
         return b"".join(adts_header(len(p), self.rate, 1) + p for p in self._packets(frame.samples))
 
 
+OPUS_FRAME_MS = (10, 20, 40, 60)
+
+
 class OpusEncoder(_PyAvEncoder):
-    """Opus (libopus), mono, 20 ms packets; gathers input until a packet is complete."""
+    """Opus (libopus), mono, packets of ``frame_ms`` (20 ms by default; 40 ms matches AI's
+    40 ms frames one to one); gathers input until a packet is complete."""
 
     codec = "opus"
 
-    def __init__(self, rate: int = 48000, bit_rate: int = 32000) -> None:
-        super().__init__("libopus", rate, bit_rate, OPUS_RATES)
+    def __init__(self, rate: int = 48000, bit_rate: int = 32000, frame_ms: int = 20) -> None:
+        if frame_ms not in OPUS_FRAME_MS:
+            raise InvalidArgument(f"opus: frame_ms {frame_ms} must be one of {OPUS_FRAME_MS}")
+        super().__init__("libopus", rate, bit_rate, OPUS_RATES, {"frame_duration": str(frame_ms)})
 
     def encode_packets(self, frame: PcmFrame) -> list[bytes]:
         """Each Opus packet separately (a stream of them cannot be split afterwards)."""
