@@ -294,11 +294,37 @@ class Camera:
         """Every node's drop counters, by node."""
         return {repr(n): n.drops for n in self.nodes if hasattr(n, "drops")}
 
+    def _deadline(self, seconds: float, timeout: float | None) -> float:
+        return time.monotonic() + (4 * seconds + 10 if timeout is None else timeout)
+
+    def wait(self, seconds: float, timeout: float | None = None) -> list[Event]:
+        """Let ``seconds`` of capture time pass (sensor time: also right under the virtual
+        clock, which runs as fast as the slowest consumer); returns the events posted."""
+        self._check_open()
+        sources = [n for n in self.nodes if isinstance(n, FrameSourceChannel) and n.enabled]
+        if not sources:
+            raise InvalidState("no FrameSource channel is enabled: nothing measures time")
+
+        def captured() -> int:
+            return max(s.stats.last_timestamp for s in sources)
+
+        deadline = self._deadline(seconds, timeout)
+        events: list[Event] = []
+        start: int | None = None
+        while start is None or captured() - start < seconds * 1e6:
+            if start is None and captured():
+                start = captured()
+            if time.monotonic() > deadline:
+                raise Timeout(f"{seconds} s of capture time did not pass in time")
+            event = self.bus.get(timeout=0.02)
+            if event is not None:
+                events.append(event)
+        return events
+
     def run(self, seconds: float, timeout: float | None = None) -> list[Event]:
         """Let every encoder with outputs write ``seconds`` of video (``seconds`` x its frame
-        rate pictures, counted in capture time, so also under the virtual clock), then stop
-        writing; returns the events posted meanwhile. ``timeout``: wall-time bound (default
-        4 x ``seconds`` + 10 s)."""
+        rate pictures), then stop writing; returns the events posted meanwhile. ``timeout``:
+        wall-time bound (default 4 x ``seconds`` + 10 s)."""
         self._check_open()
         encoders = [n for n in self.nodes if isinstance(n, EncoderHandle) and n.outputs]
         if not encoders:
@@ -306,7 +332,7 @@ class Camera:
         for enc in encoders:
             num, den = enc.attr.fps
             enc.limit_pictures(round(seconds * num / den))
-        deadline = time.monotonic() + (4 * seconds + 10 if timeout is None else timeout)
+        deadline = self._deadline(seconds, timeout)
         events: list[Event] = []
         while not all(e.reached_limit() for e in encoders):
             if time.monotonic() > deadline:
@@ -314,7 +340,7 @@ class Camera:
                     f"the encoders did not produce {seconds} s of video in time: "
                     + ", ".join(f"{e!r}: {e.pictures}" for e in encoders)
                 )
-            event = self.bus.get(timeout=0.05)
+            event = self.bus.get(timeout=0.02)
             if event is not None:
                 events.append(event)
         return events

@@ -14,6 +14,7 @@ from imp.framesource import get_framesource
 from imp.ivs import get_ivs
 from imp.osd import get_osd
 from imp.output.packet import Packet
+from imp.pipeline import Node
 from imp.system import get_system
 from kernel_stubs import read_frame_mark
 
@@ -38,7 +39,7 @@ def decode(data: bytes, fmt: str) -> list[np.ndarray]:
 
     import av
 
-    with av.open(io.BytesIO(data), format=fmt) as container:
+    with av.open(io.BytesIO(data), mode="r", format=fmt) as container:
         return [f.to_ndarray(format="gray") for f in container.decode(video=0)]
 
 
@@ -46,11 +47,11 @@ def _threads() -> set[str]:
     return {t.name for t in threading.enumerate() if t.name.startswith("imp-")}
 
 
-def _build(cam: imp.Camera) -> dict[str, imp.pipeline.Node]:
+def _build(cam: imp.Camera, out: ListOutput) -> dict[str, Node]:
     main = cam.framesource(size=(640, 360))
     osd = cam.overlay(main)
     osd.cover((0, 100, 64, 64), colour=0xFFFFFFFF)
-    h264 = cam.encoder(osd, imp.H264(bitrate_kbps=300, gop=10), output=ListOutput())
+    h264 = cam.encoder(osd, imp.H264(bitrate_kbps=300, gop=10), output=out)
     snap = cam.encoder(h264, imp.JPEG(quality=50, fps=5))
     motion = cam.motion(main, sense=2)
     return {"main": main, "osd": osd, "h264": h264, "snap": snap, "motion": motion}
@@ -64,11 +65,13 @@ def test_close_in_any_order_leaves_no_bind_buffer_or_thread(order: tuple[str, ..
     imp.kernel.sim_overrides(clock="virtual")
     with imp.open() as cam:
         before = _threads()
-        nodes = _build(cam)
-        out = nodes["h264"].outputs[0]
-        while len(out.packets) < 10:  # type: ignore[attr-defined]
+        out = ListOutput()
+        nodes = _build(cam, out)
+        while len(out.packets) < 10:
             threading.Event().wait(0.01)
-        fs_pool = nodes["main"].channel._pool  # test instrument: the driver buffers
+        main = nodes["main"]
+        assert isinstance(main, imp.FrameSourceChannel)
+        fs_pool = main.channel._pool  # test instrument: the driver buffers
         for name in order:
             nodes[name].close()
             assert nodes[name].closed
@@ -81,7 +84,7 @@ def test_close_in_any_order_leaves_no_bind_buffer_or_thread(order: tuple[str, ..
         assert not get_framesource().channels
         assert fs_pool is not None and all(f.refcount == 0 for f in fs_pool.frames)
         assert _threads() <= before | {"imp-osd-clock"}
-        assert out.closed  # type: ignore[attr-defined]
+        assert out.closed
         assert cam.nodes == ()
 
 
@@ -142,3 +145,23 @@ def test_refused_settings_say_what_to_fix() -> None:
         with pytest.raises(imp.InvalidArgument, match="above the source"):
             cam.encoder(main, imp.H264(fps=30))
         assert not get_encoder().channels
+
+
+@pytest.mark.parametrize("where", ["top", "bottom", "off"])
+def test_frame_mark_band_can_move_or_go(where: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMP_SIM_MARK", where)
+    imp.kernel.sim_overrides(clock="virtual")
+    with imp.open() as cam:
+        main = cam.framesource(size=(640, 360))
+        with main.get_frame() as f1, main.get_frame() as f2:
+            y1, y2 = f1.y.copy(), f2.y.copy()
+    band = 16  # 640 / 40 cells
+    # the band is pure black/white cells (16/235); the scene never is
+    top_marked = bool(np.isin(y1[:band], (16, 235)).all())
+    bottom_marked = bool(np.isin(y1[-band:], (16, 235)).all())
+    if where == "off":
+        with pytest.raises(ValueError, match="no frame mark"):
+            read_frame_mark(y1)
+    else:
+        assert read_frame_mark(y2) > read_frame_mark(y1)
+        assert (top_marked, bottom_marked) == (where == "top", where == "bottom")

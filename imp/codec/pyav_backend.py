@@ -283,6 +283,12 @@ def _setup_x265(ctx: VideoCodecContext, config: CodecConfig) -> None:
     if config.rc.mode is RcMode.CBR:
         # without it x265 (no lookahead) lands 20 % under the rate: 234 of 300 kbit/s
         params.append("strict-cbr=1")
+    from imp.pipeline.pacing import consumers_pace_source
+
+    if consumers_pace_source():
+        # Virtual clock, where runs must be reproducible: x265's wavefront rows make its VBV
+        # depend on thread timing (runs differed from picture 10 on); sequential rows do not.
+        params.append("wpp=0")
     ctx.options = {
         "preset": "ultrafast",
         "tune": "zerolatency",

@@ -146,7 +146,10 @@ class EncoderHandle(Node):
         """Frames or pictures this channel lost, by cause. ``upstream``: capture-time gaps
         larger than the channel's frame period (frames lost before they reached it)."""
         s = self.channel.stats
-        counts = {"behind": s.dropped_behind, "buffer_full": s.dropped_full, "upstream": self._gaps}
+        # A gap in capture time is a frame lost somewhere; those this channel lost itself are
+        # counted by cause already, the rest were lost before they reached it.
+        upstream = max(0, self._gaps - s.dropped_behind - s.dropped_full)
+        counts = {"behind": s.dropped_behind, "buffer_full": s.dropped_full, "upstream": upstream}
         if self._pump is not None:
             counts["output_errors"] = self._pump.errors
         return self.note_drops(counts)
@@ -199,7 +202,7 @@ class EncoderHandle(Node):
         """Send every picture from now on to ``output`` (closed with the handle)."""
         self.check()
         if self._pump is None:
-            self._pump = OutputPump(self, self._take)
+            self._pump = OutputPump(self, self._take, lambda: self.drops)
         self._pump.add(output)
 
     def limit_pictures(self, count: int) -> None:

@@ -27,7 +27,7 @@ from imp.pipeline.pacing import consumers_pace_source
 
 log = logging.getLogger("imp.pipeline")
 
-EVENT_DEPTH = 64  # unread events kept; older ones go (counted in drops["events"])
+EVENT_DEPTH = 64  # unread events kept; older ones go (counted in events_lost)
 _POLL = 0.1
 
 
@@ -70,7 +70,7 @@ class MotionDetector(Node):
         )
         self._fd = ReadyFd()
         self._callbacks: tuple[MotionCallback, ...] = ()
-        self._lost = 0
+        self.events_lost = 0  # unread events pushed out by newer ones (not frame drops)
         self.analysed = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -138,6 +138,8 @@ class MotionDetector(Node):
             result: MoveResult = chn.get_result()
             try:
                 self.analysed += 1
+                if self.analysed % 25 == 0:
+                    _ = self.drops  # warns once per cause, posts new counts on the bus
                 if result.motion:
                     self._publish(result)
             finally:
@@ -158,7 +160,7 @@ class MotionDetector(Node):
                 log.exception("%r: motion callback %r failed", self, callback)
 
     def _event_dropped(self, event: MotionEvent) -> None:
-        self._lost += 1
+        self.events_lost += 1
         self._fd.take()
 
     # -- reading --------------------------------------------------------------------------------
@@ -196,7 +198,7 @@ class MotionDetector(Node):
     @property
     def drops(self) -> dict[str, int]:
         s = self._channel.stats
-        return self.note_drops({"behind": s.dropped, "events": self._lost})
+        return self.note_drops({"behind": s.dropped})
 
 
 def move_params(

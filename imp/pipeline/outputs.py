@@ -27,6 +27,7 @@ except ImportError:  # imp.output lands separately (engineer B); same contract
 
 log = logging.getLogger("imp.pipeline")
 
+_CHECK_EVERY = 25  # pictures between looks at the drop counters
 _TAKE_WAIT = 0.1  # s: how often the pump looks at its stop flag while no picture comes
 
 
@@ -47,9 +48,15 @@ def to_packet(stream: EncodedStream, width: int, height: int) -> Packet:
 class OutputPump:
     """The thread moving one encoder handle's pictures to its outputs."""
 
-    def __init__(self, node: Node, take: Callable[[float | None], EncodedStream]) -> None:
+    def __init__(
+        self,
+        node: Node,
+        take: Callable[[float | None], EncodedStream],
+        check_drops: Callable[[], object],
+    ) -> None:
         self._node = node
         self._take = take
+        self._check_drops = check_drops
         self._outputs: tuple[Output, ...] = ()  # replaced, never mutated: read unlocked
         self._stop = threading.Event()
         self.packets = 0
@@ -97,6 +104,8 @@ class OutputPump:
                 self.reached.set()
                 continue
             self.packets += 1
+            if self.packets % _CHECK_EVERY == 0:
+                self._check_drops()  # warns once per cause, posts new counts on the bus
             for output in self._outputs:
                 try:
                     output.write(packet)

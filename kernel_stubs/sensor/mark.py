@@ -13,11 +13,22 @@ and full contrast, so they live through heavy H.264/H.265/JPEG quantisation.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["MARK_BITS", "mark_band_height", "read_frame_mark", "stamp_frame_mark"]
+__all__ = [
+    "MARK_BITS",
+    "MARK_ENV",
+    "mark_band_height",
+    "mark_position",
+    "read_frame_mark",
+    "stamp_frame_mark",
+]
+
+MARK_ENV = "IMP_SIM_MARK"
+_POSITIONS = ("top", "bottom", "off")
 
 MARK_BITS = 24
 CELLS = 40
@@ -62,6 +73,16 @@ def _cell_of_column(width: int) -> np.ndarray:
     return columns
 
 
+def mark_position() -> str:
+    """Where the band goes: ``$IMP_SIM_MARK`` = top (default), bottom, or off. A whole-frame
+    motion region sees the changing band as motion in every frame: move it out of the
+    region, or switch it off, when that matters more than reading frame numbers back."""
+    value = os.environ.get(MARK_ENV, "").strip().lower() or "top"
+    if value not in _POSITIONS:
+        raise ValueError(f"{MARK_ENV}={value!r}: use top, bottom or off")
+    return value
+
+
 def stamp_frame_mark(y: np.ndarray, frame_no: int, uv: np.ndarray | None = None) -> None:
     """Write the mark for ``frame_no`` (modulo 2**24) into the top rows of luma plane ``y``.
 
@@ -71,9 +92,15 @@ def stamp_frame_mark(y: np.ndarray, frame_no: int, uv: np.ndarray | None = None)
     """
     height, width = y.shape
     band = mark_band_height(width)
-    if width < _MIN_WIDTH or band > height:
+    where = mark_position()
+    if width < _MIN_WIDTH or band > height or where == "off":
         return
     levels = np.where(np.array(_cell_bits(frame_no), dtype=bool), _WHITE, _BLACK).astype(np.uint8)
+    if where == "bottom":
+        y[height - band :] = levels[_cell_of_column(width)]
+        if uv is not None:
+            uv[uv.shape[0] - band // 2 :] = 128
+        return
     y[:band] = levels[_cell_of_column(width)]
     if uv is not None:
         uv[: band // 2] = 128
@@ -82,7 +109,8 @@ def stamp_frame_mark(y: np.ndarray, frame_no: int, uv: np.ndarray | None = None)
 def read_frame_mark(y_plane: np.ndarray) -> int:
     """The frame number stamped in ``y_plane``; ValueError if it carries no valid mark.
 
-    ``y_plane`` may be any 2-D luma array of the picture (any size, extra rows below allowed).
+    ``y_plane`` may be any 2-D luma array of the picture (any size, extra rows below allowed
+    for a mark at the top; with ``IMP_SIM_MARK=bottom`` the plane must end with the picture).
     """
     plane = np.asarray(y_plane)
     if plane.ndim != 2:
@@ -92,7 +120,8 @@ def read_frame_mark(y_plane: np.ndarray) -> int:
     if width < _MIN_WIDTH or band > height:
         raise ValueError(f"a {width}x{height} plane is too small to carry a frame mark")
     # Sample the middle of each cell only: coding blurs and rings at the cell edges.
-    rows = plane[band // 4 : band - band // 4].astype(np.float32)
+    top = height - band if mark_position() == "bottom" else 0  # bottom: no rows below it
+    rows = plane[top + band // 4 : top + band - band // 4].astype(np.float32)
     edges = np.arange(CELLS + 1) * (width / CELLS)
     means = np.empty(CELLS, dtype=np.float32)
     for i in range(CELLS):
