@@ -47,47 +47,56 @@ def write_clip(path: Path, frames: int) -> None:
 
 
 def test_clip_through_osd_into_h264_every_frame_accounted_for(tmp_path: Path) -> None:
-    from imp.osd import OSD_BLACK, GroupRegionAttr, RegionAttr, get_osd
-    from imp.system import get_system
+    """The Pythonic layer only: EmuSource -> Overlay (a cover) -> open_encoder(H264)."""
+    from imp.encoder import H264, open_encoder
+    from imp.pipeline.overlay import Overlay
 
     n = 250  # 10 s at 25 fps
     clip = tmp_path / "clip.mp4"
     write_clip(clip, n)
     with running_system("virtual"), EmuSource.from_file(clip, size=(W, H)) as src:
-        osd = get_osd()
-        grp = osd.create_group(0)
-        cover = osd.create_region(RegionAttr.cover((200, 150, 279, 209), OSD_BLACK))
-        grp.register(cover, GroupRegionAttr(show=True))
-        grp.start()
-        add_channel(0, 0, enc_attr(IMP_ENC_PROFILE_AVC_HIGH, W, H, kbps=800))
-        get_system().bind(src.cell, grp.cell)
-        get_system().bind(grp.cell, (DEV_ID_ENC, 0, 0))
-        assert IMP_Encoder_StartRecvPic(0) == 0
+        overlay = Overlay(0)
+        overlay.attach(src)
+        overlay.cover((200, 150, 80, 60), 0xFF000000)  # x, y, w, h; opaque black
+        overlay.start()
+        encoder = open_encoder(overlay, H264(bitrate_kbps=800))
         src.start()
-        streams = read_streams(0, n)
+        streams = [(s.data, s.timestamp) for s in encoder.streams(limit=n, timeout=10)]
         assert src.wait(30) == n
-        assert IMP_Encoder_Query(0, stat := IMPEncoderChnStat()) == 0
-        assert stat.leftStreamFrames == 0  # nothing beyond the n pictures
-        assert IMP_Encoder_StopRecvPic(0) == 0
-        get_system().unbind(grp.cell, (DEV_ID_ENC, 0, 0))
-        get_system().unbind(src.cell, grp.cell)
+        assert encoder.channel.ready_count == 0  # nothing beyond the n pictures
         assert src.stats.captured == n and src.stats.errors == 0
-        grp.stop()
-        osd.unregister(cover, 0)
-        osd.destroy_region(cover)
-        osd.destroy_group(0)
-        assert IMP_Encoder_UnRegisterChn(0) == 0
-        assert IMP_Encoder_DestroyChn(0) == 0
-        assert IMP_Encoder_DestroyGroup(0) == 0
-    frames = decode(b"".join(s.data for s in streams), "h264")
+        assert not any(overlay.drops.values()) and not any(src.drops.values())
+        encoder.close()
+        overlay.close()
+    frames = decode(b"".join(data for data, _ in streams), "h264")
     assert marks(frames) == list(range(n))  # every picture, once, in order
-    t0 = streams[0].timestamp
-    assert [s.timestamp - t0 for s in streams] == [i * PERIOD for i in range(n)]
+    t0 = streams[0][1]
+    assert [ts - t0 for _, ts in streams] == [i * PERIOD for i in range(n)]
     lumas = [f.reformat(format="nv12").to_ndarray()[:H] for f in frames]  # Y as coded
     assert all(abs(float(y[155:205, 205:275].mean()) - 16) < 4 for y in lumas)  # OSD cover
     source = picture(100)[:H].astype(np.float64)
     mse = np.mean((lumas[100][30:140].astype(np.float64) - source[30:140]) ** 2)
     assert 10 * np.log10(255**2 / mse) > 35
+
+
+def test_clip_bound_c_style(tmp_path: Path) -> None:
+    """The same channel bound with IMP_System_Bind to an encoder made with the C API."""
+    n = 30
+    clip = tmp_path / "clip.mp4"
+    write_clip(clip, n)
+    with running_system("virtual"), EmuSource.from_file(clip, size=(W, H), chn=3) as src:
+        add_channel(0, 0, enc_attr(IMP_ENC_PROFILE_AVC_HIGH, W, H, kbps=800))
+        assert IMP_System_Bind(IMPCell(DEV_ID_FS, 3, 0), IMPCell(DEV_ID_ENC, 0, 0)) == 0
+        assert IMP_Encoder_StartRecvPic(0) == 0
+        src.start()
+        streams = read_streams(0, n)
+        assert src.wait(30) == n
+        assert IMP_Encoder_StopRecvPic(0) == 0
+        assert IMP_System_UnBind(IMPCell(DEV_ID_FS, 3, 0), IMPCell(DEV_ID_ENC, 0, 0)) == 0
+        assert IMP_Encoder_UnRegisterChn(0) == 0
+        assert IMP_Encoder_DestroyChn(0) == 0
+        assert IMP_Encoder_DestroyGroup(0) == 0
+    assert marks(decode(b"".join(s.data for s in streams), "h264")) == list(range(n))
 
 
 def test_arrays_push_and_getframe_on_an_emulated_channel() -> None:

@@ -1,30 +1,36 @@
 """The Pythonic EmuFrameSource: run any pipeline over recorded pictures.
 
-:class:`EmuSource` is a thin handle on one emulated FrameSource channel: bind ``source.cell``
-(or pass ``source`` wherever a FrameSource channel is accepted, e.g. ``open_encoder``) and
-call :meth:`EmuSource.start`; :meth:`EmuSource.wait` returns when every picture was handed on::
+:class:`EmuSource` is a :class:`~imp.pipeline.source.FrameSourceChannel` node (an emulated
+channel is a FrameSource channel) that owns its channel and its feed: attach an overlay or an
+encoder to it like to a camera channel, :meth:`EmuSource.start` it, and :meth:`EmuSource.wait`
+returns once every picture of the source was handed on::
 
     from imp.emufs import EmuSource
+    from imp.encoder import H264, open_encoder
     with EmuSource.from_file("clip.mp4", size=(1280, 720)) as clip:
-        ...  # bind clip.cell -> OSD -> encoder
+        enc = open_encoder(clip, H264())
         clip.start()
-        clip.wait()
+        for stream in enc.streams(limit=clip_frames): ...
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 
-from imp.core.graph import Cell
 from imp.emufs.sources import from_arrays, open_source
-from imp.errors import Busy, InvalidArgument, Timeout
-from imp.framesource import MAX_CHANNELS, ChannelAttr, ChannelStats, get_framesource
-from imp.framesource.emulated import EmuChannel, PictureSource
+from imp.errors import Busy, InvalidState, Timeout
+from imp.framesource import MAX_CHANNELS, ChannelAttr, get_framesource
+from imp.framesource.emulated import EmuChannel, Picture, PictureSource
+from imp.pipeline.events import EventBus, State
+from imp.pipeline.source import FrameSourceChannel
 
 
-class EmuSource:
-    """One EmuFrameSource channel and what feeds it. ``pace``: see imp.framesource.emulated."""
+class EmuSource(FrameSourceChannel):
+    """One EmuFrameSource channel and what feeds it (``None``: :meth:`push` only). ``pace``:
+    "consumers" (every picture reaches the consumers) or "realtime" (see
+    :mod:`imp.framesource.emulated`). ``chn`` None takes the highest free channel number."""
+
+    kind = "emufs"
 
     def __init__(
         self,
@@ -35,29 +41,35 @@ class EmuSource:
         chn: int | None = None,
         pace: str = "consumers",
         buffers: int = 3,
+        bus: EventBus | None = None,
     ) -> None:
         fs = get_framesource()
         if chn is None:
             free = [c for c in range(MAX_CHANNELS) if c not in fs.channels]
             if not free:
                 raise Busy(f"all {MAX_CHANNELS} FrameSource channel numbers are in use")
-            chn = free[-1]  # from the top: 0.. are the camera's
+            chn = free[-1]  # from the top: the low numbers are the camera's
         attr = ChannelAttr(width=size[0], height=size[1], fps=fps, nr_vbs=buffers)
         ch = fs.create_emulated(chn, attr)
-        assert isinstance(ch, EmuChannel)
-        self._channel: EmuChannel | None = ch
         try:
+            assert isinstance(ch, EmuChannel)
             ch.set_feed(source, pace)
+            super().__init__(chn, bus)
         except BaseException:
-            self.close()
+            fs.destroy(chn)
             raise
+        self._emu = ch
 
     @classmethod
     def from_file(
-        cls, path: str | Path, size: tuple[int, int], fps: tuple[int, int] = (25, 1), **kw: object
+        cls,
+        path: str | Path,
+        size: tuple[int, int],
+        fps: tuple[int, int] = (25, 1),
+        **options: object,
     ) -> EmuSource:
-        """Pictures of a video file (or a raw .nv12 file) scaled to ``size``."""
-        return cls(open_source(path, *size), size, fps, **kw)  # type: ignore[arg-type]
+        """The pictures of a video file (or a raw .nv12 file), scaled to ``size``."""
+        return cls(open_source(path, *size), size, fps, **options)  # type: ignore[arg-type]
 
     @classmethod
     def from_arrays(
@@ -65,68 +77,38 @@ class EmuSource:
         pictures: PictureSource,
         size: tuple[int, int],
         fps: tuple[int, int] = (25, 1),
-        **kw: object,
+        **options: object,
     ) -> EmuSource:
-        return cls(from_arrays(pictures), size, fps, **kw)  # type: ignore[arg-type]
+        """Numpy pictures: NV12 (H*3/2, W), luma (H, W) or (y, uv) planes."""
+        return cls(from_arrays(pictures), size, fps, **options)  # type: ignore[arg-type, arg-type]
+
+    def __repr__(self) -> str:
+        a = self._emu.attr
+        return f"<EmuSource {self.chn} {a.width}x{a.height} {self._state.value}>"
 
     @property
-    def channel(self) -> EmuChannel:
-        if self._channel is None:
-            raise InvalidArgument("the EmuSource is closed")
-        return self._channel
-
-    @property
-    def chn(self) -> int:
-        """The FrameSource channel number (what open_encoder and Bind take)."""
-        return self.channel.group
-
-    @property
-    def cell(self) -> Cell:
+    def cell(self) -> tuple[int, int, int]:
+        """Output 0, for a C-style IMP_System_Bind."""
         return self.output_cell(0)
 
-    def output_cell(self, output: int = 0) -> Cell:
-        return (self.channel.device, self.channel.group, output)
-
-    def frame_format(self) -> tuple[tuple[int, int], tuple[int, int]]:
-        a = self.channel.attr
-        return (a.width, a.height), a.fps
-
-    @property
-    def stats(self) -> ChannelStats:
-        return self.channel.stats
-
-    def start(self) -> None:
+    def start(self) -> EmuSource:
         """Enable the channel: the feeder starts handing pictures on."""
-        get_framesource().enable(self.chn)
+        self.enable()
+        return self
 
-    def push(self, picture: object, pts: int | None = None) -> int:
-        return self.channel.push(picture, pts)  # type: ignore[arg-type]
+    def push(self, picture: Picture, pts: int | None = None) -> int:
+        """Deliver one picture now; returns its timestamp (µs)."""
+        self.check()
+        return self._emu.push(picture, pts)
 
     def wait(self, timeout: float | None = None) -> int:
         """Until the whole source was handed on; returns the pictures delivered."""
-        if not self.channel.exhausted.wait(timeout):
+        self.check()
+        if self._state is not State.RUNNING:
+            raise InvalidState(f"{self!r} is not started; call start() first")
+        if not self._emu.exhausted.wait(timeout):
             raise Timeout(
-                f"EmuFrameSource channel {self.chn}: source not finished within {timeout} s "
-                f"({self.stats.captured} pictures so far)"
+                f"{self!r}: source not finished within {timeout} s "
+                f"({self._emu.stats.captured} pictures so far)"
             )
-        return self.stats.captured
-
-    def close(self) -> None:
-        ch, self._channel = self._channel, None
-        if ch is None:
-            return
-        fs = get_framesource()
-        if fs.channels.get(ch.group) is ch:
-            ch.disable()
-            fs.destroy(ch.group)
-
-    def __enter__(self) -> EmuSource:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        return self._emu.stats.captured
