@@ -45,7 +45,7 @@ def ring_memory(seconds: int, kbps: int = 2000, show: bool = True) -> None:
     print(
         f"  {seconds:3d} s pre-roll: bytes_held now {ring.bytes_held / 1e6:6.2f} MB, "
         f"peak {peak / 1e6:6.2f} MB, heap held {traced / 1e6:6.2f} MB, "
-        f"covers {ring.seconds_held:5.2f} s, {len(ring._ring)} packets"
+        f"covers {ring.seconds_held:5.2f} s, {len(ring.held())} packets"
     )
 
 

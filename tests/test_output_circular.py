@@ -167,7 +167,7 @@ def test_short_history_and_audio_in_the_preroll(tmp_path: Path) -> None:
     ring = CircularOutput(seconds=5)
     stream = sorted(video + audio, key=lambda p: p.pts)
     ring.write(video[3])  # not a keyframe: no pre-roll can start with it
-    assert len(ring._ring) == 0
+    assert ring.held() == []
     for p in stream[: len(stream) // 2]:
         ring.write(p)
     ring.start(tmp_path / "av.mp4")  # only ~1 s held: the clip has what there is
@@ -194,7 +194,7 @@ def test_memory_stays_within_max_bytes_over_a_long_run() -> None:
     assert peak > 0.8 * limit
     assert tight.ring_stats.evicted > 0
     assert ample.ring_stats.evicted == 0 and ample.bytes_held <= 4_000_000
-    assert ample._ring.snapshot()[0].keyframe and tight._ring.snapshot()[0].keyframe
+    assert ample.held()[0].keyframe and tight.held()[0].keyframe
 
 
 def test_bytes_held_is_the_memory_held() -> None:

@@ -303,3 +303,29 @@ def test_adts_aac_and_size_from_the_stream(tmp_path: Path) -> None:
     sound = read_audio(path)
     assert sound.rate == 16000 and abs(len(sound.samples) / 16000 - 2.0) < 0.1
     assert abs(dominant_hz(sound.samples, 16000) - 440) < 5
+
+
+def test_audio_that_cannot_be_stored_leaves_a_video_file(tmp_path: Path) -> None:
+    """Raw AAC without its sample rate: no audio track (an error counted), the video intact."""
+    video = video_packets("h264", 30)
+    audio = [replace(p, sample_rate=0) for p in audio_packets("aac", 1.2, 16000)]
+    path = tmp_path / "noaudio.mp4"
+    out = Mp4Output(path)
+    _write_all(out, sorted(video + audio, key=lambda p: p.pts))
+    assert out.errors == 1 and out.last_error is not None and "sample_rate" in out.last_error
+    assert stream_count(path) == (1, 0)
+    assert read_video(path).marks == list(range(30))
+
+
+def test_damaged_audio_being_re_encoded_loses_only_those_frames(tmp_path: Path) -> None:
+    """Opus goes into .mov through AAC: a packet that does not decode is counted and skipped."""
+    video = video_packets("h264", 50)
+    audio = audio_packets("opus", 2.0, 48000)
+    audio[40] = replace(audio[40], data=b"\xff" * 3)  # code 3 TOC with a frame count of 0
+    path = tmp_path / "damaged.mov"
+    out = Mp4Output(path)
+    _write_all(out, sorted(video + audio, key=lambda p: p.pts))
+    assert out.errors == 1 and out.last_error is not None and "does not decode" in out.last_error
+    assert stream_count(path) == (1, 1)
+    assert read_video(path).marks == list(range(50))
+    assert abs(len(read_audio(path).samples) / 48000 - 2.0) < 0.1

@@ -86,6 +86,11 @@ class CircularOutput(OutputCounters):
         with self._lock:
             return self._ring.seconds_held()
 
+    def held(self) -> list[Packet]:
+        """The packets the ring holds now, oldest (a keyframe) first: a copy."""
+        with self._lock:
+            return self._ring.snapshot()
+
     @property
     def ring_stats(self) -> RingStats:
         return self._ring.stats

@@ -163,8 +163,13 @@ class Mp4Output(OutputCounters):
         """Create the tracks from the buffered packets, write the header, write the packets."""
         video = next((p for p in self._pending if p.kind == "video"), None)
         audio = next((p for p in self._pending if p.kind == "audio"), None)
-        first = video or audio
-        assert first is not None
+        plan = self._audio_plan(audio) if audio is not None else None
+        first = video or (audio if plan is not None else None)
+        if first is None:  # only audio, and that cannot be stored
+            self.skipped += len(self._pending)
+            self._pending.clear()
+            self._state = "failed"
+            return
         self._t0 = first.pts
         try:
             options = {"movflags": _FRAGMENTED} if self._fragmented else {}
@@ -174,8 +179,10 @@ class Mp4Output(OutputCounters):
             if video is not None:
                 stream, ps = add_video_stream(self._container, video)
                 self._video = _Track(stream, video.codec, 1_000_000, parameter_sets=ps)
-            if audio is not None:
-                self._audio = self._audio_track(self._container, audio)
+            if audio is not None and plan is not None:
+                spec, transcoder = plan
+                stream = add_audio_stream(self._container, spec)
+                self._audio = _Track(stream, audio.codec, spec.rate, transcoder=transcoder)
             self._container.start_encoding()  # the header: a full disk shows here
         except _MUX_ERRORS as exc:
             self._failed("cannot start the file", exc)
@@ -192,16 +199,19 @@ class Mp4Output(OutputCounters):
             else:
                 self.skipped += 1
 
-    def _audio_track(self, container: OutputContainer, first: Packet) -> _Track:
-        if needs_transcoding(self.format, first.codec):
-            rate = first.sample_rate or 48000
-            transcoder = AacTranscoder(first.codec, rate, first.channels or 1)
-            spec = AudioTrackSpec("aac", rate, transcoder.channels, transcoder.extradata)
-            stream = add_audio_stream(container, spec)
-            return _Track(stream, first.codec, rate, transcoder=transcoder)
-        spec = audio_spec(first, DECODERS.get(first.codec))
-        stream = add_audio_stream(container, spec)
-        return _Track(stream, first.codec, spec.rate)
+    def _audio_plan(self, first: Packet) -> tuple[AudioTrackSpec, AacTranscoder | None] | None:
+        """The audio sample entry (and re-encoder) for a stream beginning with ``first``; None,
+        logged and counted, when its packets cannot be stored (the file is then video only)."""
+        try:
+            if needs_transcoding(self.format, first.codec):
+                rate = first.sample_rate or 48000
+                transcoder = AacTranscoder(first.codec, rate, first.channels or 1)
+                spec = AudioTrackSpec("aac", rate, transcoder.channels, transcoder.extradata)
+                return spec, transcoder
+            return audio_spec(first, DECODERS.get(first.codec)), None
+        except _MUX_ERRORS as exc:
+            self._failed(f"{first.codec} audio cannot be stored; no audio track", exc)
+            return None
 
     def _close_quietly(self) -> None:
         if self._container is not None:
@@ -229,7 +239,12 @@ class Mp4Output(OutputCounters):
             if track.origin is None:
                 track.origin = ticks
             track.last = ticks
-            if self._mux_transcoded(track, track.transcoder.feed(packet.data)):
+            try:
+                encoded = track.transcoder.feed(packet.data)
+            except _MUX_ERRORS as exc:  # a damaged frame: that frame is lost, not the track
+                self._failed(f"{packet.codec} packet does not decode", exc)
+                return
+            if self._mux_transcoded(track, encoded):
                 self.written += 1
             return
         data = packet.data
