@@ -36,8 +36,9 @@ def platform(environ: os._Environ[str] | dict[str, str] | None = None) -> str:
 def sim_overrides(**settings: Any) -> None:
     """Configure the simulator from Python (before the pipeline starts); beats the environment.
 
-    Keys are the fields of ``kernel_stubs.SimConfig`` (clock, sensor, sensor_size, fps, ...).
-    ``sim_overrides()`` with no arguments clears them.
+    Keys are the fields of ``kernel_stubs.SimConfig`` (clock, sensor, sensor_size, fps, ...;
+    for audio ``mic``, ``speaker``, ``echo`` in the forms of IMP_SIM_MIC / IMP_SIM_SPEAKER /
+    IMP_SIM_ECHO). ``sim_overrides()`` with no arguments clears them.
     """
     with _lock:
         if not settings:
