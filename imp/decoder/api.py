@@ -1,25 +1,30 @@
-"""The Pythonic face of the decoder: :class:`VideoDecoder`.
+"""The Pythonic face of the decoder: :class:`VideoDecoder`, a source node of the pipeline.
 
-It is a graph source like a camera channel: bind ``decoder.cell`` to an OSD group or an encoder
-and decoded pictures flow there; left unbound, :meth:`VideoDecoder.frames` yields them.
+Attach an overlay or an encoder to it (``open_encoder(decoder, H264())``) and the decoded
+pictures flow there, every one of them (the channel waits for its consumers); left unattached,
+:meth:`VideoDecoder.frames` yields them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from types import TracebackType
 
 from imp.codec.base import CodecType
-from imp.core.graph import Cell
+from imp.core.graph import DEV_ID_DEC, Cell
 from imp.core.vbm import Frame
 from imp.decoder.attr import MAX_CHANNELS, DecoderAttr
-from imp.decoder.channel import DecoderChannel
+from imp.decoder.channel import DecoderChannel, DecoderStats
 from imp.decoder.module import get_decoder
 from imp.errors import Busy, InvalidArgument, Timeout
+from imp.pipeline.events import EventBus, State
+from imp.pipeline.node import FrameFormat, Node
 
 
-class VideoDecoder:
-    """One decoder channel, receiving. ``codec`` is "h264" or "jpeg"."""
+class VideoDecoder(Node):
+    """One decoder channel, receiving. ``codec`` is "h264" or "jpeg"; ``max_size`` the largest
+    picture (and the size :meth:`frame_format` reports to consumers)."""
+
+    kind = "decoder"
 
     def __init__(
         self,
@@ -29,7 +34,9 @@ class VideoDecoder:
         channel: int | None = None,
         keep: int = 2,
         fps: tuple[int, int] = (25, 1),
+        bus: EventBus | None = None,
     ) -> None:
+        super().__init__(bus)
         try:
             kind = CodecType(codec)
         except ValueError as exc:
@@ -41,27 +48,46 @@ class VideoDecoder:
                 raise Busy(f"all {MAX_CHANNELS} decoder channels are in use")
             channel = free[0]
         attr = DecoderAttr(kind, max_size[0], max_size[1], nr_keep_stream=keep, fps=fps)
-        self._channel: DecoderChannel | None = module.create(channel, attr)
+        self._channel = module.create(channel, attr)
         self._channel.start()
+        self._set_state(State.RUNNING)
+
+    def __repr__(self) -> str:
+        a = self._channel.attr
+        return f"<VideoDecoder {self._channel.group} {a.codec.value} {self._state.value}>"
+
+    # -- node -----------------------------------------------------------------------------------
+    def output_cell(self, output: int = 0) -> Cell:
+        self.check()
+        return (DEV_ID_DEC, self._channel.group, output)
+
+    def frame_format(self) -> FrameFormat:
+        a = self._channel.attr
+        return (a.max_width, a.max_height), a.fps
+
+    def _alive(self) -> bool:
+        return get_decoder().channels.get(self._channel.group) is self._channel
+
+    def _teardown(self) -> None:
+        get_decoder().destroy(self._channel.group)
 
     @property
     def channel(self) -> DecoderChannel:
-        if self._channel is None:
-            raise InvalidArgument("the decoder is closed")
+        self.check()
         return self._channel
 
     @property
-    def cell(self) -> Cell:
-        """The output to bind from: (DEV_ID_DEC, channel, 0)."""
-        return (self.channel.device, self.channel.group, 0)
+    def stats(self) -> DecoderStats:
+        return self.channel.stats
 
+    # -- stream in, frames out ------------------------------------------------------------------
     def send(self, data: bytes, pts: int = 0, timeout: float = 2.0) -> None:
         """Queue one access unit (or one JPEG file) stamped ``pts`` µs."""
         self.channel.send(data, pts, timeout)
 
     def frames(self, timeout: float = 2.0) -> Iterator[Frame]:
-        """Decoded frames of an unbound decoder, oldest first; each is released when the loop
-        moves on (copy what you keep). Ends when none arrives within ``timeout``."""
+        """Decoded frames of an unattached decoder, oldest first; each is released when the
+        loop moves on (copy what you keep). Ends when none arrives within ``timeout``."""
         ch = self.channel
         while True:
             try:
@@ -73,19 +99,3 @@ class VideoDecoder:
                 yield frame
             finally:
                 ch.release_frame(frame)
-
-    def close(self) -> None:
-        ch, self._channel = self._channel, None
-        if ch is not None:
-            get_decoder().destroy(ch.group)
-
-    def __enter__(self) -> VideoDecoder:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
