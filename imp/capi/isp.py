@@ -13,6 +13,7 @@ from typing import Any
 
 from imp import isp as _isp
 from imp.capi._common import c_function, c_string, check_int, deref, scalar_out
+from imp.capi._isp_export import define
 from imp.errors import InvalidArgument, InvalidState
 from imp.isp.values import check_range
 from imp.types import IMPSensorInfo
@@ -187,9 +188,13 @@ def _property_pair(suffix: str, attr: str, lo: int, hi: int, get: bool, hint: st
         setattr(_T(), attr, check_range(attr, check_int(value, attr), lo, hi, hint))
         return 0
 
-    setter.__name__ = setter.__qualname__ = set_name
-    setter.__doc__ = f"``{set_name}``: :attr:`imp.isp.IspTuning.{attr}` ({lo}..{hi})."
-    globals()[set_name] = _export(c_function()(setter))
+    define(
+        globals(),
+        __all__,
+        set_name,
+        setter,
+        f"``{set_name}``: :attr:`imp.isp.IspTuning.{attr}` ({lo}..{hi}).",
+    )
     if not get:
         return
 
@@ -198,9 +203,9 @@ def _property_pair(suffix: str, attr: str, lo: int, hi: int, get: bool, hint: st
         target.value = int(getattr(_T(), attr))
         return 0
 
-    getter.__name__ = getter.__qualname__ = get_name
-    getter.__doc__ = f"``{get_name}``: :attr:`imp.isp.IspTuning.{attr}`."
-    globals()[get_name] = _export(c_function()(getter))
+    define(
+        globals(), __all__, get_name, getter, f"``{get_name}``: :attr:`imp.isp.IspTuning.{attr}`."
+    )
 
 
 _U32 = 0xFFFFFFFF
@@ -256,9 +261,7 @@ def _method(name: str, method: str, lo: int, hi: int, hint: str = "") -> None:
         getattr(_T(), method)(check_range(method, check_int(value, "value"), lo, hi, hint))
         return 0
 
-    entry.__name__ = entry.__qualname__ = name
-    entry.__doc__ = f"``{name}``: :meth:`imp.isp.IspTuning.{method}`."
-    globals()[name] = _export(c_function()(entry))
+    define(globals(), __all__, name, entry, f"``{name}``: :meth:`imp.isp.IspTuning.{method}`.")
 
 
 for _name, _meth, _lo, _hi, _hint in (
@@ -280,9 +283,7 @@ def _getter(name: str, attr: str) -> None:
         target.value = int(getattr(_T(), attr))
         return 0
 
-    entry.__name__ = entry.__qualname__ = name
-    entry.__doc__ = f"``{name}``: :attr:`imp.isp.IspTuning.{attr}`."
-    globals()[name] = _export(c_function()(entry))
+    define(globals(), __all__, name, entry, f"``{name}``: :attr:`imp.isp.IspTuning.{attr}`.")
 
 
 for _name, _attr in (

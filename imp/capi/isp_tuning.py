@@ -15,6 +15,7 @@ import numpy as np
 
 from imp import isp as _isp
 from imp.capi._common import c_function, deref, scalar_out
+from imp.capi._isp_export import define
 from imp.errors import InvalidArgument
 from imp.isp import convert
 from imp.isp.values import check_range, weights_bytes
@@ -128,9 +129,13 @@ def _struct_pair(
             _ISP().set_bytes(ctl, bytes(obj))
             return 0
 
-        setter.__name__ = setter.__qualname__ = name
-        setter.__doc__ = f"``{name}``: {ctype.__name__} to tuning id {CONTROLS[ctl].cid:#x}."
-        globals()[name] = _export(c_function()(setter))
+        define(
+            globals(),
+            __all__,
+            name,
+            setter,
+            f"``{name}``: {ctype.__name__} to tuning id {CONTROLS[ctl].cid:#x}.",
+        )
     if gets:
         name = f"IMP_ISP_Tuning_Get{suffix}"
 
@@ -139,9 +144,13 @@ def _struct_pair(
             _fill(obj, _ISP().get_bytes(ctl))
             return 0
 
-        getter.__name__ = getter.__qualname__ = name
-        getter.__doc__ = f"``{name}``: {ctype.__name__} from tuning id {CONTROLS[ctl].cid:#x}."
-        globals()[name] = _export(c_function()(getter))
+        define(
+            globals(),
+            __all__,
+            name,
+            getter,
+            f"``{name}``: {ctype.__name__} from tuning id {CONTROLS[ctl].cid:#x}.",
+        )
 
 
 for _suffix, _ctl, _ctype, _check, _sets, _gets in (
@@ -243,9 +252,13 @@ def _wb_statis(name: str, attr: str) -> None:
         w.rgain, w.bgain = getattr(_T(), attr)  # mode untouched, as libimp
         return 0
 
-    entry.__name__ = entry.__qualname__ = name
-    entry.__doc__ = f"``{name}``: (rgain, bgain) packed as (r << 16) | b by the driver."
-    globals()[name] = _export(c_function()(entry))
+    define(
+        globals(),
+        __all__,
+        name,
+        entry,
+        f"``{name}``: (rgain, bgain) packed as (r << 16) | b by the driver.",
+    )
 
 
 _wb_statis("IMP_ISP_Tuning_GetWB_Statis", "wb_statis")
@@ -385,9 +398,13 @@ def _noop_pair(suffix: str, ctl: str, ctype: type) -> None:
         (setter, f"IMP_ISP_Tuning_Set{suffix}"),
         (getter, f"IMP_ISP_Tuning_Get{suffix}"),
     ):
-        fn.__name__ = fn.__qualname__ = name
-        fn.__doc__ = f"``{name}``: id {CONTROLS[ctl].cid:#x}, a no-op in the 1.1.6 kernel."
-        globals()[name] = _export(c_function()(fn))
+        define(
+            globals(),
+            __all__,
+            name,
+            fn,
+            f"``{name}``: id {CONTROLS[ctl].cid:#x}, a no-op in the 1.1.6 kernel.",
+        )
 
 
 _noop_pair("AwbWeight", "awb_weight", IMPISPWeight)
@@ -457,9 +474,7 @@ def _gpio(name: str, state: bool) -> None:
             _T().gpio_request(pins[:count], levels)
         return 0
 
-    entry.__name__ = entry.__qualname__ = name
-    entry.__doc__ = f"``{name}``: IMPISPGPIO (42 B) to /dev/tx-isp."
-    globals()[name] = _export(c_function()(entry))
+    define(globals(), __all__, name, entry, f"``{name}``: IMPISPGPIO (42 B) to /dev/tx-isp.")
 
 
 _gpio("IMP_ISP_SET_GPIO_INIT_OR_FREE", False)
