@@ -17,6 +17,7 @@ import random
 import socket
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 RTSP_METHODS = ["OPTIONS", "DESCRIBE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER",
@@ -103,7 +104,7 @@ def _send(port: int, data: bytes, rng: random.Random) -> bool:
             if rng.random() < 0.03:
                 return False  # connect and vanish
             s.sendall(data)
-            s.settimeout(0.05 if rng.random() < 0.8 else 0.5)
+            s.settimeout(0.05 if rng.random() < 0.9 else 0.3)
             try:
                 return bool(s.recv(4096))
             except (TimeoutError, ConnectionResetError):
@@ -112,16 +113,22 @@ def _send(port: int, data: bytes, rng: random.Random) -> bool:
         raise RuntimeError(f"the daemon stopped accepting connections: {exc!r}") from exc
 
 
-def fuzz_rtsp(port: int, count: int, seed: int = 0) -> dict[str, int]:
-    rng = random.Random(seed)
-    answered = sum(_send(port, rtsp_case(rng, port), rng) for _ in range(count))
-    return {"sent": count, "answered": answered}
+def _run(port: int, cases: list[bytes], seed: int, workers: int) -> dict[str, int]:
+    """Send every case on its own connection, ``workers`` connections at a time."""
+    rngs = [random.Random(seed * 1000 + i) for i in range(len(cases))]
+    with ThreadPoolExecutor(workers) as pool:
+        answered = sum(pool.map(lambda i: _send(port, cases[i], rngs[i]), range(len(cases))))
+    return {"sent": len(cases), "answered": answered}
 
 
-def fuzz_http(port: int, count: int, seed: int = 0) -> dict[str, int]:
+def fuzz_rtsp(port: int, count: int, seed: int = 0, workers: int = 6) -> dict[str, int]:
     rng = random.Random(seed)
-    answered = sum(_send(port, http_case(rng), rng) for _ in range(count))
-    return {"sent": count, "answered": answered}
+    return _run(port, [rtsp_case(rng, port) for _ in range(count)], seed, workers)
+
+
+def fuzz_http(port: int, count: int, seed: int = 0, workers: int = 6) -> dict[str, int]:
+    rng = random.Random(seed)
+    return _run(port, [http_case(rng) for _ in range(count)], seed, workers)
 
 
 def main() -> None:

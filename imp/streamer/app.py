@@ -33,7 +33,10 @@ class Streamer:
         self.http: Any = None
         self.motion: MotionRecorder | None = None
         self._lock = threading.Lock()
+        self._camera_lock = threading.RLock()  # live changes vs. a pipeline rebuild
         self._stopped = False
+        self._halt = threading.Event()
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         from imp.streamer.rtsp import RtspServer, load_gstreamer
@@ -61,9 +64,53 @@ class Streamer:
             self.rtsp.start()
             self.http = HttpServer(self, self.camera, self.settings)
             self.http.start()
+            self._spawn(self._watchdog, "streamer-watchdog")
+            if self.sim and self.settings["sim"]["fault_at"] > 0:
+                self._spawn(self._sim_fault, "streamer-sim-fault")
         except BaseException:
             self.stop()
             raise
+
+    def _spawn(self, target: Any, name: str) -> None:
+        t = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(t)
+        t.start()
+
+    def _watchdog(self) -> None:
+        """Rebuild the pipeline when a video stream has given no picture for ``restart_after``
+        seconds (a sensor that vanished, a stuck driver); retry with a growing pause."""
+        limit = self.settings["camera"]["restart_after"]
+        pause = 1.0
+        while not self._halt.wait(0.5):
+            if self.camera.cam is not None and self.camera.stalled_for() < limit:
+                pause = 1.0
+                continue
+            _log.error("no pictures for %.1f s: rebuilding the camera pipeline",
+                       self.camera.stalled_for())
+            try:
+                with self._camera_lock:
+                    self.camera.restart()
+                if self.rtsp is not None:
+                    self.rtsp.resync()
+                _log.warning("camera pipeline rebuilt (restart %d)", self.camera.restarts)
+            except Exception as exc:
+                _log.error("rebuilding the pipeline failed: %s; next try in %.0f s", exc, pause)
+                self._halt.wait(pause)
+                pause = min(pause * 2, 30.0)
+
+    def _sim_fault(self) -> None:
+        """``[sim] fault_at``: the simulated sensor's frame channels vanish for a while."""
+        from imp.kernel import current_kernel
+
+        sim = self.settings["sim"]
+        if self._halt.wait(sim["fault_at"]):
+            return
+        faults = current_kernel().faults  # type: ignore[attr-defined]
+        _log.warning("simulated fault: the sensor's frame channels vanish for %.1f s",
+                     sim["fault_seconds"])
+        faults.unplug("/dev/framechan*")
+        self._halt.wait(sim["fault_seconds"])
+        faults.replug("/dev/framechan*")
 
     def addresses(self, host: str | None = None) -> dict[str, str]:
         shown = host or _display_host(self.settings["rtsp"]["host"])
@@ -80,6 +127,9 @@ class Streamer:
             if self._stopped:
                 return
             self._stopped = True
+        self._halt.set()
+        for t in self._threads:
+            t.join(timeout=30)
         for part in (self.http, self.rtsp):
             if part is not None:
                 try:
@@ -100,7 +150,7 @@ class Streamer:
 
     def apply(self, changes: dict[str, Any]) -> list[str]:
         """Validate ``changes`` (partial settings) and apply them to the running pipeline."""
-        with self._lock:
+        with self._camera_lock:
             new, changed = cfgmod.merge(self.settings, changes)
             fixed = [k for k in changed if k not in cfgmod.live_keys()]
             if fixed:
@@ -117,11 +167,11 @@ class Streamer:
     def _apply_one(self, sec: str, key: str, value: Any) -> None:
         cam = self.camera
         if sec.startswith("stream"):
-            if sec not in cam.drains:
+            if sec not in cam.streams:
                 raise ConfigError(f"{sec}.{key}: {sec} is disabled")
             {"bitrate": cam.set_bitrate, "gop": cam.set_gop, "fps": cam.set_fps}[key](sec, value)
         elif sec == "jpeg" and key == "fps":
-            if "jpeg" in cam.drains:
+            if "jpeg" in cam.streams:
                 cam.set_fps("jpeg", value)
                 if self.http is not None:
                     self.http.jpeg_fps = value
@@ -134,7 +184,7 @@ class Streamer:
 
     def request_idr(self, stream: int) -> None:
         name = f"stream{stream}"
-        if name not in self.camera.drains:
+        if name not in self.camera.streams:
             raise KeyError(name)
         self.camera.request_idr(name)
 
@@ -157,17 +207,17 @@ class Streamer:
             lines.append(f"# TYPE {name} {kind}")
             lines.extend(f"{name}{labels} {value:g}" for labels, value in samples)
 
-        drains = self.camera.drains
-        rates = {n: d.counters.rates() for n, d in drains.items()}
+        drains = self.camera.counters
+        rates = {n: c.rates() for n, c in drains.items()}
         lab = {n: f'{{stream="{n}"}}' for n in drains}
         metric("imp_streamer_fps", "gauge", "Pictures per second over the last 2 s",
                [(lab[n], rates[n][0]) for n in drains])
         metric("imp_streamer_bitrate_kbps", "gauge", "Encoded kbit/s over the last 2 s",
                [(lab[n], rates[n][1]) for n in drains])
         metric("imp_streamer_frames_total", "counter", "Pictures taken from the encoder",
-               [(lab[n], d.counters.frames) for n, d in drains.items()])
+               [(lab[n], c.frames) for n, c in drains.items()])
         metric("imp_streamer_bytes_total", "counter", "Encoded bytes",
-               [(lab[n], d.counters.bytes) for n, d in drains.items()])
+               [(lab[n], c.bytes) for n, c in drains.items()])
         drops = []
         for n in drains:
             rtsp_drops = self.rtsp.feeds[n].dropped if self.rtsp and n in self.rtsp.feeds else 0
@@ -182,6 +232,8 @@ class Streamer:
             clients.append(('{stream="jpeg",protocol="mjpeg"}', len(self.http.hub.viewers)))
         metric("imp_streamer_clients", "gauge", "Connected viewers", clients)
         cpu, rss = _process_usage()
+        metric("imp_streamer_restarts_total", "counter", "Pipeline rebuilds after a fault",
+               [("", self.camera.restarts)])
         metric("process_cpu_seconds_total", "counter", "User + system CPU of the daemon",
                [("", cpu)])
         metric("process_resident_memory_bytes", "gauge", "Resident set size", [("", rss)])

@@ -88,12 +88,16 @@ Subscriber = Callable[[EncodedFrame], None]
 class _Drain:
     """A thread taking pictures from one encoder channel and passing them to subscribers."""
 
-    def __init__(self, name: str, handle: Any, codec: str, size: tuple[int, int]) -> None:
+    def __init__(
+        self, name: str, handle: Any, codec: str, size: tuple[int, int],
+        subscribers: list[Subscriber], counters: StreamCounters,
+    ) -> None:
         self.name, self.handle, self.codec, self.size = name, handle, codec, size
-        self.subscribers: list[Subscriber] = []
-        self.counters = StreamCounters()
+        self.subscribers = subscribers  # owned by the pipeline: they outlive a restart
+        self.counters = counters
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"streamer-{name}", daemon=True)
+        self.last_picture = time.monotonic()
 
     def start(self) -> None:
         self._thread.start()
@@ -122,6 +126,7 @@ class _Drain:
                     stream.seq, *self.size,
                 )
             self.counters.add(len(frame.data))
+            self.last_picture = time.monotonic()
             for fn in list(self.subscribers):
                 try:
                     fn(frame)
@@ -134,16 +139,27 @@ class CameraPipeline:
 
     def __init__(self, settings: dict[str, dict[str, Any]]) -> None:
         self.settings = settings
+        s = settings
+        self.streams = [f"stream{i}" for i in (0, 1) if s[f"stream{i}"]["enabled"]]
+        if s["jpeg"]["enabled"]:
+            self.streams.append("jpeg")
+        self.subscribers: dict[str, list[Subscriber]] = {n: [] for n in self.streams}
+        self.counters = {n: StreamCounters() for n in self.streams}
+        self.motion_subscribers: list[Callable[[MotionSample], None]] = []
+        self.restarts = 0
+        self.started_at = time.monotonic()
+        self._reset()
+
+    def _reset(self) -> None:
+        """Run state: fresh for each start (a restart rebuilds the whole graph)."""
         self.cam: Any = None
         self.drains: dict[str, _Drain] = {}
         self.overlays: dict[int, StreamOverlay] = {}
-        self.motion_subscribers: list[Callable[[MotionSample], None]] = []
         self._handles: dict[str, Any] = {}
         self._binds: list[tuple[tuple[int, int, int], tuple[int, int, int]]] = []
         self._ivs: list[Any] = []
         self._motion_thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self.started_at = time.monotonic()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -173,13 +189,13 @@ class CameraPipeline:
             )
             self._handles[f"stream{i}"] = enc
             size = (cfg["width"], cfg["height"])
-            self.drains[f"stream{i}"] = _Drain(f"stream{i}", enc, cfg["codec"], size)
+            self.drains[f"stream{i}"] = self._drain(f"stream{i}", enc, cfg["codec"], size)
             if s["jpeg"]["enabled"] and s["jpeg"]["channel"] == i:
                 jpeg = self.cam.encoder(
                     enc, imp.JPEG(quality=s["jpeg"]["quality"], fps=s["jpeg"]["fps"])
                 )
                 self._handles["jpeg"] = jpeg
-                self.drains["jpeg"] = _Drain("jpeg", jpeg, "jpeg", size)
+                self.drains["jpeg"] = self._drain("jpeg", jpeg, "jpeg", size)
             if s["osd"]["enabled"]:
                 self._insert_osd(i, enc.group, size)
         if s["motion"]["enabled"]:
@@ -189,6 +205,22 @@ class CameraPipeline:
         for fs in channels.values():
             fs.enable()
         self.apply_image(s["image"])
+
+    def _drain(self, name: str, handle: Any, codec: str, size: tuple[int, int]) -> _Drain:
+        return _Drain(name, handle, codec, size, self.subscribers[name], self.counters[name])
+
+    def restart(self) -> None:
+        """Tear the graph down and build it again (after a fault); subscribers stay."""
+        self.stop()
+        self._reset()
+        self.restarts += 1
+        self.start()
+
+    def stalled_for(self) -> float:
+        """Seconds since the video stream that delivered least recently gave a picture."""
+        now = time.monotonic()
+        ages = [now - d.last_picture for n, d in self.drains.items() if n != "jpeg"]
+        return max(ages, default=0.0)
 
     def _insert_osd(self, chn: int, enc_group: int, size: tuple[int, int]) -> None:
         """FS -> ENC becomes FS -> OSD -> ENC (the encoder handle bound FS -> ENC itself)."""
@@ -276,10 +308,10 @@ class CameraPipeline:
 
     # -- subscriptions ---------------------------------------------------------------------------
     def subscribe(self, stream: str, fn: Subscriber) -> None:
-        self.drains[stream].subscribers.append(fn)
+        self.subscribers[stream].append(fn)
 
     def unsubscribe(self, stream: str, fn: Subscriber) -> None:
-        subs = self.drains[stream].subscribers
+        subs = self.subscribers[stream]
         if fn in subs:
             subs.remove(fn)
 
@@ -288,26 +320,37 @@ class CameraPipeline:
         return int(self.cam.timestamp())
 
     # -- live changes --------------------------------------------------------------------------
+    def _handle(self, stream: str) -> Any:
+        """The encoder handle, or None while the pipeline is being rebuilt (the new value is
+        in the settings already and the rebuild uses it)."""
+        return self._handles.get(stream)
+
     def request_idr(self, stream: str) -> None:
-        self._handles[stream].request_idr()
+        if (h := self._handle(stream)) is not None:
+            h.request_idr()
 
     def set_bitrate(self, stream: str, kbps: int) -> None:
-        self._handles[stream].set_bitrate(kbps)
+        if (h := self._handle(stream)) is not None:
+            h.set_bitrate(kbps)
 
     def set_gop(self, stream: str, gop: int) -> None:
-        self._handles[stream].set_gop(gop)
+        if (h := self._handle(stream)) is not None:
+            h.set_gop(gop)
 
     def set_fps(self, stream: str, fps: int) -> None:
-        self._handles[stream].set_fps(fps)
-
-    def measured_kbps(self, stream: str, window_s: float = 1.0) -> float:
-        return float(self._handles[stream].bitrate_kbps(window_s))
+        if (h := self._handle(stream)) is not None:
+            h.set_fps(fps)
 
     def encoder_drops(self, stream: str) -> int:
-        st = self._handles[stream].stats
+        handle = self._handle(stream)
+        if handle is None:
+            return 0
+        st = handle.stats
         return int(st.dropped_behind + st.dropped_full)
 
     def apply_image(self, image: dict[str, Any]) -> None:
+        if self.cam is None:
+            return
         for name in IMAGE_CONTROLS:
             if name in image:
                 self.cam.set_control(name, int(image[name]))

@@ -139,9 +139,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "sensor_width": Key(int, 1920, _even_size(64, 4096)),
         "sensor_height": Key(int, 1080, _even_size(64, 4096)),
         "clock": Key(str, "realtime", _choice("realtime", "virtual")),
+        "fault_at": Key(float, 0.0, _range(0, 86400)),
+        "fault_seconds": Key(float, 3.0, _range(0.1, 3600)),
     },
     "camera": {
         "sensor": Key(str, "gc2053"),
+        "restart_after": Key(float, 5.0, _range(1, 300)),
     },
 }
 

@@ -69,7 +69,7 @@ class HttpServer:
         self.camera = camera
         self.cfg = settings["http"]
         self.jpeg_fps = settings["jpeg"]["fps"]
-        self.has_jpeg = "jpeg" in camera.drains
+        self.has_jpeg = "jpeg" in camera.streams
         self.loop = asyncio.new_event_loop()
         self.hub: _JpegHub | None = None
         self.port = 0

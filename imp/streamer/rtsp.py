@@ -78,6 +78,12 @@ class _Feed:
             self.offset_ns = None
             self.waiting_for_key = True
 
+    def resync(self) -> None:
+        """After a pipeline rebuild the capture clock may restart: map it anew, from an IDR."""
+        with self.lock:
+            self.offset_ns = None
+            self.waiting_for_key = True
+
     def detach(self) -> None:
         with self.lock:
             self.appsrc = None
@@ -142,7 +148,7 @@ class RtspServer:
         mounts = self.server.get_mount_points()
         for i in (0, 1):
             name = f"stream{i}"
-            if name in camera.drains:
+            if name in camera.streams:
                 codec = settings[name]["codec"]
                 feed = _Feed(self.Gst, codec, camera.timestamp)
                 self.feeds[name] = feed
@@ -218,6 +224,11 @@ class RtspServer:
             name = self._client_paths.pop(id(client), None)
             if name is not None:
                 self.clients[name] = max(0, self.clients[name] - 1)
+
+    def resync(self) -> None:
+        for name, feed in self.feeds.items():
+            feed.resync()
+            self.camera.request_idr(name)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
