@@ -34,6 +34,7 @@ BYTE_CONTROLS = frozenset({"brightness", "contrast", "saturation", "sharpness", 
 ENUM_LIMITS = {"hflip": 2, "vflip": 2, "running_mode": 2, "isp_bypass": 2, "anti_flicker": 3}
 # No getter in the driver: libimp answers Get{Contrast,Sharpness} from its cached byte (rows
 # 21, 23); the others have no C getter at all.
+CACHED_DEFAULTS = {"contrast": 128, "sharpness": 128}
 WRITE_ONLY = frozenset(
     {"contrast", "sharpness", "sinter_strength", "temper_strength", "isp_bypass"}
 )
@@ -289,14 +290,23 @@ class Isp:
         if name not in LEVEL_CONTROLS:
             raise InvalidArgument(f"unknown ISP control {name!r}")
         if name in WRITE_ONLY:
-            with self._lock:
-                self._tuning(f"get {name}")
-                if name not in self.cache:
-                    raise InvalidState(f"{name} cannot be read back: the driver has no getter")
-                return self.cache[name]
+            return self.cached(name)
         if name == "defog_strength":
             return self.get_bytes(name)[0]
         return self.get_value(name)
+
+    def cached(self, name: str) -> int:
+        """A value the driver cannot give back: what this process last set (libimp's cached
+        byte for contrast and sharpness, 128 until set)."""
+        with self._lock:
+            self._tuning(f"get {name}")
+            if name in self.cache:
+                return self.cache[name]
+            if name in CACHED_DEFAULTS:
+                return CACHED_DEFAULTS[name]
+            raise InvalidState(
+                f"{name} cannot be read back before it is set: the driver has no getter"
+            )
 
     def set_bypass(self, enable: bool) -> None:
         """``IMP_ISP_Tuning_SetISPBypass``: rebuild the link around the bypass flag (row 28)."""

@@ -37,7 +37,7 @@ class PictureControls:
     @property
     def contrast(self) -> int:
         """``IMP_ISP_Tuning_Get/SetContrast``: 0..255 (the getter answers from libimp's cache)."""
-        return self._cached("contrast", 128)
+        return self._isp.cached("contrast")
 
     @contrast.setter
     def contrast(self, value: int) -> None:
@@ -46,7 +46,7 @@ class PictureControls:
     @property
     def sharpness(self) -> int:
         """``IMP_ISP_Tuning_Get/SetSharpness``: 0..255 (getter from libimp's cache)."""
-        return self._cached("sharpness", 128)
+        return self._isp.cached("sharpness")
 
     @sharpness.setter
     def sharpness(self, value: int) -> None:
@@ -69,10 +69,6 @@ class PictureControls:
     @hue.setter
     def hue(self, value: int) -> None:
         self._isp.set_value("hue", check_u8("hue", value))
-
-    def _cached(self, name: str, default: int) -> int:
-        self._isp._tuning(f"get {name}")
-        return self._isp.cache.get(name, default)
 
     # -- geometry and modes ---------------------------------------------------------------
     @property
