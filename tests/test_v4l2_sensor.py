@@ -1,5 +1,6 @@
 """The V4L2 sensor against a fake V4L2 kernel: ioctl encoding, format negotiation, pixel
-conversions (NV12, padded YUYV/UYVY, MJPEG), scale/crop, controls, pacing and device errors."""
+conversions (NV12, I420, padded YUYV/UYVY, MJPEG), scale/crop, controls, pacing and
+device errors."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ def source(seq: int, fourcc: int, w: int, h: int, bpl: int) -> bytes:
     y, uv = reference(seq, w, h)
     if fourcc == abi.PIX_NV12:
         return y.tobytes() + uv.tobytes()
+    if fourcc == abi.PIX_YU12:
+        return y.tobytes() + uv[:, 0::2].tobytes() + uv[:, 1::2].tobytes()
     if fourcc in (abi.PIX_YUYV, abi.PIX_UYVY):
         u = np.repeat(uv[:, 0::2], 2, axis=0)
         v = np.repeat(uv[:, 1::2], 2, axis=0)
@@ -147,7 +150,7 @@ def test_format_negotiation_prefers_uncompressed(
 
 def test_no_usable_format_and_refused_format_are_explained(fake: FakeV4L2) -> None:
     add_device(fake, [abi.fourcc("RGB3")])
-    with pytest.raises(V4L2Error, match=r"offers RGB3; the V4L2 sensor needs NV12 or YUYV"):
+    with pytest.raises(V4L2Error, match=r"offers RGB3; the V4L2 sensor needs NV12 or I420 or YUYV"):
         make_sensor(f"v4l2:{DEV}", (W, H))
     add_device(fake, [abi.PIX_NV12], refuse_format=abi.fourcc("BA81"))
     with pytest.raises(V4L2Error, match="format refused: asked NV12 320x180, the driver set BA81"):
@@ -156,7 +159,7 @@ def test_no_usable_format_and_refused_format_are_explained(fake: FakeV4L2) -> No
 
 
 # -- pixels ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("fourcc", [abi.PIX_NV12, abi.PIX_YUYV, abi.PIX_UYVY])
+@pytest.mark.parametrize("fourcc", [abi.PIX_NV12, abi.PIX_YU12, abi.PIX_YUYV, abi.PIX_UYVY])
 def test_uncompressed_formats_convert(fake: FakeV4L2, fourcc: int) -> None:
     add_device(fake, [fourcc])  # YUYV/UYVY come with 32 bytes of padding per line
     with V4L2Sensor(DEV, W, H, V4L2Options(pace="fifo")) as sensor:
@@ -168,7 +171,7 @@ def test_uncompressed_formats_convert(fake: FakeV4L2, fourcc: int) -> None:
             np.testing.assert_array_equal(y[band:], ref_y[band:])
             # swscale's 4:2:2 -> 4:2:0 filter spans more than a row pair: a code off at most
             chroma_err = np.abs(uv[band // 2 :].astype(int) - ref_uv[band // 2 :])
-            assert chroma_err.max() <= (0 if fourcc == abi.PIX_NV12 else 1)
+            assert chroma_err.max() <= (0 if fourcc in (abi.PIX_NV12, abi.PIX_YU12) else 1)
 
 
 def test_mjpeg_is_decoded(fake: FakeV4L2) -> None:
@@ -242,6 +245,7 @@ def test_fifo_shows_every_device_frame_once_in_order(fake: FakeV4L2) -> None:
             ref_y, _ = reference(n, W, H)
             np.testing.assert_array_equal(y[H // 2 : H // 2 + 16], ref_y[H // 2 : H // 2 + 16])
             assert sensor.capture_time_ns(n) is not None
+            assert sensor.device_sequence(n) == n
         assert sensor.frames_captured == 6
 
 

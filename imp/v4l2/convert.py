@@ -1,6 +1,6 @@
 """Pixel conversions between V4L2 frames and NV12, done by FFmpeg's swscale / mjpeg via PyAV.
 
-Capture: NV12, YUYV, UYVY (with any line padding) and MJPEG (decoded) become one NV12 picture
+Capture: NV12, YUYV, UYVY (with any line padding), I420 and MJPEG (decoded) become one NV12 picture
 of a requested size, scaled to cover it and centre-cropped (``fit="crop"``, keeps the aspect
 ratio) or stretched (``fit="stretch"``). Output: NV12 becomes YUYV, I420 or NV12 for a
 v4l2loopback writer.
@@ -26,6 +26,7 @@ Fit = Literal["crop", "stretch"]
 # Capture formats in order of preference: no conversion first, compressed last.
 CAPTURE_FORMATS: dict[str, int] = {
     "nv12": abi.PIX_NV12,
+    "i420": abi.PIX_YU12,  # what ffmpeg writes to a v4l2loopback device by default
     "yuyv": abi.PIX_YUYV,
     "uyvy": abi.PIX_UYVY,
     "mjpeg": abi.PIX_MJPEG,
@@ -51,7 +52,7 @@ class FrameDecoder:
         self.fit = fit
         if self.pixelformat in (abi.PIX_MJPEG, abi.PIX_JPEG):
             self._mjpeg: av.VideoCodecContext | None = av.CodecContext.create("mjpeg", "r")
-        elif self.pixelformat in (abi.PIX_NV12, *_PACKED):
+        elif self.pixelformat in (abi.PIX_NV12, abi.PIX_YU12, *_PACKED):
             self._mjpeg = None
         else:
             raise ValueError(f"pixel format {abi.fourcc_name(self.pixelformat)!r} is not supported")
@@ -91,11 +92,19 @@ class FrameDecoder:
             return frames[0]
         w, h, bpl = self.width, self.height, self.bytesperline
         raw = np.frombuffer(data, dtype=np.uint8)
-        if self.pixelformat == abi.PIX_NV12:
+        if self.pixelformat in (abi.PIX_NV12, abi.PIX_YU12):
             bpl = bpl or w
             need = bpl * h * 3 // 2
             if raw.size < need:
-                raise ValueError(f"short NV12 buffer: {raw.size} of {need} bytes")
+                raise ValueError(
+                    f"short {abi.fourcc_name(self.pixelformat)} buffer: {raw.size} of {need} bytes"
+                )
+            if self.pixelformat == abi.PIX_YU12:
+                if bpl != w:
+                    raise ValueError(f"padded I420 lines ({bpl} for {w} pixels) are not supported")
+                return av.VideoFrame.from_ndarray(
+                    raw[:need].reshape(h * 3 // 2, w), format="yuv420p"
+                )
             planes = raw[:need].reshape(h * 3 // 2, bpl)[:, :w]
             return av.VideoFrame.from_ndarray(np.ascontiguousarray(planes), format="nv12")
         bpl = bpl or 2 * w

@@ -16,7 +16,7 @@ completes with V4L2_BUF_FLAG_ERROR, as the fake kernel's error frames do; FrameS
 in ``corrupt`` and re-queues it), the device is closed, and later frames reopen it (at most
 every ``retry`` seconds, sleeping that long instead of spinning) until it is back.
 
-Options: ``format=nv12|yuyv|uyvy|mjpeg`` (default: the first of those the device offers),
+Options: ``format=nv12|i420|yuyv|uyvy|mjpeg`` (default: the first of those the device offers),
 ``size=WxH`` (capture size to ask for; default the sensor size), ``fps=N`` (ask the device for
 a rate), ``pace=latest|fifo``, ``fit=crop|stretch`` (how a device picture of another aspect ratio
 becomes the sensor picture), ``timeout=S`` (wait for a frame, default 3), ``retry=S`` (default
@@ -144,7 +144,7 @@ class V4L2Sensor(SensorBase):
     ``backend`` replaces the syscalls (tests use a fake device). Introspection:
     ``device_format`` (fourcc name, width, height), ``frames_captured``, ``errors``,
     ``last_error``, ``capture_time_ns(frame_no)`` (the device's stamp of the picture shown at
-    ``frame_no``, on CLOCK_MONOTONIC_RAW, the IMP clock's base).
+    ``frame_no``, on CLOCK_MONOTONIC_RAW, the IMP clock's base), ``device_sequence(frame_no)``.
     """
 
     def __init__(
@@ -168,7 +168,7 @@ class V4L2Sensor(SensorBase):
         self._decoder: FrameDecoder | None = None
         self._frame_no = -1
         self._picture: np.ndarray | None = None
-        self._stamps: dict[int, int] = {}
+        self._stamps: dict[int, tuple[int, int]] = {}  # frame_no -> (stamp ns, device seq)
         self._next_retry = 0.0
         self.device_format: tuple[str, int, int] = ("", 0, 0)
         self.frames_captured = 0
@@ -261,19 +261,27 @@ class V4L2Sensor(SensorBase):
 
     def capture_time_ns(self, frame_no: int) -> int | None:
         with self._lock:
-            return self._stamps.get(frame_no)
+            entry = self._stamps.get(frame_no)
+        return entry[0] if entry is not None else None
+
+    def device_sequence(self, frame_no: int) -> int | None:
+        """The driver's sequence number of the picture shown at ``frame_no`` (gaps: the driver
+        dropped frames, or ``pace=latest`` skipped them)."""
+        with self._lock:
+            entry = self._stamps.get(frame_no)
+        return entry[1] if entry is not None else None
 
     def _picture_for(self, frame_no: int) -> np.ndarray:
         if frame_no == self._frame_no and self._picture is not None:
             return self._picture
         try:
-            picture, stamp = self._capture()
+            picture, stamp, sequence = self._capture()
         except (V4L2Error, OSError) as exc:
             self._fail(exc)
             raise
         self._frame_no, self._picture = frame_no, picture
-        self._stamps[frame_no] = stamp
-        if len(self._stamps) > 64:
+        self._stamps[frame_no] = (stamp, sequence)
+        if len(self._stamps) > 1024:
             del self._stamps[min(self._stamps)]
         return picture
 
@@ -286,7 +294,7 @@ class V4L2Sensor(SensorBase):
             self._drop_device()
             self._next_retry = time.monotonic() + self.options.retry
 
-    def _capture(self) -> tuple[np.ndarray, int]:
+    def _capture(self) -> tuple[np.ndarray, int, int]:
         device = self._ready_device()
         assert self._decoder is not None
         buffer = device.dequeue(self.options.timeout)
@@ -311,7 +319,7 @@ class V4L2Sensor(SensorBase):
         finally:
             device.requeue(buffer)
         self.frames_captured += 1
-        return picture, stamp
+        return picture, stamp, buffer.sequence
 
     def _newest(self, device: V4L2Device, buffer: CapturedBuffer) -> CapturedBuffer:
         """Skip to the newest frame already waiting, handing the older ones back."""

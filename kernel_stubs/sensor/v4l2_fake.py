@@ -236,7 +236,7 @@ def _s_fmt(_: FakeV4L2, device: FakeCapture | FakeOutput, arg: bytearray) -> Non
     if pix.pixelformat in (abi.PIX_YUYV, abi.PIX_UYVY):
         pix.bytesperline = pix.width * 2 + 32  # padded lines, as some drivers deliver
         pix.sizeimage = pix.bytesperline * pix.height
-    elif pix.pixelformat == abi.PIX_NV12:
+    elif pix.pixelformat in (abi.PIX_NV12, abi.PIX_YU12):
         pix.bytesperline = pix.width
         pix.sizeimage = pix.width * pix.height * 3 // 2
     else:
