@@ -16,13 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from imp.audio.codecs import BUILTIN_TYPES, AudioDecoder, PayloadType, builtin_decoder
+from imp.audio.codecs.module import NR_MAX_CHN, CodecModule
 from imp.audio.codecs.streamq import StoredStream, StreamQueue
 from imp.core.iterate import borrowed
-from imp.errors import AlreadyExists, Busy, InvalidArgument, NotFound
+from imp.errors import InvalidArgument
 
-NR_MAX_ADEC_CHN = 32
-MAX_REGISTERED = 16
-FIRST_HANDLE = PayloadType.MAX + 1
+NR_MAX_ADEC_CHN = NR_MAX_CHN
 MAX_PCM_BYTES = 32768  # one decoded stream: 8192 stereo samples (an AAC frame is 2048 bytes mono)
 MODE_PACK, MODE_STREAM = 0, 1  # IMPAudioDecMode
 
@@ -109,46 +108,14 @@ class AdecChannel:
             self.queue.close()
 
 
-class Adec:
+class Adec(CodecModule[AdecChannel, RegisteredDecoder]):
     """The process-wide ADEC module: channels and registered decoders."""
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self.channels: dict[int, AdecChannel] = {}
-        self.registered: dict[int, RegisteredDecoder] = {}
-
-    @staticmethod
-    def check_chn(chn: object) -> int:
-        if not isinstance(chn, int) or isinstance(chn, bool) or not 0 <= chn < NR_MAX_ADEC_CHN:
-            raise InvalidArgument(f"ADEC channel {chn!r} must be 0..{NR_MAX_ADEC_CHN - 1}")
-        return chn
-
-    def channel(self, chn: object) -> AdecChannel:
-        c = self.channels.get(self.check_chn(chn))
-        if c is None:
-            raise NotFound(f"ADEC channel {chn} does not exist (CreateChn first)")
-        return c
+        super().__init__("ADEC", "IMP_ADEC_RegisterDecoder")
 
     def register(self, name: str, factory: DecoderFactory) -> int:
-        if not callable(factory):
-            raise InvalidArgument("register a decoder factory: a callable returning a decoder")
-        with self._lock:
-            if len(self.registered) >= MAX_REGISTERED:
-                raise Busy(f"all {MAX_REGISTERED} decoder registrations are in use")
-            handle = next(
-                h
-                for h in range(FIRST_HANDLE, FIRST_HANDLE + MAX_REGISTERED)
-                if h not in self.registered
-            )
-            self.registered[handle] = RegisteredDecoder(handle, name, factory)
-            return handle
-
-    def unregister(self, handle: object) -> None:
-        with self._lock:
-            reg = self.registered.get(handle) if isinstance(handle, int) else None
-            if reg is None:
-                raise NotFound(f"no decoder is registered with handle {handle!r}")
-            del self.registered[reg.handle]
+        return self.add_registration(factory, lambda h: RegisteredDecoder(h, name, factory))
 
     def create(
         self,
@@ -159,12 +126,10 @@ class Adec:
         c_attr: object | None = None,
         factory: DecoderFactory | None = None,
     ) -> AdecChannel:
-        self.check_chn(chn)
         if mode not in (MODE_PACK, MODE_STREAM):
             raise InvalidArgument(f"ADEC mode {mode!r} must be ADEC_MODE_PACK (0) or _STREAM (1)")
-        with self._lock:
-            if chn in self.channels:
-                raise AlreadyExists(f"ADEC channel {chn} exists already (DestroyChn first)")
+
+        def make() -> AdecChannel:
             config = DecoderConfig(chn, payload_type, buf_size, mode, c_attr)
             if factory is not None:
                 decoder = factory(config)
@@ -173,34 +138,14 @@ class Adec:
             elif payload_type in self.registered:
                 decoder = self.registered[payload_type].factory(config)
             else:
-                raise InvalidArgument(
-                    f"ADEC payload type {payload_type!r} is neither built in (PT_PCM, PT_G711A, "
-                    "PT_G711U, PT_G726) nor a handle from IMP_ADEC_RegisterDecoder"
-                )
+                raise self.unknown_type(payload_type)
             try:
-                channel = AdecChannel(config, decoder)
+                return AdecChannel(config, decoder)
             except BaseException:
                 decoder.close()
                 raise
-            self.channels[chn] = channel
-            return channel
 
-    def destroy(self, chn: int) -> None:
-        with self._lock:
-            channel = self.channel(chn)
-            del self.channels[chn]
-        channel.close()
-
-    def shutdown(self) -> None:
-        with self._lock:
-            chans = list(self.channels)
-        for chn in chans:
-            try:
-                self.destroy(chn)
-            except NotFound:
-                pass
-        with self._lock:
-            self.registered.clear()
+        return self.insert(chn, make)
 
 
 _adec: Adec | None = None

@@ -15,18 +15,17 @@ from __future__ import annotations
 import ctypes
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from imp.audio.codecs import BUILTIN_TYPES, AudioEncoder, PayloadType, PcmFrame, builtin_encoder
+from imp.audio.codecs.module import NR_MAX_CHN, CodecModule
 from imp.audio.codecs.streamq import StoredStream, StreamQueue
 from imp.core.iterate import borrowed
-from imp.errors import AlreadyExists, Busy, InvalidArgument, NotFound
+from imp.errors import InvalidArgument
 
-NR_MAX_AENC_CHN = 32
-MAX_REGISTERED = 16
-FIRST_HANDLE = PayloadType.MAX + 1
+NR_MAX_AENC_CHN = NR_MAX_CHN
 BUILTIN_MAX_FRAME_LEN = 16384  # bytes: 8192 PCM samples; G.711/G.726 are smaller
 
 
@@ -49,7 +48,6 @@ class RegisteredEncoder:
     name: str
     max_frame_len: int
     factory: EncoderFactory
-    channels: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -114,58 +112,28 @@ class AencChannel:
             self.queue.close()
 
 
-class Aenc:
+class Aenc(CodecModule[AencChannel, RegisteredEncoder]):
     """The process-wide AENC module: channels and registered encoders."""
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self.channels: dict[int, AencChannel] = {}
-        self.registered: dict[int, RegisteredEncoder] = {}
+        super().__init__("AENC", "IMP_AENC_RegisterEncoder")
 
-    @staticmethod
-    def check_chn(chn: object) -> int:
-        if not isinstance(chn, int) or isinstance(chn, bool) or not 0 <= chn < NR_MAX_AENC_CHN:
-            raise InvalidArgument(f"AENC channel {chn!r} must be 0..{NR_MAX_AENC_CHN - 1}")
-        return chn
-
-    def channel(self, chn: object) -> AencChannel:
-        c = self.channels.get(self.check_chn(chn))
-        if c is None:
-            raise NotFound(f"AENC channel {chn} does not exist (CreateChn first)")
-        return c
-
-    # -- registration --------------------------------------------------------------------------
     def register(self, name: str, factory: EncoderFactory, max_frame_len: int) -> int:
-        if not callable(factory):
-            raise InvalidArgument("register an encoder factory: a callable returning an encoder")
         if not isinstance(max_frame_len, int) or not 1 <= max_frame_len <= 1 << 20:
             raise InvalidArgument(f"maxFrmLen {max_frame_len!r} must be 1..1048576 bytes")
-        with self._lock:
-            if len(self.registered) >= MAX_REGISTERED:
-                raise Busy(f"all {MAX_REGISTERED} encoder registrations are in use")
-            handle = next(
-                h
-                for h in range(FIRST_HANDLE, FIRST_HANDLE + MAX_REGISTERED)
-                if h not in self.registered
-            )
-            self.registered[handle] = RegisteredEncoder(handle, name, max_frame_len, factory)
-            return handle
+        return self.add_registration(
+            factory, lambda h: RegisteredEncoder(h, name, max_frame_len, factory)
+        )
 
-    def unregister(self, handle: object) -> None:
-        with self._lock:
-            reg = self.registered.get(handle) if isinstance(handle, int) else None
-            if reg is None:
-                raise NotFound(f"no encoder is registered with handle {handle!r}")
-            # prudynt unregisters before DestroyChn: open channels keep their encoder objects
-            del self.registered[reg.handle]
-
-    # -- channels ------------------------------------------------------------------------------
-    def create(self, chn: int, payload_type: int, buf_size: int, c_attr: object | None = None,
-               factory: EncoderFactory | None = None) -> AencChannel:  # fmt: skip
-        self.check_chn(chn)
-        with self._lock:
-            if chn in self.channels:
-                raise AlreadyExists(f"AENC channel {chn} exists already (DestroyChn first)")
+    def create(
+        self,
+        chn: int,
+        payload_type: int,
+        buf_size: int,
+        c_attr: object | None = None,
+        factory: EncoderFactory | None = None,
+    ) -> AencChannel:
+        def make() -> AencChannel:
             config = ChannelConfig(chn, payload_type, buf_size, c_attr)
             if factory is not None:
                 encoder, max_len = factory(config), BUILTIN_MAX_FRAME_LEN
@@ -174,39 +142,15 @@ class Aenc:
             elif payload_type in self.registered:
                 reg = self.registered[payload_type]
                 encoder, max_len = reg.factory(config), reg.max_frame_len
-                reg.channels.add(chn)
             else:
-                raise InvalidArgument(
-                    f"AENC payload type {payload_type!r} is neither built in (PT_PCM, PT_G711A, "
-                    "PT_G711U, PT_G726) nor a handle from IMP_AENC_RegisterEncoder"
-                )
+                raise self.unknown_type(payload_type)
             try:
-                channel = AencChannel(config, encoder, max_len)
+                return AencChannel(config, encoder, max_len)
             except BaseException:
                 encoder.close()
                 raise
-            self.channels[chn] = channel
-            return channel
 
-    def destroy(self, chn: int) -> None:
-        with self._lock:
-            channel = self.channel(chn)
-            del self.channels[chn]
-            for reg in self.registered.values():
-                reg.channels.discard(chn)
-        channel.close()
-
-    def shutdown(self) -> None:
-        """Destroy every channel and forget every registration (System_Exit, tests)."""
-        with self._lock:
-            chans = list(self.channels)
-        for chn in chans:
-            try:
-                self.destroy(chn)
-            except NotFound:
-                pass
-        with self._lock:
-            self.registered.clear()
+        return self.insert(chn, make)
 
 
 _aenc: Aenc | None = None

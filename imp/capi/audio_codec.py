@@ -198,7 +198,7 @@ def _handle_out(handle: Any) -> Any:
 @c_function(-1)
 def IMP_AENC_CreateChn(aeChn: Any, attr: Any) -> int:
     """``int IMP_AENC_CreateChn(int aeChn, IMPAudioEncChnAttr *attr)``."""
-    chn = _aenc.Aenc.check_chn(check_int(aeChn, "aeChn"))
+    chn = _aenc.get_aenc().check_chn(check_int(aeChn, "aeChn"))
     a = _copy(deref(attr, IMPAudioEncChnAttr, "attr"))
     pt, buf_size = int(a.type), int(a.bufSize)
     if not 1 <= buf_size <= 1024:
@@ -292,7 +292,7 @@ def IMP_AENC_UnRegisterEncoder(handle: Any) -> int:
 @c_function(-1)
 def IMP_ADEC_CreateChn(adChn: Any, attr: Any) -> int:
     """``int IMP_ADEC_CreateChn(int adChn, IMPAudioDecChnAttr *attr)``."""
-    chn = _adec.Adec.check_chn(check_int(adChn, "adChn"))
+    chn = _adec.get_adec().check_chn(check_int(adChn, "adChn"))
     a = _copy(deref(attr, IMPAudioDecChnAttr, "attr"))
     buf_size = int(a.bufSize)
     if not 1 <= buf_size <= 1024:

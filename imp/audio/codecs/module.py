@@ -1,0 +1,104 @@
+"""What AENC and ADEC share: a table of channels and of registered codec types.
+
+Process-wide, like libimp's; small and self-contained so that it can move onto the shared
+registry base of ``imp/core`` once that exists.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
+
+from imp.audio.codecs.base import PayloadType
+from imp.errors import AlreadyExists, Busy, InvalidArgument, NotFound
+
+NR_MAX_CHN = 32
+MAX_REGISTERED = 16
+FIRST_HANDLE = PayloadType.MAX + 1  # registered types are numbered after the built-in ones
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+ChannelT = TypeVar("ChannelT", bound=Closable)
+RegT = TypeVar("RegT")
+
+
+class CodecModule(Generic[ChannelT, RegT]):
+    """Channels 0..31 and up to 16 registered codec types of one module (``kind``)."""
+
+    def __init__(self, kind: str, register_call: str) -> None:
+        self.kind = kind
+        self.register_call = register_call
+        self._lock = threading.RLock()
+        self.channels: dict[int, ChannelT] = {}
+        self.registered: dict[int, RegT] = {}
+
+    def check_chn(self, chn: object) -> int:
+        if not isinstance(chn, int) or isinstance(chn, bool) or not 0 <= chn < NR_MAX_CHN:
+            raise InvalidArgument(f"{self.kind} channel {chn!r} must be 0..{NR_MAX_CHN - 1}")
+        return chn
+
+    def channel(self, chn: object) -> ChannelT:
+        c = self.channels.get(self.check_chn(chn))
+        if c is None:
+            raise NotFound(f"{self.kind} channel {chn} does not exist (CreateChn first)")
+        return c
+
+    def unknown_type(self, payload_type: object) -> InvalidArgument:
+        return InvalidArgument(
+            f"{self.kind} payload type {payload_type!r} is neither built in (PT_PCM, PT_G711A, "
+            f"PT_G711U, PT_G726) nor a handle from {self.register_call}"
+        )
+
+    # -- registrations -------------------------------------------------------------------------
+    def add_registration(self, factory: object, make: Callable[[int], RegT]) -> int:
+        """Store ``make(handle)`` under the lowest free handle; returns the handle."""
+        if not callable(factory):
+            raise InvalidArgument(f"{self.register_call}: pass a factory returning a codec object")
+        with self._lock:
+            handles = range(FIRST_HANDLE, FIRST_HANDLE + MAX_REGISTERED)
+            free = [h for h in handles if h not in self.registered]
+            if not free:
+                raise Busy(f"all {MAX_REGISTERED} {self.kind} registrations are in use")
+            self.registered[free[0]] = make(free[0])
+            return free[0]
+
+    def unregister(self, handle: object) -> None:
+        """Forget a registration; channels made from it keep their codec objects (prudynt-t
+        unregisters before it destroys the channel)."""
+        with self._lock:
+            if not isinstance(handle, int) or handle not in self.registered:
+                raise NotFound(f"no {self.kind} codec is registered with handle {handle!r}")
+            del self.registered[handle]
+
+    # -- channels ------------------------------------------------------------------------------
+    def insert(self, chn: int, make: Callable[[], ChannelT]) -> ChannelT:
+        """Create channel ``chn`` with ``make()`` unless it exists."""
+        self.check_chn(chn)
+        with self._lock:
+            if chn in self.channels:
+                raise AlreadyExists(f"{self.kind} channel {chn} exists already (DestroyChn first)")
+            channel = make()
+            self.channels[chn] = channel
+            return channel
+
+    def destroy(self, chn: int) -> None:
+        with self._lock:
+            channel = self.channel(chn)
+            del self.channels[chn]
+        channel.close()
+
+    def shutdown(self) -> None:
+        """Destroy every channel and forget every registration (System_Exit, tests)."""
+        with self._lock:
+            chans = list(self.channels)
+        for chn in chans:
+            try:
+                self.destroy(chn)
+            except NotFound:
+                pass
+        with self._lock:
+            self.registered.clear()
