@@ -63,6 +63,11 @@ def run(clock: str, seconds: float) -> dict[str, object]:
         }
         analysed = motion.analysed
         delivered = (main.frames_delivered, lores.frames_delivered)
+        core = getattr(imp.runtime.kernel(), "isp", None)  # the simulator's ISP: why frames went
+        sensor = {
+            "overruns": getattr(getattr(core, "engine", None), "overruns", None),
+            "no_buffer": [c.dropped for c in getattr(core, "channels", [])[:2]],
+        }
     return {
         "clock": clock,
         "wall_s": round(time.monotonic() - t0, 1),
@@ -71,6 +76,7 @@ def run(clock: str, seconds: float) -> dict[str, object]:
         "motion_frames_analysed": analysed,
         "fs_delivered": delivered,
         "drops": drops,
+        "simulated_sensor": sensor,
         "digest": (hevc.hash.hexdigest()[:16], avc.hash.hexdigest()[:16]),
     }
 

@@ -114,8 +114,13 @@ class EncoderChannel:
     @lossless.setter
     def lossless(self, value: bool) -> None:
         self._lossless = value
-        # Every queued frame holds a source buffer, so MAX_VBS is never reached: no drops.
-        self._input.resize(MAX_VBS if value else INPUT_DEPTH)
+        self.hold_frames(MAX_VBS if value else INPUT_DEPTH)
+
+    def hold_frames(self, depth: int) -> None:
+        """Let up to ``depth`` frames wait for the codec before the oldest is dropped. Every
+        waiting frame holds a source buffer, so ``MAX_VBS`` means "never drop here": a codec
+        that falls behind then makes the *source* run out of buffers instead."""
+        self._input.resize(max(depth, 1))
 
     @property
     def ring(self) -> StreamRing:

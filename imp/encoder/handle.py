@@ -25,6 +25,7 @@ from imp.encoder.module import NR_MAX_ENC_CHN, NR_MAX_ENC_GROUPS, get_encoder
 from imp.encoder.picture import StoredPicture
 from imp.encoder.stream import EncodedStream
 from imp.errors import Busy, ImpError, InvalidArgument, InvalidState
+from imp.framesource import MAX_VBS
 from imp.pipeline.events import DEFAULT_TIMEOUT, EventBus, State
 from imp.pipeline.node import FrameFormat, Node
 from imp.pipeline.outputs import Output, OutputPump
@@ -305,7 +306,13 @@ def open_encoder(
     if chn is None:
         chn = _free_number(set(enc.channels), NR_MAX_ENC_CHN, "encoder channel")
     ch = enc.create_channel(chn, attr, wrap=wrap, backend=backend)
-    ch.lossless = consumers_pace_source()
+    # Hold frames rather than drop them: a short stall of the codec (GIL, a loaded host) is
+    # absorbed by the source's buffers. Under the virtual clock also wait for stream-buffer
+    # room, so the slowest consumer paces the sensor and nothing is lost.
+    if consumers_pace_source():
+        ch.lossless = True
+    else:
+        ch.hold_frames(MAX_VBS)
     share: _GroupShare
     if isinstance(node, EncoderHandle):
         share = node._share

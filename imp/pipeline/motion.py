@@ -23,7 +23,6 @@ from imp.framesource import MAX_VBS
 from imp.ivs import MoveDetector, MoveParams, MoveResult, Roi, get_ivs
 from imp.pipeline.events import DEFAULT_TIMEOUT, Event, EventBus, EventKind, State
 from imp.pipeline.node import Node
-from imp.pipeline.pacing import consumers_pace_source
 
 log = logging.getLogger("imp.pipeline")
 
@@ -63,8 +62,9 @@ class MotionDetector(Node):
             ivs.destroy_group(group)
             raise
         ivs.register(group, chn)
-        if consumers_pace_source():
-            self._channel.hold_frames(MAX_VBS)
+        # Hold frames rather than drop them (the encoder does the same): stalls are absorbed
+        # by the source's buffers, and under the virtual clock nothing is lost.
+        self._channel.hold_frames(MAX_VBS)
         self._events: Fifo[MotionEvent] = Fifo(
             EVENT_DEPTH, on_drop=self._event_dropped, drop_oldest=True
         )
