@@ -205,3 +205,23 @@ def test_c_style_awb_and_ae_algorithms_through_ctypes(isp: imp.isp.IspTuning) ->
     assert isp.awb_ct == 3200
     names = [t.name for t in threading.enumerate()]
     assert "imp-isp-ae-algo" in names
+
+
+def test_board_calls(isp: imp.isp.IspTuning) -> None:
+    attr = isp.sensor_attr
+    assert isinstance(attr, imp.isp.SensorAttr) and (attr.width, attr.height) == (W, H)
+    isp.write_sensor_register(0x3E01, 0x12)
+    assert isp.read_sensor_register(0x3E01) == 0x12
+    isp.gpio_request([49], [1])
+    isp.gpio_set([49], [0])
+    isp.gpio_free([49])
+    isp.wdr = True
+    assert isp.wdr
+    isp.wdr = False
+    fd = isp.frame_drop
+    fd.fdrop[2].enable, fd.fdrop[2].lsize = 1, 4
+    isp.frame_drop = fd
+    assert isp.frame_drop.fdrop[2].lsize == 4
+    with pytest.raises(imp.errors.DeviceError, match="ETIMEDOUT"):
+        isp.wait_frame(20)  # no channel runs: no frame is done
+    assert isp.blc[:4] == (256, 256, 256, 256)

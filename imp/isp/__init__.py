@@ -17,15 +17,22 @@ from imp.isp.device import (
     get_isp,
 )
 from imp.isp.tuning import IspTuning, tuning
+from imp.isp.values import AeState, EVAttr, Exposure, FrontCrop, SensorAttr, WhiteBalance
 
 __all__ = [
     "BYTE_CONTROLS",
     "DEFAULT_SENSOR_FPS",
     "ENUM_LIMITS",
     "LEVEL_CONTROLS",
+    "AeState",
+    "EVAttr",
+    "Exposure",
+    "FrontCrop",
     "Isp",
     "IspTuning",
+    "SensorAttr",
     "SensorInfo",
+    "WhiteBalance",
     "get_isp",
     "tuning",
 ]

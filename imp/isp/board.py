@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from imp.errors import InvalidArgument, InvalidState
 from imp.isp.device import Isp
-from imp.isp.values import check_range, check_u32
+from imp.isp.values import SensorAttr, check_range, check_u32
 from imp.kernel import abi
 from imp.kernel.abi_isp import (
     DBG_MATCH_I2C,
@@ -173,9 +173,6 @@ class BoardControls:
         self._isp.set_algorithm("awb", algorithm)
 
     @property
-    def sensor_attr(self) -> tuple[int, int, int, int, int]:
-        """``IMP_ISP_Tuning_GetSensorAttr``: (hts, vts, fps word, width, height)."""
-        values: tuple[int, int, int, int, int] = struct.unpack(
-            "<5I", self._isp.get_bytes("sensor_attr")
-        )
-        return values
+    def sensor_attr(self) -> SensorAttr:
+        """``IMP_ISP_Tuning_GetSensorAttr``: line/frame lengths, fps word, size."""
+        return SensorAttr(*struct.unpack("<5I", self._isp.get_bytes("sensor_attr")))
