@@ -165,3 +165,39 @@ def test_frame_mark_band_can_move_or_go(where: str, monkeypatch: pytest.MonkeyPa
     else:
         assert read_frame_mark(y2) > read_frame_mark(y1)
         assert (top_marked, bottom_marked) == (where == "top", where == "bottom")
+
+
+def test_one_selector_loop_serves_streams_and_motion_and_the_bus_reports() -> None:
+    import selectors
+
+    imp.kernel.sim_overrides(clock="virtual")
+    states: list[imp.Event] = []
+    with imp.open() as cam:
+        cam.bus.subscribe(lambda e: states.append(e) if e.kind is imp.EventKind.STATE else None)
+        main, lores = cam.streams(main=(640, 360), lores=(320, 180))
+        assert lores is not None
+        h264 = cam.encoder(main, imp.H264(bitrate_kbps=300))
+        motion = cam.motion(lores, rois=[(0, 20, 320, 160)])
+        assert h264.state is imp.State.RUNNING and motion.state is imp.State.RUNNING
+        sel = selectors.DefaultSelector()
+        sel.register(h264.fileno(), selectors.EVENT_READ, "stream")
+        sel.register(motion.fileno(), selectors.EVENT_READ, "motion")
+        seen = {"stream": 0, "motion": 0}
+        while min(seen.values()) < 3:
+            for key, _ in sel.select(timeout=10):
+                if key.data == "stream":
+                    h264.get_stream(timeout=0).release()
+                else:
+                    event = motion.get_event(timeout=0)
+                    assert event.rois == (0,) and event.seq >= 0
+                seen[key.data] += 1
+        sel.close()
+        h264.stop()
+        assert h264.state is imp.State.PAUSED
+        assert h264.flush() >= 0
+        h264.close()
+    changes = [(e.source.split()[0], e.detail) for e in states]
+    assert ("<EncoderHandle", "ready -> running") in changes
+    assert ("<EncoderHandle", "running -> paused") in changes
+    assert ("<EncoderHandle", "paused -> closed") in changes
+    assert ("<MotionDetector", "running -> closed") in changes
