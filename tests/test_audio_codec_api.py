@@ -272,8 +272,18 @@ def test_pythonic_registration_and_iteration() -> None:
     enc = aenc.open_encoder(4, handle)
     for i in range(3):
         enc.send(PCM, timestamp=i)
-    got = [(s.seq, s.timestamp, len(s.data)) for s in enc.streams(limit=3, timeout=0)]
-    assert got == [(0, 0, 320), (1, 1, 320), (2, 2, 320)]
+    got = [(s.seq, s.timestamp, len(s.data)) for s in enc.streams(limit=2, timeout=0)]
+    assert got == [(0, 0, 320), (1, 1, 320)]
+    with enc.get(timeout=0) as last:
+        packet = last.packet()
+    assert (packet.codec, packet.kind, packet.pts, packet.seq, packet.sample_rate) == (
+        "g711a",
+        "audio",
+        2,
+        2,
+        8000,
+    )
+    assert packet.keyframe and len(packet.data) == 320
     with pytest.raises(Timeout):
         enc.get(timeout=0)
     enc.close()
@@ -298,3 +308,32 @@ def test_pythonic_errors_are_imp_errors() -> None:
             dec.send(b"\xd5" * 80, timeout=0)
         with pytest.raises(ImpError):
             dec.send("text")  # type: ignore[arg-type]
+
+
+def test_aac_and_opus_packets_go_into_an_mp4(tmp_path: Any) -> None:
+    """AENC streams as imp.output Packets: Mp4Output writes an audio track FFmpeg reads back."""
+    import av
+
+    from imp.audio.codecs.pyav import OpusEncoder
+    from imp.output import Mp4Output
+
+    rate = 16000
+    x = (np.sin(2 * np.pi * 440 * np.arange(3 * rate) / rate) * 8000).astype(np.int16)
+    for chn, (name, encoder) in enumerate(
+        (("aac", AacEncoder(rate)), ("opus", OpusEncoder(rate, frame_ms=40)))
+    ):
+        path = tmp_path / f"{name}.mp4"
+        out = Mp4Output(path, probe_seconds=0)
+        with aenc.open_encoder(chn, encoder=encoder) as enc:
+            for i in range(0, len(x), 640):
+                if enc.send(x[i : i + 640], timestamp=i * 1_000_000 // rate):
+                    with enc.get(timeout=0) as stream:
+                        out.write(stream.packet())
+        out.close()
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            assert stream.codec_context.name == name
+            decoded = sum(f.samples for f in container.decode(audio=0))
+        seconds = decoded / stream.codec_context.sample_rate
+        print(f"{name} in mp4: {seconds:.2f} s decoded")
+        assert abs(seconds - 3.0) <= 0.15

@@ -16,6 +16,7 @@ import ctypes
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from imp.audio.codecs.module import NR_MAX_CHN, CodecModule
 from imp.audio.codecs.streamq import StoredStream, StreamQueue
 from imp.core.iterate import borrowed
 from imp.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from imp.output.packet import Packet
 
 NR_MAX_AENC_CHN = NR_MAX_CHN
 BUILTIN_MAX_FRAME_LEN = 16384  # bytes: 8192 PCM samples; G.711/G.726 are smaller
@@ -63,6 +67,17 @@ class EncodedAudio:
 
     def release(self) -> None:
         self.channel.release(self.stored.addr)
+
+    def packet(self, sample_rate: int = 0) -> Packet:
+        """A copy as an ``imp.output.Packet`` (for FileOutput, Mp4Output, the streamer)."""
+        from imp.output.packet import Packet
+
+        rate = sample_rate or int(getattr(self.channel.encoder, "rate", 0) or 0)
+        if not rate and self.codec in ("g711a", "g711u", "g726"):
+            rate = 8000  # what the telephony codecs are defined at
+        return Packet(
+            bytes(self.data), self.timestamp, True, self.codec, self.seq, "audio", 0, 0, rate, 1
+        )
 
     def __enter__(self) -> EncodedAudio:
         return self
