@@ -201,3 +201,41 @@ def test_one_selector_loop_serves_streams_and_motion_and_the_bus_reports() -> No
     assert ("<EncoderHandle", "running -> paused") in changes
     assert ("<EncoderHandle", "paused -> closed") in changes
     assert ("<MotionDetector", "running -> closed") in changes
+
+
+def test_overlay_regions_are_objects_you_add_move_hide_and_remove() -> None:
+    imp.kernel.sim_overrides(clock="virtual")
+    out = ListOutput()
+    green = np.zeros((32, 32, 4), np.uint8)
+    green[..., 1] = 255  # BGRA: opaque pure green
+    green[..., 3] = 255
+    with imp.open() as cam:
+        main = cam.framesource(size=(640, 360))
+        osd = cam.overlay(main)
+        cover = osd.cover((64, 64, 64, 64), colour=0xFFFFFFFF)
+        osd.image(green, position=(400, 64))
+        text = osd.text("HELLO", position=(16, 200))
+        frame_box = osd.rect((300, 200, 100, 100), colour=0xFF000000, width=4)
+        cam.encoder(osd, imp.H264(bitrate_kbps=1500, gop=25, qp=20), output=out)
+        cam.wait(1)
+        seen_before = len(out.packets)
+        cover.hide()
+        text.set_text("WORLD!")
+        frame_box.move(100, 200)
+        frame_box.remove()
+        with pytest.raises(imp.Closed):
+            frame_box.show()
+        cam.wait(1)
+        assert len(osd.regions) == 3
+        osd.close()
+        with pytest.raises(imp.Closed):
+            cover.show()
+    frames = decode(b"".join(p.data for p in out.packets), "h264")
+    first, last = frames[seen_before - 1], frames[-1]
+    assert first[72:120, 72:120].mean() > 220  # the white cover, shown
+    assert last[72:120, 72:120].mean() < 200  # ... hidden
+    for y in (first, last):
+        assert abs(float(y[70:90, 408:424].mean()) - 145) < 12  # pure green: Y' = 145
+        glyphs = y[200:230, 16:120]
+        assert (glyphs > 200).mean() > 0.03 and (glyphs < 40).mean() > 0.03
+    assert first[204:296, 300:304].mean() < 40  # the black outline's left edge, drawn
