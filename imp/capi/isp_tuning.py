@@ -276,8 +276,10 @@ def IMP_ISP_Tuning_SetAwbCt(ct: Any) -> int:
 @_export
 @c_function()
 def IMP_ISP_Tuning_SetDefog_Strength(ratio: Any) -> int:
-    """``IMP_ISP_Tuning_SetDefog_Strength(uint8_t *ratio)``: a pointer, as in 1.1.6."""
-    _T().defog_strength = scalar_out(ratio, "ratio").value
+    """``IMP_ISP_Tuning_SetDefog_Strength(uint8_t *ratio)``: a pointer, as in 1.1.6 (a plain
+    int, as 1.1.1 took it, is accepted too)."""
+    value = ratio if isinstance(ratio, int) else scalar_out(ratio, "ratio").value
+    _T().defog_strength = value
     return 0
 
 
