@@ -12,21 +12,19 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from imp import runtime
 from imp.audio import levels
 from imp.audio.attrs import IoAttr, processing
 from imp.audio.capture import CapturedFrame, CaptureEngine
+from imp.audio.shared import ProcessingChain, ProcessWide, shutdown_all
 from imp.drivers.dsp import DspStream
 from imp.errors import InvalidArgument, InvalidState, Timeout
 from imp.system import get_system
 
-__all__ = ["AI_DEVICES", "AiChannel", "AiDevice", "AudioInput", "get_ai"]
+__all__ = ["AI_DEVICES", "AiChannel", "AiDevice", "AudioInput", "get_ai", "reset"]
 
 AI_DEVICES = (0, 1)
 AI_CHANNELS = (0,)
-DEFAULT_HPF_HZ = 150
 
 
 @dataclass
@@ -62,10 +60,7 @@ class AudioInput:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._devices = {d: AiDevice(d) for d in AI_DEVICES}
-        self._ns: Any = None
-        self._agc: Any = None
-        self._hpf: Any = None
-        self._hpf_hz = DEFAULT_HPF_HZ
+        self.chain = ProcessingChain("IMP_AI")
         self.agc_mode = 0
         self.profile_path = ""
         get_system().on_exit(self.shutdown, order=20)
@@ -254,80 +249,18 @@ class AudioInput:
                 c.aec = on
             d.dsp.set_aec(c.aec or c.ref)
 
-    # -- processing (global, as in libimp) ---------------------------------------------------------
-    def enable_ns(self, attr: IoAttr, level: int) -> None:
-        if not 0 <= level <= 3:
-            raise InvalidArgument(f"NS level {level}: 0 (low) .. 3 (very high)")
-        attr.validate("attr", max_channels=2)
-        self._ns = processing("IMP_AI_EnableNs").NoiseSuppressor(attr.samplerate, level)
-
-    def disable_ns(self) -> None:
-        self._ns = None
-
-    def enable_agc(self, attr: IoAttr, target_dbfs: int, compression_db: int) -> None:
-        if not 0 <= target_dbfs <= 31 or not 0 <= compression_db <= 90:
-            raise InvalidArgument(
-                f"AGC TargetLevelDbfs {target_dbfs} (0..31) / CompressionGaindB {compression_db}"
-                " (0..90) out of range"
-            )
-        attr.validate("attr", max_channels=2)
-        agc = processing("IMP_AI_EnableAgc").Agc
-        self._agc = agc(attr.samplerate, target_dbfs, compression_db)
-
-    def disable_agc(self) -> None:
-        self._agc = None
-
-    def enable_hpf(self, attr: IoAttr) -> None:
-        attr.validate("attr", max_channels=2)
-        self._hpf = processing("IMP_AI_EnableHpf").HighPassFilter(attr.samplerate, self._hpf_hz)
-
-    def set_hpf_cofrequency(self, hz: int) -> None:
-        if not 20 <= hz <= 1000:
-            raise InvalidArgument(f"HPF cut-off {hz} Hz: must be 20..1000")
-        self._hpf_hz = hz
-
-    def disable_hpf(self) -> None:
-        self._hpf = None
-
+    # -- processing (global, as in libimp): IMP_AI_Enable/Disable{Ns,Agc,Hpf} use ``chain`` ---
     def _process(self, d: AiDevice, c: AiChannel, frame: CapturedFrame) -> None:
         samples = frame.samples
         if d.attr is None or d.attr.channels != 1:
             return
-        out: np.ndarray = samples
-        if self._hpf is not None:
-            out = self._hpf.process(out)
-        if c.echo is not None and frame.ref is not None:
-            out = c.echo.process(out, frame.ref.samples[: len(out)])
-        if self._ns is not None:
-            out = self._ns.process(out)
-        if self._agc is not None:
-            out = self._agc.process(out)
-        if out is not samples:
-            samples[:] = out
+        self.chain.run(samples, c.echo, None if frame.ref is None else frame.ref.samples)
 
     # -- teardown ---------------------------------------------------------------------------------
     def shutdown(self) -> None:
-        for dev in AI_DEVICES:
-            try:
-                self.disable(dev)
-            except Exception:  # keep tearing down
-                pass
+        shutdown_all(self.disable, AI_DEVICES)
 
 
-_ai: AudioInput | None = None
-_ai_lock = threading.Lock()
-
-
-def get_ai() -> AudioInput:
-    global _ai
-    with _ai_lock:
-        if _ai is None:
-            _ai = AudioInput()
-        return _ai
-
-
-def reset() -> None:
-    """Forget the module state (after its shutdown): the next use starts from scratch."""
-    global _ai
-    with _ai_lock:
-        _ai = None
+_module = ProcessWide(AudioInput)
+get_ai = _module.get
+reset = _module.reset

@@ -21,17 +21,17 @@ import numpy as np
 
 from imp import runtime
 from imp.audio import levels
-from imp.audio.attrs import IoAttr, processing
+from imp.audio.attrs import IoAttr
 from imp.audio.buffers import Slot, SlotPool
+from imp.audio.shared import ProcessingChain, ProcessWide, shutdown_all
 from imp.drivers.dsp import DspStream
 from imp.errors import DeviceError, InvalidArgument, InvalidState, Timeout
 from imp.system import get_system
 
-__all__ = ["AO_DEVICES", "AoChannel", "AudioOutput", "get_ao"]
+__all__ = ["AO_DEVICES", "AoChannel", "AudioOutput", "get_ao", "reset"]
 
 AO_DEVICES = (0, 1)
 AO_CHANNELS = (0,)
-DEFAULT_HPF_HZ = 150
 _FLUSH_RETRIES = 20
 
 
@@ -75,9 +75,7 @@ class AudioOutput:
         self._dsp: dict[int, DspStream] = {}
         self._chn: dict[int, AoChannel] = {}
         self._levels: dict[int, tuple[int, bool, int]] = {}  # dev -> (volume, mute, gain)
-        self._agc: Any = None
-        self._hpf: Any = None
-        self._hpf_hz = DEFAULT_HPF_HZ
+        self.chain = ProcessingChain("IMP_AO")  # AGC and HPF (IMP_AO_Enable{Agc,Hpf})
         get_system().on_exit(self.shutdown, order=20)
 
     # -- lookups ----------------------------------------------------------------------------------
@@ -256,9 +254,7 @@ class AudioOutput:
             samples[:] = np.rint(samples * ramp).astype(np.int16)
             c._ramp = target
         if c.attr.channels == 1:
-            for stage in (self._hpf, self._agc):
-                if stage is not None:
-                    samples[:] = stage.process(samples)
+            self.chain.run(samples)
 
     # -- controls ---------------------------------------------------------------------------------
     def pause(self, dev: int, chn: int, paused: bool) -> None:
@@ -344,53 +340,10 @@ class AudioOutput:
     def cache_switch(self, dev: int, chn: int, on: bool) -> None:
         self.channel(dev, chn, "CacheSwitch").cache = on
 
-    # -- processing -------------------------------------------------------------------------------
-    def enable_agc(self, attr: IoAttr, target_dbfs: int, compression_db: int) -> None:
-        if not 0 <= target_dbfs <= 31 or not 0 <= compression_db <= 90:
-            raise InvalidArgument(
-                f"AGC TargetLevelDbfs {target_dbfs} (0..31) / CompressionGaindB {compression_db}"
-                " (0..90) out of range"
-            )
-        attr.validate("attr", max_channels=2)
-        self._agc = processing("IMP_AO_EnableAgc").Agc(attr.samplerate, target_dbfs, compression_db)
-
-    def disable_agc(self) -> None:
-        self._agc = None
-
-    def enable_hpf(self, attr: IoAttr) -> None:
-        attr.validate("attr", max_channels=2)
-        self._hpf = processing("IMP_AO_EnableHpf").HighPassFilter(attr.samplerate, self._hpf_hz)
-
-    def set_hpf_cofrequency(self, hz: int) -> None:
-        if not 20 <= hz <= 1000:
-            raise InvalidArgument(f"HPF cut-off {hz} Hz: must be 20..1000")
-        self._hpf_hz = hz
-
-    def disable_hpf(self) -> None:
-        self._hpf = None
-
     def shutdown(self) -> None:
-        for dev in AO_DEVICES:
-            try:
-                self.disable(dev)
-            except Exception:  # keep tearing down
-                pass
+        shutdown_all(self.disable, AO_DEVICES)
 
 
-_ao: AudioOutput | None = None
-_ao_lock = threading.Lock()
-
-
-def get_ao() -> AudioOutput:
-    global _ao
-    with _ao_lock:
-        if _ao is None:
-            _ao = AudioOutput()
-        return _ao
-
-
-def reset() -> None:
-    """Forget the module state (after its shutdown): the next use starts from scratch."""
-    global _ao
-    with _ao_lock:
-        _ao = None
+_module = ProcessWide(AudioOutput)
+get_ao = _module.get
+reset = _module.reset

@@ -18,12 +18,13 @@ from imp import runtime
 from imp.audio import levels
 from imp.audio.attrs import IoAttr, processing
 from imp.audio.capture import CapturedFrame, CaptureEngine
+from imp.audio.shared import ProcessWide, shutdown_all
 from imp.drivers.dsp import DspStream
 from imp.errors import InvalidArgument, InvalidState, Timeout
 from imp.kernel.abi_audio import DMIC_CHANNELS
 from imp.system import get_system
 
-__all__ = ["DMIC_DEVICES", "DmicArray", "get_dmic"]
+__all__ = ["DMIC_DEVICES", "DmicArray", "get_dmic", "reset"]
 
 DMIC_DEVICES = (0,)
 DMIC_CHANNELS_IDS = (0,)
@@ -229,26 +230,9 @@ class DmicArray:
             self.dsp.set_aec(c.aec or c.ref)
 
     def shutdown(self) -> None:
-        try:
-            self.disable(0)
-        except Exception:  # keep tearing down
-            pass
+        shutdown_all(self.disable, DMIC_DEVICES)
 
 
-_dmic: DmicArray | None = None
-_dmic_lock = threading.Lock()
-
-
-def get_dmic() -> DmicArray:
-    global _dmic
-    with _dmic_lock:
-        if _dmic is None:
-            _dmic = DmicArray()
-        return _dmic
-
-
-def reset() -> None:
-    """Forget the module state (after its shutdown): the next use starts from scratch."""
-    global _dmic
-    with _dmic_lock:
-        _dmic = None
+_module = ProcessWide(DmicArray)
+get_dmic = _module.get
+reset = _module.reset

@@ -13,16 +13,15 @@ Each chunk is returned (ReleaseFrame) when the loop asks for the next one; keep 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from types import TracebackType
 
 import numpy as np
 
 from imp.audio import levels
 from imp.audio.ai import get_ai
-from imp.audio.attrs import IoAttr
 from imp.audio.capture import CapturedFrame
+from imp.audio.endpoint import Endpoint
 from imp.core.iterate import borrowed
-from imp.errors import InvalidArgument, InvalidState
+from imp.errors import InvalidState
 
 __all__ = ["AudioChunk", "Microphone"]
 
@@ -58,8 +57,10 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return view
 
 
-class Microphone:
+class Microphone(Endpoint):
     """An AI device and channel, enabled on :meth:`open` (or ``with``), disabled on close."""
+
+    kind = "microphone"
 
     def __init__(
         self,
@@ -72,21 +73,11 @@ class Microphone:
         depth: int = 20,
         reference: bool = False,
     ) -> None:
-        if frame_ms <= 0 or (rate * frame_ms) % 1000:
-            raise InvalidArgument(f"frame_ms {frame_ms}: must give whole samples at {rate} Hz")
-        self.attr = IoAttr(rate, frmNum=max(depth, 2), numPerFrm=rate * frame_ms // 1000)
-        self.attr.validate("Microphone", max_channels=1)
-        levels.check_volume(volume)
-        levels.check_gain(gain)
-        self.device = device
-        self._volume, self._gain, self._depth = volume, gain, depth
+        super().__init__(rate, frame_ms, max(depth, 2), device, volume, gain)
+        self._depth = depth
         self._reference = reference
-        self._open = False
 
-    # -- lifetime ---------------------------------------------------------------------------------
-    def open(self) -> Microphone:
-        if self._open:
-            return self
+    def _start(self) -> None:
         ai = get_ai()
         ai.set_pub_attr(self.device, self.attr)
         ai.enable(self.device)
@@ -100,24 +91,15 @@ class Microphone:
         except BaseException:
             ai.disable(self.device)
             raise
-        self._open = True
-        return self
 
-    def close(self) -> None:
-        if self._open:
-            self._open = False
-            get_ai().disable(self.device)
+    def _stop(self) -> None:
+        get_ai().disable(self.device)
 
-    def __enter__(self) -> Microphone:
-        return self.open()
+    def _apply_volume(self, value: int) -> None:
+        get_ai().set_volume(self.device, 0, value)
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def _apply_gain(self, value: int) -> None:
+        get_ai().set_gain(self.device, 0, value)
 
     # -- frames -----------------------------------------------------------------------------------
     def read(self, timeout: float | None = None) -> AudioChunk:
@@ -144,32 +126,3 @@ class Microphone:
         engine = get_ai().channel(self.device, 0).engine
         if engine is not None:
             engine.release_frame(frame)
-
-    def _require_open(self) -> None:
-        if not self._open:
-            raise InvalidState("the microphone is closed; use open() or a with block")
-
-    # -- levels -----------------------------------------------------------------------------------
-    @property
-    def volume(self) -> int:
-        """-30 (mute) .. 60 (0 dB) .. 120 (+30 dB), 0.5 dB a step; applies to the next chunk."""
-        return self._volume
-
-    @volume.setter
-    def volume(self, value: int) -> None:
-        levels.check_volume(value)
-        if self._open:
-            get_ai().set_volume(self.device, 0, value)
-        self._volume = value
-
-    @property
-    def gain(self) -> int:
-        """Analog gain 0..31 = -18 .. +28.5 dB (12 = 0 dB)."""
-        return self._gain
-
-    @gain.setter
-    def gain(self, value: int) -> None:
-        levels.check_gain(value)
-        if self._open:
-            get_ai().set_gain(self.device, 0, value)
-        self._gain = value

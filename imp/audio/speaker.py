@@ -11,20 +11,22 @@ Built on the same AO device and channel as ``IMP_AO_*`` (device 0 by default).
 from __future__ import annotations
 
 import os
-from types import TracebackType
 
 import numpy as np
 
 from imp.audio import levels
 from imp.audio.ao import get_ao
-from imp.audio.attrs import IoAttr
-from imp.errors import InvalidArgument, InvalidState
+from imp.audio.endpoint import Endpoint
+from imp.errors import InvalidArgument
 
 __all__ = ["Speaker"]
 
 
-class Speaker:
-    """An AO device and channel, enabled on :meth:`open` (or ``with``), disabled on close."""
+class Speaker(Endpoint):
+    """An AO device and channel, enabled on :meth:`open` (or ``with``), disabled on close
+    (a ``with`` block that ends normally flushes first)."""
+
+    kind = "speaker"
 
     def __init__(
         self,
@@ -36,19 +38,9 @@ class Speaker:
         gain: int = levels.GAIN_UNITY,
         queue: int = 20,
     ) -> None:
-        if frame_ms <= 0 or (rate * frame_ms) % 1000:
-            raise InvalidArgument(f"frame_ms {frame_ms}: must give whole samples at {rate} Hz")
-        self.attr = IoAttr(rate, frmNum=queue, numPerFrm=rate * frame_ms // 1000)
-        self.attr.validate("Speaker", max_channels=1)
-        levels.check_volume(volume)
-        levels.check_gain(gain)
-        self.device = device
-        self._volume, self._gain = volume, gain
-        self._open = False
+        super().__init__(rate, frame_ms, queue, device, volume, gain)
 
-    def open(self) -> Speaker:
-        if self._open:
-            return self
+    def _start(self) -> None:
         ao = get_ao()
         ao.set_pub_attr(self.device, self.attr)
         ao.enable(self.device)
@@ -59,27 +51,19 @@ class Speaker:
         except BaseException:
             ao.disable(self.device)
             raise
-        self._open = True
-        return self
 
-    def close(self) -> None:
-        """Disable the device (queued sound not yet played is dropped: flush() first)."""
-        if self._open:
-            self._open = False
-            get_ao().disable(self.device)
+    def _stop(self) -> None:
+        """Queued sound not played yet is dropped (flush() first, as a with block does)."""
+        get_ao().disable(self.device)
 
-    def __enter__(self) -> Speaker:
-        return self.open()
+    def _finish(self) -> None:
+        self.flush()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None and self._open:
-            self.flush()
-        self.close()
+    def _apply_volume(self, value: int) -> None:
+        get_ao().set_volume(self.device, 0, value)
+
+    def _apply_gain(self, value: int) -> None:
+        get_ao().set_gain(self.device, 0, value)
 
     def play(self, samples: np.ndarray, block: bool = True) -> None:
         """Queue mono int16 ``samples`` (any length; cut into frames)."""
@@ -131,18 +115,3 @@ class Speaker:
     def queued(self) -> int:
         """Frames waiting to be played (QueryChnStat's busy count)."""
         return get_ao().status(self.device, 0)[2]
-
-    @property
-    def volume(self) -> int:
-        return self._volume
-
-    @volume.setter
-    def volume(self, value: int) -> None:
-        levels.check_volume(value)
-        if self._open:
-            get_ao().set_volume(self.device, 0, value)
-        self._volume = value
-
-    def _require_open(self) -> None:
-        if not self._open:
-            raise InvalidState("the speaker is closed; use open() or a with block")

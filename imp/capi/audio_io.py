@@ -257,14 +257,14 @@ def IMP_AI_DisableAecRefFrame(audioDevId: Any, aiChn: Any, audioAoDevId: Any, ao
 @c_function()
 def IMP_AI_EnableNs(attr: Any, mode: Any) -> int:
     """``IMP_AI_EnableNs``: noise suppression, level 0..3 (IMPAudioNsLevel)."""
-    get_ai().enable_ns(io_attr(attr, IMPAudioIOAttr, "attr"), check_int(mode, "mode"))
+    get_ai().chain.enable_ns(io_attr(attr, IMPAudioIOAttr, "attr"), check_int(mode, "mode"))
     return 0
 
 
 @c_function()
 def IMP_AI_DisableNs() -> int:
     """``IMP_AI_DisableNs``."""
-    get_ai().disable_ns()
+    get_ai().chain.ns = None
     return 0
 
 
@@ -283,7 +283,7 @@ def IMP_AI_SetAgcMode(mode: Any) -> int:
 def IMP_AI_EnableAgc(attr: Any, agcConfig: Any) -> int:
     """``IMP_AI_EnableAgc``: TargetLevelDbfs 0..31, CompressionGaindB 0..90."""
     cfg = deref(agcConfig, IMPAudioAgcConfig, "agcConfig")
-    get_ai().enable_agc(
+    get_ai().chain.enable_agc(
         io_attr(attr, IMPAudioIOAttr, "attr"), int(cfg.TargetLevelDbfs), int(cfg.CompressionGaindB)
     )
     return 0
@@ -292,28 +292,28 @@ def IMP_AI_EnableAgc(attr: Any, agcConfig: Any) -> int:
 @c_function()
 def IMP_AI_DisableAgc() -> int:
     """``IMP_AI_DisableAgc``."""
-    get_ai().disable_agc()
+    get_ai().chain.agc = None
     return 0
 
 
 @c_function()
 def IMP_AI_EnableHpf(attr: Any) -> int:
     """``IMP_AI_EnableHpf``: high-pass at the cut-off of SetHpfCoFrequency (150 Hz)."""
-    get_ai().enable_hpf(io_attr(attr, IMPAudioIOAttr, "attr"))
+    get_ai().chain.enable_hpf(io_attr(attr, IMPAudioIOAttr, "attr"))
     return 0
 
 
 @c_function()
 def IMP_AI_SetHpfCoFrequency(cofrequency: Any) -> int:
     """``IMP_AI_SetHpfCoFrequency``: the cut-off (Hz) of the next EnableHpf."""
-    get_ai().set_hpf_cofrequency(check_int(cofrequency, "cofrequency"))
+    get_ai().chain.set_hpf_cofrequency(check_int(cofrequency, "cofrequency"))
     return 0
 
 
 @c_function()
 def IMP_AI_DisableHpf() -> int:
     """``IMP_AI_DisableHpf``."""
-    get_ai().disable_hpf()
+    get_ai().chain.hpf = None
     return 0
 
 
@@ -555,7 +555,7 @@ def IMP_AO_CacheSwitch(audioDevId: Any, aoChn: Any, cache_en: Any) -> int:
 def IMP_AO_EnableAgc(attr: Any, agcConfig: Any) -> int:
     """``IMP_AO_EnableAgc``."""
     cfg = deref(agcConfig, IMPAudioAgcConfig, "agcConfig")
-    get_ao().enable_agc(
+    get_ao().chain.enable_agc(
         io_attr(attr, IMPAudioIOAttr, "attr"), int(cfg.TargetLevelDbfs), int(cfg.CompressionGaindB)
     )
     return 0
@@ -564,26 +564,26 @@ def IMP_AO_EnableAgc(attr: Any, agcConfig: Any) -> int:
 @c_function()
 def IMP_AO_DisableAgc() -> int:
     """``IMP_AO_DisableAgc``."""
-    get_ao().disable_agc()
+    get_ao().chain.agc = None
     return 0
 
 
 @c_function()
 def IMP_AO_EnableHpf(attr: Any) -> int:
     """``IMP_AO_EnableHpf``."""
-    get_ao().enable_hpf(io_attr(attr, IMPAudioIOAttr, "attr"))
+    get_ao().chain.enable_hpf(io_attr(attr, IMPAudioIOAttr, "attr"))
     return 0
 
 
 @c_function()
 def IMP_AO_SetHpfCoFrequency(cofrequency: Any) -> int:
     """``IMP_AO_SetHpfCoFrequency``."""
-    get_ao().set_hpf_cofrequency(check_int(cofrequency, "cofrequency"))
+    get_ao().chain.set_hpf_cofrequency(check_int(cofrequency, "cofrequency"))
     return 0
 
 
 @c_function()
 def IMP_AO_DisableHpf() -> int:
     """``IMP_AO_DisableHpf``."""
-    get_ao().disable_hpf()
+    get_ao().chain.hpf = None
     return 0
