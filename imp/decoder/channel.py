@@ -32,6 +32,7 @@ from imp.errors import (
     InvalidState,
     Timeout,
 )
+from imp.framesource.handout import HandedOut
 from imp.framesource.softpool import SoftPool
 from imp.system import get_system
 
@@ -78,7 +79,7 @@ class DecoderChannel:
         self._old_pools: list[SoftPool] = []
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._user_frames: dict[int, int] = {}  # id(frame) -> times handed out by GetFrame
+        self._user_frames = HandedOut()  # frames the application holds (GetFrame)
         self._seq = 0
 
     # -- graph node: a source has no input ----------------------------------------------------
@@ -122,7 +123,7 @@ class DecoderChannel:
     def destroy(self) -> None:
         self.stop()
         with self._lock:
-            held, self._user_frames = self._user_frames, {}
+            held = self._user_frames.forget_all()
             pools = self._old_pools + ([self._pool] if self._pool is not None else [])
             self._pool, self._old_pools = None, []
         for pool in pools:
@@ -246,35 +247,12 @@ class DecoderChannel:
             raise Timeout(
                 f"GetFrame({self.group}): no decoded frame ready; PollingFrame first"
             ) from exc
-        with self._lock:
-            self._user_frames[id(frame)] = self._user_frames.get(id(frame), 0) + 1
-        return frame
+        return self._user_frames.add(frame)
 
     def release_frame(self, frame: Frame) -> None:
-        with self._lock:
-            held = self._user_frames.get(id(frame), 0)
-            if held <= 0:
-                raise InvalidArgument(
-                    f"ReleaseFrame({self.group}): frame {frame.index} was not obtained with "
-                    "GetFrame on this channel (or was released already)"
-                )
-            if held == 1:
-                del self._user_frames[id(frame)]
-            else:
-                self._user_frames[id(frame)] = held - 1
-        frame.release()
+        self._user_frames.give_back(frame, str(self.group))
 
     def find_user_frame(self, index: int, phys: int) -> Frame:
         with self._lock:
             pools = self._old_pools + ([self._pool] if self._pool is not None else [])
-            for pool in pools:
-                for frame in pool.pool.frames:
-                    if (
-                        frame.index == index
-                        and frame.phys == phys
-                        and id(frame) in self._user_frames
-                    ):
-                        return frame
-        raise InvalidArgument(
-            f"ReleaseFrame({self.group}): no outstanding frame with index {index} at {phys:#x}"
-        )
+        return self._user_frames.find((p.pool for p in pools), index, phys, str(self.group))

@@ -30,6 +30,7 @@ from imp.framesource.attr import (
 )
 from imp.framesource.capture import CaptureLoop
 from imp.framesource.extension import ExtensionFeed, Rotator
+from imp.framesource.handout import HandedOut
 from imp.framesource.timed import TimedHistory
 from imp.isp import get_isp
 from imp.kernel import abi
@@ -87,7 +88,7 @@ class FsChannel(CaptureLoop):
         self._streaming = False
         self._seq = 0
         self._rate_acc = Fraction(0)
-        self._user_frames: dict[int, int] = {}  # id(frame) -> times handed out by get_frame
+        self._user_frames = HandedOut()  # frames the application holds (GetFrame)
         self._snappers: list[Fifo[Frame]] = []  # one-shot waiters of SnapFrame
         self._taps: list[Callable[[Frame], None]] = []  # extension channels fed by this one
         self._post: Callable[[Frame], Frame | None] | None = None  # rotation
@@ -352,11 +353,10 @@ class FsChannel(CaptureLoop):
         self.disable()
         with self._lock:
             pools, self._retired = self._retired, []
-            held = dict(self._user_frames)
         for pool in pools:
             # Frames an application took with GetFrame can only come back through ReleaseFrame
             # on this channel, which is going away: waiting for them would only block.
-            user_held = sum(1 for f in pool.frames if id(f) in held)
+            user_held = sum(1 for f in pool.frames if self._user_frames.holds(f))
             if pool.outstanding() > user_held and not pool.wait_all_free(_DISABLE_WAIT):
                 _log.warning(
                     "channel %d: %d frame(s) never released; freeing their memory anyway",
@@ -390,9 +390,7 @@ class FsChannel(CaptureLoop):
         except InvalidState as exc:
             self._raise_failure("GetFrame")
             raise InvalidState(f"GetFrame({self.group}): channel stopped") from exc
-        with self._lock:
-            self._user_frames[id(frame)] = self._user_frames.get(id(frame), 0) + 1
-        return frame
+        return self._user_frames.add(frame)
 
     def timed_frame(self, ts: int, minus: int, plus: int, block: bool) -> tuple[int, int, bytes]:
         """GetTimedFrame: (timestamp, seq, packed picture) nearest ``ts`` in the window."""
@@ -416,35 +414,14 @@ class FsChannel(CaptureLoop):
             )
 
     def release_frame(self, frame: Frame) -> None:
-        with self._lock:
-            held = self._user_frames.get(id(frame), 0)
-            if held <= 0:
-                raise InvalidArgument(
-                    f"ReleaseFrame({self.group}): frame {frame.index} was not obtained with "
-                    "GetFrame on this channel (or was released already)"
-                )
-            if held == 1:
-                del self._user_frames[id(frame)]
-            else:
-                self._user_frames[id(frame)] = held - 1
-        frame.release()
+        self._user_frames.give_back(frame, str(self.group))
 
     def find_user_frame(self, index: int, phys: int) -> Frame:
         """The frame a C caller hands back (by its IMPFrameInfo index and phyAddr)."""
         with self._lock:
             pools = ([self._pool] if self._pool is not None else []) + self._retired
             pools += self._extra_pools
-            for pool in pools:
-                for frame in pool.frames:
-                    if (
-                        frame.index == index
-                        and frame.phys == phys
-                        and id(frame) in self._user_frames
-                    ):
-                        return frame
-        raise InvalidArgument(
-            f"ReleaseFrame({self.group}): no outstanding frame with index {index} at {phys:#x}"
-        )
+        return self._user_frames.find(pools, index, phys, str(self.group))
 
     def snap(self, timeout: float | _Default = _DEFAULT_TIMEOUT) -> bytes:
         """``SnapFrame``: a copy of the next frame (packed NV12, W*H*3/2 bytes), independent of

@@ -41,37 +41,27 @@ class FrameSource:
         return ch
 
     def create(self, chn: int, attr: ChannelAttr) -> FsChannel:
-        self._check_chn(chn)
-        system = get_system()
-        system.require_init(f"CreateChn({chn})")
-        attr.validate(chn)
-        with self._lock:
-            if chn in self.channels:
-                raise AlreadyExists(f"FrameSource channel {chn} exists already")
-            ch = FsChannel(chn, attr)
-            system.graph.register(ch)
-            self.channels[chn] = ch
-            if not self._hooked:
-                system.on_exit(self.shutdown, order=80)  # sources stop after their consumers
-                self._hooked = True
-            return ch
+        return self._create(chn, attr, emulated=False)
 
     def create_emulated(self, chn: int, attr: ChannelAttr) -> FsChannel:
         """IMP_EmuFrameSource_CreateChn: a channel fed by the program (see emulated.py)."""
+        return self._create(chn, attr, emulated=True)
+
+    def _create(self, chn: int, attr: ChannelAttr, emulated: bool) -> FsChannel:
         from imp.framesource.emulated import EmuChannel
 
         self._check_chn(chn)
         system = get_system()
-        system.require_init(f"EmuFrameSource CreateChn({chn})")
-        attr.validate(chn, emulated=True)
+        system.require_init(f"{'EmuFrameSource ' if emulated else ''}CreateChn({chn})")
+        attr.validate(chn, emulated=emulated)
         with self._lock:
             if chn in self.channels:
                 raise AlreadyExists(f"FrameSource channel {chn} exists already")
-            ch = EmuChannel(chn, attr)
+            ch = EmuChannel(chn, attr) if emulated else FsChannel(chn, attr)
             system.graph.register(ch)
             self.channels[chn] = ch
             if not self._hooked:
-                system.on_exit(self.shutdown, order=80)
+                system.on_exit(self.shutdown, order=80)  # sources stop after their consumers
                 self._hooked = True
             return ch
 
