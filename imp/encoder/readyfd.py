@@ -17,6 +17,7 @@ class ReadyFd:
 
     def __init__(self) -> None:
         self._pipe_w: int | None = None
+        self.fd: int
         eventfd = getattr(os, "eventfd", None)
         if eventfd is not None:
             self.fd = eventfd(0, os.EFD_SEMAPHORE | os.EFD_NONBLOCK | os.EFD_CLOEXEC)
