@@ -1,4 +1,5 @@
-"""Bad input to every System / FrameSource / ISP / Encoder function: -1 (or the documented error
+"""Bad input to every System / FrameSource / ISP / Encoder / IVS / OSD / Decoder /
+EmuFrameSource / Log / Utils function: -1 (or the documented error
 value) and a log line from ``imp.capi``; never an exception. Checked out of order and while
 running."""
 
@@ -14,11 +15,14 @@ from imp.capi._inventory import FUNCTIONS_1_1_6
 from imp.errors import ImpError, InvalidArgument, InvalidState, NotFound
 from tests.conftest import running_system
 
-MODULES = ("System", "FrameSource", "ISP", "Encoder", "IVS", "OSD")
+MODULES = (
+    "System", "FrameSource", "ISP", "Encoder", "IVS", "OSD",
+    "Decoder", "EmuFrameSource", "Log", "Utils", "Common",
+)  # fmt: skip
 # NULL is a valid argument here (usage.md §0 item 5: prudynt and the samples pass it).
 NULL_ACCEPTED = {"IMP_OSD_CreateRgn"}
 # Functions with no arguments that are valid in every state (they have no error return).
-ALWAYS_VALID = {"IMP_System_GetTimeStamp", "IMP_System_GetCPUInfo"}
+ALWAYS_VALID = {"IMP_System_GetTimeStamp", "IMP_System_GetCPUInfo", "IMP_Log_Get_Option"}
 
 
 def _api() -> dict[str, list[list[str]]]:
