@@ -184,19 +184,19 @@ def test_speaker_plays_sample_exact_pause_is_silence_clear_and_flush(tmp_path: P
     assert IMP_AO_Disable(ac.AO_DEV) == 0  # the WAV is complete and closed now
 
     played = _speaker(wav)
-    nonzero = np.flatnonzero(played)
-    first, last = nonzero[0], nonzero[-1]
-    body = played[first : last + 1]
     before = np.concatenate(chunks[: 40 - dropped])
     after = np.concatenate(chunks[40:])
     print(f"ClearChnBuf dropped {dropped} queued frames; speaker file {len(played)} samples")
     assert dropped > 0
-    assert np.array_equal(body[: len(before)], before)  # sample-exact at unity
-    assert np.array_equal(body[len(body) - len(after) :], after)  # FlushChnBuf played it all
-    gap = body[len(before) : len(body) - len(after)]
-    # the pause (400 ms, less what the driver ring still held) is silence
-    assert len(gap) >= 0.2 * 16000 and not gap.any()
-    assert len(body) == len(before) + len(gap) + len(after)  # nothing else was played
+    # Every chunk sample is non-zero: what the speaker played, silences taken out, is exactly
+    # the frames sent at unity minus those ClearChnBuf dropped, FlushChnBuf having played all.
+    # (A loaded machine may starve the writer into a short extra silence; that is no error.)
+    sound = played[played != 0]
+    assert np.array_equal(sound, np.concatenate([before, after]))
+    # the pause (400 ms, less what the driver's ring still held) is silence in the timeline
+    sounding = np.flatnonzero(played)
+    silent = sounding[len(before)] - sounding[len(before) - 1] - 1
+    assert silent >= 0.2 * 16000
 
 
 def test_sample_ao_runs_unattended(tmp_path: Path) -> None:
@@ -207,9 +207,8 @@ def test_sample_ao_runs_unattended(tmp_path: Path) -> None:
     argv = ["--input", str(pcm), "--vol", "60", "--gain", "12", "--pause", "0.2"]
     assert sample_ao.main(argv) == 0
     played = _speaker(wav)
-    start = np.flatnonzero(played)[0]
     first = np.concatenate(_chunks(15))  # older than the 20-frame queue ClearChnBuf drops
-    assert np.array_equal(played[start : start + len(first)], first)
+    assert np.array_equal(played[played != 0][: len(first)], first)
 
 
 # -- DMIC ------------------------------------------------------------------------------------------
