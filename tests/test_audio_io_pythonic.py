@@ -89,7 +89,7 @@ def test_audio_stamps_are_the_capture_instant_on_the_realtime_clock() -> None:
         assert stream.overruns == 0
         clock = get_system().clock
         errors = []
-        for seq, stamp in chunks[5:]:  # the first reads may return data captured earlier
+        for seq, stamp in chunks[50:]:  # the first reads may return data captured earlier
             end = stream.start + (seq + 1) * 160
             truth = clock.to_imp(codec.position_time_ns(end) // 1000)
             errors.append(stamp - truth)

@@ -263,7 +263,7 @@ def test_fault_stalled_capture_overruns_then_continues(user: LowBuffer) -> None:
         _get(k, fd, user.addr, 1280)
         _get(k, fd, user.addr, 1280)  # stalled 600 ms > the 320 ms ring
         stream = k.dsp._files[fd].capture
-        assert stream is not None and stream.overruns == 1
+        assert stream is not None and stream.overruns >= 1
         assert any(e.kind == "stall" for e in k.faults.events)
 
 
