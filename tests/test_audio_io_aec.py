@@ -155,3 +155,23 @@ def test_hpf_agc_ns_are_applied_to_ai_frames(tmp_path: Path) -> None:
     noise_ns = _level_through_ai("noise:-30", [("IMP_AI_EnableNs", (3,))], 50)
     print(f"noise {noise:.1f} dBFS, with AI NS {noise_ns:.1f} dBFS")
     assert noise - noise_ns >= 10
+
+
+def _tone_db(x: np.ndarray, hz: float = 1000) -> float:
+    n = np.arange(len(x))
+    w = 2 * np.pi * hz / 16000
+    basis = np.stack([np.sin(w * n), np.cos(w * n)], axis=1)
+    coef, *_ = np.linalg.lstsq(basis, x, rcond=None)
+    return float(20 * np.log10(np.hypot(coef[0], coef[1])))
+
+
+def test_near_end_tone_keeps_its_level_through_ai_aec(tmp_path: Path) -> None:
+    far = tmp_path / "far.pcm"
+    _speech_like(8.0).tofile(far)
+    levels = []
+    for aec in (False, True):
+        sim_overrides(clock="virtual", mic="tone:1000:-30", echo="10:-10")
+        x = _record_while_playing(tmp_path, far, aec)
+        levels.append(_tone_db(x[3 * 16000 : 7 * 16000]))
+    print(f"near-end tone without / with AEC while the far end talks: {levels} dB")
+    assert abs(levels[1] - levels[0]) <= 1
