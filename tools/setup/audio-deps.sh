@@ -6,6 +6,9 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE="${IMP_AUDIO_CACHE:-/var/cache/imp-audio}"
+if [ -z "${IMP_AUDIO_CACHE:-}" ] && ! mkdir -p "$CACHE" 2>/dev/null; then
+    CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/imp-audio"  # not root: the user's cache
+fi
 SRC="$HERE/webrtc_apm_shim.cc"
 PKGS=(libspeexdsp1 libspandsp2 libwebrtc-audio-processing-dev g++)
 

@@ -36,11 +36,16 @@ _I = ctypes.c_int
 
 
 def shim_path() -> Path:
-    """Where the WebRTC shim is looked for: $IMP_WEBRTC_APM_SHIM, else the setup cache."""
+    """Where the WebRTC shim is: $IMP_WEBRTC_APM_SHIM, else the setup script's cache
+    ($IMP_AUDIO_CACHE, /var/cache/imp-audio, or ~/.cache/imp-audio when not run as root)."""
     explicit = os.environ.get(SHIM_ENV)
     if explicit:
         return Path(explicit)
-    return Path(os.environ.get(CACHE_DIR_ENV, DEFAULT_CACHE_DIR)) / SHIM_NAME
+    if os.environ.get(CACHE_DIR_ENV):
+        return Path(os.environ[CACHE_DIR_ENV]) / SHIM_NAME
+    system = Path(DEFAULT_CACHE_DIR) / SHIM_NAME
+    user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "imp-audio"
+    return system if system.exists() or not (user / SHIM_NAME).exists() else user / SHIM_NAME
 
 
 def speexdsp() -> ctypes.CDLL:
