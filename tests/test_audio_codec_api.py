@@ -337,3 +337,20 @@ def test_aac_and_opus_packets_go_into_an_mp4(tmp_path: Any) -> None:
         seconds = decoded / stream.codec_context.sample_rate
         print(f"{name} in mp4: {seconds:.2f} s decoded")
         assert abs(seconds - 3.0) <= 0.15
+
+
+def test_adec_stream_mode_pcm_cut_anywhere() -> None:
+    attr = capi.IMPAudioDecChnAttr(type=capi.PT_PCM, bufSize=8, mode=capi.ADEC_MODE_STREAM)
+    assert capi.IMP_ADEC_CreateChn(5, attr) == 0
+    data = PCM.astype("<i2").tobytes()
+    got = b""
+    for a, b in ((0, 3), (3, 200), (200, 201), (201, len(data))):
+        s, _buf = _stream(data[a:b])
+        assert capi.IMP_ADEC_SendStream(5, s, capi.NOBLOCK) == 0
+        while capi.IMP_ADEC_PollingStream(5, 0) == 0:
+            out = capi.IMPAudioStream()
+            assert capi.IMP_ADEC_GetStream(5, out, capi.NOBLOCK) == 0
+            got += ctypes.string_at(out.stream, out.len)
+            assert capi.IMP_ADEC_ReleaseStream(5, out) == 0
+    assert got == data
+    assert capi.IMP_ADEC_DestroyChn(5) == 0

@@ -74,13 +74,22 @@ class AdecChannel:
         self.config = config
         self.decoder = decoder
         self.queue = StreamQueue(f"ADEC channel {config.chn}", config.buf_size, MAX_PCM_BYTES)
+        self._carry = b""  # ADEC_MODE_STREAM + PT_PCM: half a sample left from the last send
 
     @property
     def chn(self) -> int:
         return self.config.chn
 
     def send(self, data: bytes, timestamp: int, wait: float | None) -> StoredStream | None:
-        """Decode one packet now; store its PCM (waiting up to ``wait`` s for room)."""
+        """Decode one packet now; store its PCM (waiting up to ``wait`` s for room).
+
+        In ADEC_MODE_STREAM the input is a byte stream cut anywhere: the sample-aligned
+        built-ins (G.711: a byte per sample, G.726-32: two per byte) decode any cut, and PCM
+        keeps an odd trailing byte for the next call."""
+        if self.config.mode == MODE_STREAM and self.config.payload_type == PayloadType.PCM:
+            data = self._carry + data
+            cut = len(data) & ~1
+            data, self._carry = data[:cut], data[cut:]
         pcm = self.decoder.decode(data)
         if len(pcm) == 0:
             return None
