@@ -11,11 +11,10 @@ from collections.abc import Callable
 
 from imp import log, runtime
 from imp.core.clock import ImpClock
-from imp.core.graph import Cell, Graph
+from imp.core.graph import Cell, Graph, cell_name, check_cell
 from imp.errors import InvalidArgument, InvalidState
 
 VERSION = "IMP-1.1.6"
-DEVICE_NAMES = {0: "FS", 1: "ENC", 2: "DEC", 3: "IVS", 4: "OSD", 5: "FG1DIRECT"}
 _log = log.get("system")
 
 
@@ -84,36 +83,17 @@ class System:
     # -- binding -----------------------------------------------------------------------------
     def bind(self, src: Cell, dst: Cell) -> None:
         self.require_init("Bind")
-        _check_cell(src, "source")
-        _check_cell(dst, "destination")
-        self.graph.bind(src, dst)
-        _log.info("bind %s -> %s", fmt_cell(src), fmt_cell(dst))
+        self.graph.bind(src, dst)  # checks both cells
+        _log.info("bind %s -> %s", cell_name(src), cell_name(dst))
 
     def unbind(self, src: Cell, dst: Cell) -> None:
         self.require_init("UnBind")
-        _check_cell(src, "source")
-        _check_cell(dst, "destination")
-        self.graph.unbind(src, dst)
+        self.graph.unbind(src, dst)  # checks both cells
 
     def source_of(self, dst: Cell) -> Cell:
         self.require_init("GetBindbyDest")
-        _check_cell(dst, "destination")
-        return self.graph.source_of(dst[0], dst[1])
-
-
-def _check_cell(cell: Cell, what: str) -> None:
-    dev, grp, out = cell
-    if dev not in DEVICE_NAMES:
-        raise InvalidArgument(
-            f"{what} deviceID {dev} is not a device (0..5: FS, ENC, DEC, IVS, OSD)"
-        )
-    if grp < 0 or out < 0:
-        raise InvalidArgument(f"{what} cell {fmt_cell(cell)} has a negative group or output")
-
-
-def fmt_cell(cell: Cell) -> str:
-    dev, grp, out = cell
-    return f"{{{DEVICE_NAMES.get(dev, dev)},{grp},{out}}}"
+        dev, grp, _ = check_cell(dst, "destination")
+        return self.graph.source_of(dev, grp)
 
 
 _system = System()

@@ -69,7 +69,8 @@ def cell_name(cell: tuple[int, ...]) -> str:
     return f"{dev}({', '.join(str(c) for c in cell[1:])})"
 
 
-def _check_cell(cell: Cell, role: str) -> Cell:
+def check_cell(cell: Cell, role: str) -> Cell:
+    """``cell`` as three ints, or InvalidArgument saying what is wrong with it."""
     try:
         dev, grp, out = (int(c) for c in cell)
     except (TypeError, ValueError) as exc:
@@ -159,8 +160,8 @@ class Graph:
     # --- binding ------------------------------------------------------------------------------
     def bind(self, src: Cell, dst: Cell) -> None:
         """Connect output ``src`` to the input of group ``dst[:2]`` (dst's outputID is ignored)."""
-        s = _check_cell(src, "bind source")
-        d = _check_cell(dst, "bind destination")
+        s = check_cell(src, "bind source")
+        d = check_cell(dst, "bind destination")
         skey, dkey = (s[0], s[1]), (d[0], d[1])
         with self._lock:
             snode = self._nodes.get(skey)
@@ -199,8 +200,8 @@ class Graph:
             self._targets.setdefault(s, []).append(dkey)
 
     def unbind(self, src: Cell, dst: Cell) -> None:
-        s = _check_cell(src, "unbind source")
-        d = _check_cell(dst, "unbind destination")
+        s = check_cell(src, "unbind source")
+        d = check_cell(dst, "unbind destination")
         dkey = (d[0], d[1])
         with self._lock:
             current = self._source.get(dkey)
@@ -282,4 +283,5 @@ __all__ = [
     "Graph",
     "GroupNode",
     "cell_name",
+    "check_cell",
 ]

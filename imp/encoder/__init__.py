@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from imp.encoder.api import H264, H265, JPEG, Settings
 from imp.encoder.attr import EncoderAttr, GopAttr, RcAttr, default_attr
-from imp.encoder.channel import ChannelStats, EncoderChannel
+from imp.encoder.channel import EncoderChannel, EncoderChannelStats
 from imp.encoder.handle import EncoderHandle, open_encoder
 from imp.encoder.module import Encoder, get_encoder
 from imp.encoder.stream import EncodedStream, Pack
@@ -21,11 +21,11 @@ __all__ = [
     "H264",
     "H265",
     "JPEG",
-    "ChannelStats",
     "EncodedStream",
     "Encoder",
     "EncoderAttr",
     "EncoderChannel",
+    "EncoderChannelStats",
     "EncoderHandle",
     "GopAttr",
     "Pack",

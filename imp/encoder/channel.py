@@ -47,7 +47,7 @@ _MIN_RESERVE = 4096
 
 
 @dataclass
-class ChannelStats:
+class EncoderChannelStats:
     """Counters of one channel (what Query does not report)."""
 
     offered: int = 0  # frames the group handed over while receiving
@@ -74,7 +74,7 @@ class EncoderChannel:
         self.attr = attr
         self.group: int | None = None
         self.receiving = False
-        self.stats = ChannelStats()
+        self.stats = EncoderChannelStats()
         self._ring = ring
         self._notify_module = notify
         self._backend_name = backend
@@ -566,4 +566,4 @@ class EncoderChannel:
             raise InvalidState(f"encoder channel {self.chn} was destroyed")
 
 
-__all__ = ["INPUT_DEPTH", "ChannelStats", "EncoderChannel"]
+__all__ = ["INPUT_DEPTH", "EncoderChannel", "EncoderChannelStats"]

@@ -19,8 +19,7 @@ from imp.core.graph import DEV_ID_ENC, Cell
 from imp.core.iterate import borrowed
 from imp.encoder.api import Fps, Settings, fps_of
 from imp.encoder.attr import EncoderAttr
-from imp.encoder.channel import ChannelStats as EncoderChannelStats
-from imp.encoder.channel import EncoderChannel
+from imp.encoder.channel import EncoderChannel, EncoderChannelStats
 from imp.encoder.module import NR_MAX_ENC_CHN, NR_MAX_ENC_GROUPS, get_encoder
 from imp.encoder.picture import StoredPicture
 from imp.encoder.stream import EncodedStream

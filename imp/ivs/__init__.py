@@ -26,7 +26,7 @@ from imp import log
 from imp.errors import ImpError
 from imp.ivs.algorithm import RESULT_DEPTH, Algorithm, AlgorithmError, IvsAlgorithm
 from imp.ivs.base_move import BaseMoveDetector, BaseMoveParams, BaseMoveResult
-from imp.ivs.channel import DEFAULT_QUEUE_DEPTH, ChannelStats, IvsChannel
+from imp.ivs.channel import DEFAULT_QUEUE_DEPTH, IvsChannel, IvsChannelStats
 from imp.ivs.cinterface import Address, CAlgorithm
 from imp.ivs.frames import FrameView, release_data
 from imp.ivs.group import IvsGroup
@@ -123,11 +123,11 @@ __all__ = [
     "BaseMoveParams",
     "BaseMoveResult",
     "CAlgorithm",
-    "ChannelStats",
     "FrameView",
     "Ivs",
     "IvsAlgorithm",
     "IvsChannel",
+    "IvsChannelStats",
     "IvsGroup",
     "MoveDetector",
     "MoveParams",

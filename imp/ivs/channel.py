@@ -48,7 +48,7 @@ _C_OBJECTS: tuple[type, ...] = (
 
 
 @dataclass
-class ChannelStats:
+class IvsChannelStats:
     received: int = 0  # frames offered by the group while receiving
     dropped: int = 0  # frames dropped because the algorithm was behind
     processed: int = 0  # processAsync calls
@@ -67,7 +67,7 @@ class IvsChannel:
         self.num = num
         self.algorithm = algorithm
         self.group: IvsGroup | None = None
-        self.stats = ChannelStats()
+        self.stats = IvsChannelStats()
         self.c_results = ResultTable()  # what C callers of GetResult hold
         self._lock = threading.Lock()
         self._signal = threading.Condition()
@@ -293,4 +293,4 @@ class IvsChannel:
             raise Busy(f"{what}({self.num}): the channel is receiving; call StopRecvPic first")
 
 
-__all__ = ["DEFAULT_QUEUE_DEPTH", "ChannelStats", "IvsChannel"]
+__all__ = ["DEFAULT_QUEUE_DEPTH", "IvsChannel", "IvsChannelStats"]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from imp import log, runtime
+from imp.core.graph import DEV_ID_OSD
 from imp.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound, OutOfMemory
 from imp.osd.attrs import DATA_TYPES, GroupRegionAttr, RegionAttr
 from imp.osd.group import OsdGroup
@@ -47,7 +48,6 @@ _log = log.get("osd")
 
 MAX_GROUPS = 6
 MAX_REGIONS = 512
-DEV_ID_OSD = 4
 
 RegionRef = Region | int
 

@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from imp.errors import InvalidArgument
+from imp.framesource import DEFAULT_GETFRAME_TIMEOUT
 
 log = logging.getLogger("imp.pipeline")
 
 BUS_DEPTH = 256
-DEFAULT_TIMEOUT = 2.0
-"""Seconds every Pythonic wait uses unless told otherwise (frames, streams, motion, events);
-libimp's GetFrame gives up after 2 s as well."""
+DEFAULT_TIMEOUT = DEFAULT_GETFRAME_TIMEOUT
+"""Seconds every Pythonic wait uses unless told otherwise (frames, streams, motion, events):
+the 2 s after which libimp's GetFrame gives up."""
 
 
 class State(enum.Enum):
