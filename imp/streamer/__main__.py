@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import signal
 import sys
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     from imp.streamer.app import Streamer
     from imp.streamer.rtsp import RtspUnavailable
 
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints every thread's stack
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

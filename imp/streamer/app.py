@@ -224,6 +224,12 @@ class Streamer:
             drops.append((lab[n], self.camera.encoder_drops(n) + rtsp_drops))
         metric("imp_streamer_drops_total", "counter",
                "Pictures dropped (encoder behind or buffer full, RTSP feed refused)", drops)
+        node_drops = [
+            (f'{{node="{_label(_node_name(node))}",cause="{_label(cause)}"}}', n)
+            for node, causes in self.camera.drops().items() for cause, n in causes.items()
+        ]
+        metric("imp_streamer_pipeline_drops_total", "counter",
+               "Frames lost inside the camera pipeline, by node and cause", node_drops)
         clients = []
         if self.rtsp is not None:
             clients += [(f'{{stream="{n}",protocol="rtsp"}}', c)
@@ -249,6 +255,17 @@ def _process_usage() -> tuple[float, float]:
     cpu = (int(fields[11]) + int(fields[12])) / _CLK_TCK
     rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
     return cpu, float(rss)
+
+
+def _node_name(text: str) -> str:
+    """A stable name from a node's repr: "<EncoderHandle chn=0 ... running>" -> its first two
+    words (the rest, such as the state, changes over time and would split the series)."""
+    return " ".join(text.strip("<>").split()[:2])
+
+
+def _label(text: str) -> str:
+    """A Prometheus label value: backslash, double quote and newline escaped."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _display_host(host: str) -> str:

@@ -1,21 +1,20 @@
-"""The camera side of the streamer: the only module that talks to imp.
+"""The camera side of the streamer: with overlay.py, the only modules that talk to imp.
 
-Builds prudynt's graph with the Pythonic API and hands encoded pictures and motion results to
-subscribers (RTSP, HTTP, the clip recorder) as plain :class:`EncodedFrame` objects::
+Builds prudynt's graph from the Pythonic pipeline's nodes and hands every encoded picture (an
+:class:`imp.output.Packet`) and motion event to subscribers (RTSP, HTTP, the clip recorder)::
 
-    FS0 -> OSD0 -> ENC group: stream0 (H.264/H.265) [+ JPEG when jpeg.channel = 0]
-    FS1 -> OSD1 -> ENC group: stream1               [+ JPEG when jpeg.channel = 1]
-    FS<motion.stream> output 1 -> IVS group 0 -> MoveDetector
+    FS0 -> Overlay -> encoder stream0 (H.264/H.265) [+ JPEG when jpeg.channel = 0] -> fan-out
+    FS1 -> Overlay -> encoder stream1               [+ JPEG when jpeg.channel = 1] -> fan-out
+    FS<motion.stream> -> MotionDetector -> events
 
-Keeping every imp call here lets the rest of the streamer follow changes to the Pythonic
-layer by editing one file. Gaps in the public API this needed are listed in docs/STATUS.md
-(the OSD insert between FrameSource and encoder uses System bind/unbind directly).
+Each encoder writes into a :class:`_Fanout`, an ``imp.output`` Output whose ``write`` runs on
+the encoder's output thread and passes the packet to the subscribers (none of them blocks).
+Keeping every imp call here lets the rest follow changes of the Pythonic layer.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -23,54 +22,39 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import imp
-from imp import ivs
-from imp.capi import DEV_ID_ENC, DEV_ID_FS
+from imp.output import Packet
 from imp.streamer.overlay import StreamOverlay
-from imp.system import get_system
 
-__all__ = ["CameraPipeline", "EncodedFrame", "MotionSample", "StreamCounters"]
+__all__ = ["CameraPipeline", "MotionSample", "Packet", "StreamCounters"]
 
 _log = logging.getLogger("imp.streamer.camera")
 
 IMAGE_CONTROLS = ("brightness", "contrast", "saturation", "sharpness", "hue", "hflip", "vflip")
-
-
-@dataclass(frozen=True, slots=True)
-class EncodedFrame:
-    """One access unit (Annex-B with start codes; an IDR carries its parameter sets) or one
-    JPEG file, stamped with its capture time (µs, IMP clock)."""
-
-    data: bytes
-    pts: int
-    keyframe: bool
-    codec: str  # "h264" | "h265" | "jpeg"
-    seq: int
-    width: int
-    height: int
+BUFFERS = 4  # per FrameSource channel: see imp.camera.DEFAULT_NR_VBS
 
 
 @dataclass(frozen=True, slots=True)
 class MotionSample:
-    """One analysed frame of the motion stream."""
+    """A frame of the motion stream in which something moved."""
 
     pts: int
-    motion: bool
-    regions: tuple[bool, ...]
+    regions: tuple[int, ...]
 
 
 @dataclass
 class StreamCounters:
-    """What /metrics reports per stream; updated by the drain thread."""
+    """What /metrics reports per stream; updated on the encoder's output thread."""
 
     frames: int = 0
     bytes: int = 0
-    errors: int = 0
+    last_picture: float = field(default_factory=time.monotonic)
     recent: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=256))
 
     def add(self, size: int) -> None:
         self.frames += 1
         self.bytes += size
-        self.recent.append((time.monotonic(), size))
+        self.last_picture = now = time.monotonic()
+        self.recent.append((now, size))
 
     def rates(self, window: float = 2.0) -> tuple[float, float]:
         """(frames/s, kbit/s) over the last ``window`` seconds of arrivals."""
@@ -82,56 +66,27 @@ class StreamCounters:
         return (len(items) - 1) / span, sum(n for _, n in items[1:]) * 8 / span / 1000
 
 
-Subscriber = Callable[[EncodedFrame], None]
+Subscriber = Callable[[Packet], None]
 
 
-class _Drain:
-    """A thread taking pictures from one encoder channel and passing them to subscribers."""
+class _Fanout:
+    """An ``imp.output`` Output passing each packet to the stream's subscribers."""
 
-    def __init__(
-        self, name: str, handle: Any, codec: str, size: tuple[int, int],
-        subscribers: list[Subscriber], counters: StreamCounters,
-    ) -> None:
-        self.name, self.handle, self.codec, self.size = name, handle, codec, size
+    def __init__(self, name: str, subscribers: list[Subscriber], counters: StreamCounters):
+        self.name = name
         self.subscribers = subscribers  # owned by the pipeline: they outlive a restart
         self.counters = counters
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"streamer-{name}", daemon=True)
-        self.last_picture = time.monotonic()
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
+    def write(self, packet: Packet) -> None:
+        self.counters.add(len(packet.data))
+        for fn in list(self.subscribers):
             try:
-                stream = self.handle.get_stream(timeout=0.5)
-            except imp.Timeout:
-                continue
-            except imp.ImpError as exc:
-                if self._stop.is_set():
-                    return
-                self.counters.errors += 1
-                _log.warning("%s: %s", self.name, exc)
-                self._stop.wait(0.1)
-                continue
-            with stream:
-                frame = EncodedFrame(
-                    stream.data, stream.timestamp, bool(stream.keyframe), self.codec,
-                    stream.seq, *self.size,
-                )
-            self.counters.add(len(frame.data))
-            self.last_picture = time.monotonic()
-            for fn in list(self.subscribers):
-                try:
-                    fn(frame)
-                except Exception:  # one broken consumer must not stop the camera
-                    _log.exception("%s: subscriber %r failed", self.name, fn)
+                fn(packet)
+            except Exception:  # one broken consumer must not stop the others
+                _log.exception("%s: subscriber %r failed", self.name, fn)
+
+    def close(self) -> None:
+        pass  # the subscribers are closed by their owners
 
 
 class CameraPipeline:
@@ -153,18 +108,14 @@ class CameraPipeline:
     def _reset(self) -> None:
         """Run state: fresh for each start (a restart rebuilds the whole graph)."""
         self.cam: Any = None
-        self.drains: dict[str, _Drain] = {}
         self.overlays: dict[int, StreamOverlay] = {}
         self._handles: dict[str, Any] = {}
-        self._binds: list[tuple[tuple[int, int, int], tuple[int, int, int]]] = []
-        self._ivs: list[Any] = []
-        self._motion_thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._sources: dict[int, Any] = {}
+        self._motion: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
-        s = self.settings
-        self.cam = imp.open(sensor=s["camera"]["sensor"])
+        self.cam = imp.open(sensor=self.settings["camera"]["sensor"])
         self.cam.__enter__()
         try:
             self._build()
@@ -173,138 +124,82 @@ class CameraPipeline:
             raise
 
     def _build(self) -> None:
-        s = self.settings
-        channels = {}
+        s, cam = self.settings, self.cam
         for i in (0, 1):
             cfg = s[f"stream{i}"]
-            if cfg["enabled"]:
-                channels[i] = self.cam.framesource(
-                    i, size=(cfg["width"], cfg["height"]), fps=cfg["fps"], nr_vbs=3, enable=False
-                )
-        for i, fs in channels.items():
-            cfg = s[f"stream{i}"]
-            settings_cls = imp.H265 if cfg["codec"] == "h265" else imp.H264
-            enc = self.cam.encoder(
-                fs, settings_cls(bitrate_kbps=cfg["bitrate"], gop=cfg["gop"], rc="cbr")
+            if not cfg["enabled"]:
+                continue
+            size = (cfg["width"], cfg["height"])
+            fs = cam.framesource(i, size=size, fps=cfg["fps"], nr_vbs=BUFFERS)
+            self._sources[i] = fs
+            source = fs
+            if s["osd"]["enabled"]:
+                overlay = StreamOverlay(cam.overlay(fs), size, s["osd"], self.started_at)
+                self.overlays[i] = overlay
+                source = overlay.node
+            codec = imp.H265 if cfg["codec"] == "h265" else imp.H264
+            enc = cam.encoder(
+                source,
+                codec(bitrate_kbps=cfg["bitrate"], gop=cfg["gop"], rc="cbr"),
+                output=self._fanout(f"stream{i}"),
             )
             self._handles[f"stream{i}"] = enc
-            size = (cfg["width"], cfg["height"])
-            self.drains[f"stream{i}"] = self._drain(f"stream{i}", enc, cfg["codec"], size)
             if s["jpeg"]["enabled"] and s["jpeg"]["channel"] == i:
-                jpeg = self.cam.encoder(
-                    enc, imp.JPEG(quality=s["jpeg"]["quality"], fps=s["jpeg"]["fps"])
+                self._handles["jpeg"] = cam.encoder(
+                    enc, imp.JPEG(quality=s["jpeg"]["quality"], fps=s["jpeg"]["fps"]),
+                    output=self._fanout("jpeg"),
                 )
-                self._handles["jpeg"] = jpeg
-                self.drains["jpeg"] = self._drain("jpeg", jpeg, "jpeg", size)
-            if s["osd"]["enabled"]:
-                self._insert_osd(i, enc.group, size)
         if s["motion"]["enabled"]:
-            self._start_motion()
-        for drain in self.drains.values():
-            drain.start()
-        for fs in channels.values():
-            fs.enable()
+            self._start_motion(s["motion"]["sensitivity"])
         self.apply_image(s["image"])
 
-    def _drain(self, name: str, handle: Any, codec: str, size: tuple[int, int]) -> _Drain:
-        return _Drain(name, handle, codec, size, self.subscribers[name], self.counters[name])
+    def _fanout(self, name: str) -> _Fanout:
+        self.counters[name].last_picture = time.monotonic()
+        return _Fanout(name, self.subscribers[name], self.counters[name])
+
+    def _start_motion(self, sensitivity: int) -> None:
+        m = self.settings["motion"]
+        cfg = self.settings[f"stream{m['stream']}"]
+        w, h = cfg["width"], cfg["height"]
+        # Default: all but the top eighth, where a burned-in clock (on the simulator: the frame
+        # mark) would count as motion in every frame.
+        rois = [tuple(r) for r in m["rois"]] or [(0, h // 8, w, h - h // 8)]
+        self._motion = self.cam.motion(
+            self._sources[m["stream"]], rois=rois, sense=sensitivity, skip_frames=m["skip_frames"]
+        )
+        self._motion.on_motion(self._on_motion)
+
+    def _on_motion(self, event: Any) -> None:
+        sample = MotionSample(int(event.timestamp), tuple(event.rois))
+        for fn in list(self.motion_subscribers):
+            try:
+                fn(sample)
+            except Exception:
+                _log.exception("motion subscriber %r failed", fn)
+
+    def stop(self) -> None:
+        """Close every node (the camera does it consumers first) and the camera itself."""
+        for overlay in self.overlays.values():
+            overlay.close()
+        if self.cam is not None:
+            cam, self.cam = self.cam, None
+            try:
+                cam.__exit__(None, None, None)
+            except Exception as exc:  # a faulty device: the rest is torn down regardless
+                _log.warning("closing the camera: %s", exc)
 
     def restart(self) -> None:
         """Tear the graph down and build it again (after a fault); subscribers stay."""
         self.stop()
         self._reset()
-        self.restarts += 1
         self.start()
+        self.restarts += 1
 
     def stalled_for(self) -> float:
         """Seconds since the video stream that delivered least recently gave a picture."""
         now = time.monotonic()
-        ages = [now - d.last_picture for n, d in self.drains.items() if n != "jpeg"]
-        return max(ages, default=0.0)
-
-    def _insert_osd(self, chn: int, enc_group: int, size: tuple[int, int]) -> None:
-        """FS -> ENC becomes FS -> OSD -> ENC (the encoder handle bound FS -> ENC itself)."""
-        overlay = StreamOverlay(chn, size, self.settings["osd"], self.started_at)
-        self.overlays[chn] = overlay
-        system = get_system()
-        fs_cell, enc_cell = (DEV_ID_FS, chn, 0), (DEV_ID_ENC, enc_group, 0)
-        system.unbind(fs_cell, enc_cell)
-        for src, dst in ((fs_cell, overlay.cell), (overlay.cell, enc_cell)):
-            system.bind(src, dst)
-            self._binds.append((src, dst))
-
-    def _motion_params(self, sensitivity: int) -> Any:
-        m = self.settings["motion"]
-        cfg = self.settings[f"stream{m['stream']}"]
-        w, h = cfg["width"], cfg["height"]
-        rects = m["rois"] or [[0, h // 8, w, h - h // 8]]  # see docs: skips a burned-in clock
-        rois = tuple(
-            ivs.Roi(x, y, min(w, x + rw) - 1, min(h, y + rh) - 1, sensitivity)
-            for x, y, rw, rh in rects
-        )
-        return ivs.MoveParams(w, h, rois, m["skip_frames"])
-
-    def _start_motion(self) -> None:
-        m = self.settings["motion"]
-        grp = ivs.create_group(0)
-        self._ivs.append(("group", 0))
-        detector = ivs.MoveDetector(self._motion_params(m["sensitivity"]))
-        chn = ivs.create_channel(0, detector)
-        self._ivs.append(("channel", chn))
-        ivs.register(0, 0)
-        chn.start()
-        src = (DEV_ID_FS, m["stream"], 1)
-        get_system().bind(src, grp.cell)
-        self._binds.append((src, grp.cell))
-        self._motion_thread = threading.Thread(
-            target=self._motion_loop, args=(chn,), name="streamer-motion", daemon=True
-        )
-        self._motion_thread.start()
-
-    def _motion_loop(self, chn: Any) -> None:
-        while not self._stop.is_set():
-            try:
-                with chn.result(0.5) as r:
-                    sample = MotionSample(r.timestamp, bool(r.motion), tuple(r.regions))
-            except imp.Timeout:
-                continue
-            except imp.ImpError:
-                return  # the channel stopped receiving
-            for fn in list(self.motion_subscribers):
-                try:
-                    fn(sample)
-                except Exception:
-                    _log.exception("motion subscriber %r failed", fn)
-
-    def stop(self) -> None:
-        """Stop threads, undo binds, close channels and the camera (every buffer returned)."""
-        self._stop.set()
-        for drain in self.drains.values():
-            drain.stop()
-        for kind, obj in reversed(self._ivs):
-            if kind == "channel":
-                obj.stop()
-        if self._motion_thread is not None:
-            self._motion_thread.join(timeout=5)
-        system = get_system()
-        for src, dst in reversed(self._binds):
-            _quietly(system.unbind, src, dst)
-        self._binds.clear()
-        for kind, obj in reversed(self._ivs):
-            if kind == "channel":
-                _quietly(ivs.unregister, obj.num)
-                _quietly(ivs.destroy_channel, obj.num)
-            else:
-                _quietly(ivs.destroy_group, obj)
-        self._ivs.clear()
-        for overlay in self.overlays.values():
-            overlay.close()
-        for handle in reversed(list(self._handles.values())):
-            _quietly(handle.close)
-        self._handles.clear()
-        if self.cam is not None:
-            cam, self.cam = self.cam, None
-            cam.__exit__(None, None, None)
+        return max((now - c.last_picture for n, c in self.counters.items() if n != "jpeg"),
+                   default=0.0)
 
     # -- subscriptions ---------------------------------------------------------------------------
     def subscribe(self, stream: str, fn: Subscriber) -> None:
@@ -318,6 +213,10 @@ class CameraPipeline:
     def timestamp(self) -> int:
         """Now on the capture clock (µs)."""
         return int(self.cam.timestamp())
+
+    def drops(self) -> dict[str, dict[str, int]]:
+        """Frames lost per pipeline node and cause (``Camera.drops``)."""
+        return dict(self.cam.drops()) if self.cam is not None else {}
 
     # -- live changes --------------------------------------------------------------------------
     def _handle(self, stream: str) -> Any:
@@ -342,11 +241,8 @@ class CameraPipeline:
             h.set_fps(fps)
 
     def encoder_drops(self, stream: str) -> int:
-        handle = self._handle(stream)
-        if handle is None:
-            return 0
-        st = handle.stats
-        return int(st.dropped_behind + st.dropped_full)
+        h = self._handle(stream)
+        return sum(h.drops.values()) if h is not None else 0
 
     def apply_image(self, image: dict[str, Any]) -> None:
         if self.cam is None:
@@ -362,17 +258,10 @@ class CameraPipeline:
             overlay.set_text(text)
 
     def set_motion_sensitivity(self, sensitivity: int) -> None:
-        for kind, obj in self._ivs:
-            if kind == "channel":
-                obj.set_param(self._motion_params(sensitivity))
-
-
-def _quietly(fn: Callable[..., Any], *args: Any) -> None:
-    """Clean-up goes on past a failing step: the remaining resources still need freeing."""
-    try:
-        fn(*args)
-    except Exception as exc:
-        _log.warning("clean-up: %s: %s", getattr(fn, "__name__", fn), exc)
+        """The detector is rebuilt with the new sensitivity (a node per parameter set)."""
+        if self._motion is not None and self.cam is not None:
+            self._motion.close()
+            self._start_motion(sensitivity)
 
 
 def configure_simulator(settings: dict[str, dict[str, Any]]) -> None:

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from imp.streamer.camera import EncodedFrame
+from imp.streamer.camera import Packet
 from imp.streamer.config import ConfigError
 
 __all__ = ["HttpServer", "StreamerControl"]
@@ -49,11 +49,11 @@ class _JpegHub:
     """The newest JPEG plus the viewers' queues; touched only on the server's loop."""
 
     def __init__(self) -> None:
-        self.latest: EncodedFrame | None = None
-        self.viewers: set[asyncio.Queue[EncodedFrame]] = set()
+        self.latest: Packet | None = None
+        self.viewers: set[asyncio.Queue[Packet]] = set()
         self.fresh = asyncio.Event()
 
-    def publish(self, frame: EncodedFrame) -> None:
+    def publish(self, frame: Packet) -> None:
         self.latest = frame
         self.fresh.set()
         self.fresh = asyncio.Event()
@@ -94,7 +94,7 @@ class HttpServer:
         if self.has_jpeg:
             self.camera.subscribe("jpeg", self._on_jpeg)
 
-    def _on_jpeg(self, frame: EncodedFrame) -> None:
+    def _on_jpeg(self, frame: Packet) -> None:
         if self.hub is not None and not self.loop.is_closed():
             try:
                 self.loop.call_soon_threadsafe(self.hub.publish, frame)
@@ -147,6 +147,8 @@ class HttpServer:
     async def _teardown(self) -> None:
         if self.hub is not None:
             for q in list(self.hub.viewers):
+                if q.full():
+                    q.get_nowait()
                 q.put_nowait(_END)
         if self._runner is not None:
             await self._runner.cleanup()
@@ -211,7 +213,7 @@ class HttpServer:
                 "Cache-Control": "no-store",
             }
         )
-        queue: asyncio.Queue[EncodedFrame] = asyncio.Queue(VIEWER_QUEUE)
+        queue: asyncio.Queue[Packet] = asyncio.Queue(VIEWER_QUEUE)
         self.hub.viewers.add(queue)
         try:
             await resp.prepare(request)
@@ -283,7 +285,7 @@ class HttpServer:
                             headers={"X-Prometheus-Format": "0.0.4"})
 
 
-_END: Any = EncodedFrame(b"", 0, False, "end", -1, 0, 0)  # tells MJPEG viewers to finish
+_END: Any = object()  # tells MJPEG viewers to finish
 
 
 def _valid_b64(value: str) -> bool:

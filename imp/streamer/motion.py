@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import subprocess
 import threading
 import time
@@ -19,7 +20,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from imp.streamer.camera import EncodedFrame, MotionSample
+from imp.streamer.camera import MotionSample, Packet
 
 __all__ = ["MotionRecorder"]
 
@@ -38,15 +39,6 @@ def _circular_output(seconds: float) -> Any:
     return CircularOutput(seconds=seconds)
 
 
-def _packet(frame: EncodedFrame) -> Any:
-    from imp.output import Packet
-
-    return Packet(
-        data=frame.data, pts=frame.pts, keyframe=frame.keyframe, codec=frame.codec,
-        seq=frame.seq, width=frame.width, height=frame.height,
-    )
-
-
 class MotionRecorder:
     def __init__(self, cfg: dict[str, Any]) -> None:
         self.cfg = cfg
@@ -57,62 +49,77 @@ class MotionRecorder:
         self.active: dict[str, Any] | None = None
         self.last_motion_pts = 0
         self.last_end_wall = -1e18
-        self.samples = 0
         self.motion_samples = 0
         self._lock = threading.Lock()
         self._scripts: list[subprocess.Popen[bytes]] = []
+        # File and process work happens here, never on the camera's threads.
+        self._jobs: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
+        self._worker = threading.Thread(target=self._work, name="streamer-clips", daemon=True)
+        self._worker.start()
 
-    # -- camera callbacks (camera threads) --------------------------------------------------------
-    def on_frame(self, frame: EncodedFrame) -> None:
+    # -- camera callbacks (camera threads; quick) ----------------------------------------------
+    def on_frame(self, packet: Packet) -> None:
+        """Every picture of the recorded stream: into the ring; its time ends events."""
         if self.ring is not None:
-            self.ring.write(_packet(frame))
-
-    def on_sample(self, sample: MotionSample) -> None:
+            self.ring.write(packet)
         with self._lock:
-            self.samples += 1
-            if sample.motion:
-                self.motion_samples += 1
-                self.last_motion_pts = sample.pts
             ev = self.active
             if ev is None:
-                if sample.motion and time.monotonic() - self.last_end_wall >= self.cfg["cooldown"]:
-                    self._begin(sample)
                 return
-            quiet = sample.pts - self.last_motion_pts > self.cfg["post_roll"] * 1e6
-            too_long = sample.pts - ev["start_pts"] > self.cfg["max_length"] * 1e6
+            quiet = packet.pts - self.last_motion_pts > self.cfg["post_roll"] * 1e6
+            too_long = packet.pts - ev["start_pts"] > self.cfg["max_length"] * 1e6
             if quiet or too_long:
-                self._end(sample, "too long" if too_long and not quiet else "quiet")
+                self.active = None
+                self.last_end_wall = time.monotonic()
+                ev["end"], ev["end_pts"] = time.time(), packet.pts
+                ev["ended_because"] = "quiet" if quiet else "max_length"
+                self._jobs.put(("end", ev))
 
-    # -- events -------------------------------------------------------------------------------
-    def _begin(self, sample: MotionSample) -> None:
-        name = time.strftime("motion-%Y%m%d-%H%M%S", time.localtime()) + f"-{sample.pts}.mp4"
-        ev: dict[str, Any] = {
-            "start": time.time(), "start_pts": sample.pts, "end": None, "end_pts": None,
-            "clip": None, "regions": [i for i, r in enumerate(sample.regions) if r],
-        }
-        if self.ring is not None:
+    def on_sample(self, sample: MotionSample) -> None:
+        """A frame of the analysed stream in which something moved."""
+        with self._lock:
+            self.motion_samples += 1
+            self.last_motion_pts = sample.pts
+            if self.active is not None:
+                return
+            if time.monotonic() - self.last_end_wall < self.cfg["cooldown"]:
+                return
+            name = time.strftime("motion-%Y%m%d-%H%M%S", time.localtime()) + f"-{sample.pts}.mp4"
+            ev: dict[str, Any] = {
+                "start": time.time(), "start_pts": sample.pts, "end": None, "end_pts": None,
+                "clip": name if self.ring is not None else None, "regions": list(sample.regions),
+            }
+            self.active = ev
+            self.events.append(ev)
+            self._jobs.put(("begin", ev))
+
+    # -- events (worker thread) ---------------------------------------------------------------
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            action, ev = job
+            try:
+                self._begin(ev) if action == "begin" else self._end(ev)
+            except Exception:
+                _log.exception("motion %s", action)
+
+    def _begin(self, ev: dict[str, Any]) -> None:
+        name = ev["clip"]
+        if self.ring is not None and name is not None:
             try:
                 self.ring.start(str(self.clips_dir / name))
-                ev["clip"] = name
             except Exception as exc:
                 _log.error("motion clip %s: %s", name, exc)
-        self.active = ev
-        self.events.append(ev)
+                ev["clip"] = None
         _log.info("motion started (clip %s)", ev["clip"])
         self._run_script("start", ev)
 
-    def _end(self, sample: MotionSample, why: str) -> None:
-        ev = self.active
-        assert ev is not None
-        self.active = None
-        self.last_end_wall = time.monotonic()
-        ev["end"], ev["end_pts"], ev["ended_because"] = time.time(), sample.pts, why
+    def _end(self, ev: dict[str, Any]) -> None:
         if self.ring is not None and ev["clip"] is not None:
             try:
                 self.ring.stop()
             except Exception as exc:
                 _log.error("motion clip %s: %s", ev["clip"], exc)
-        _log.info("motion stopped (%s)", why)
+        _log.info("motion stopped (%s)", ev["ended_because"])
         self._run_script("stop", ev)
         self._apply_retention()
 
@@ -163,15 +170,16 @@ class MotionRecorder:
         return path if path.is_file() else None
 
     def close(self) -> None:
+        """Finish a clip in progress, stop the worker, wait briefly for hook scripts."""
         with self._lock:
-            if self.active is not None and self.ring is not None:
-                try:
-                    self.ring.stop()
-                except Exception as exc:
-                    _log.error("motion clip: %s", exc)
-                self.active = None
-            if self.ring is not None:
-                self.ring.close()
+            ev, self.active = self.active, None
+        if ev is not None:
+            ev["end"], ev["ended_because"] = time.time(), "shutdown"
+            self._jobs.put(("end", ev))
+        self._jobs.put(None)
+        self._worker.join(timeout=30)
+        if self.ring is not None:
+            self.ring.close()
         for p in self._scripts:
             try:
                 p.wait(timeout=2)

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from imp.streamer.camera import EncodedFrame
+from imp.streamer.camera import Packet
 
 __all__ = ["RtspServer", "RtspUnavailable", "load_gstreamer"]
 
@@ -89,7 +89,7 @@ class _Feed:
             self.appsrc = None
             self.pipeline = None
 
-    def push(self, frame: EncodedFrame) -> None:
+    def push(self, frame: Packet) -> None:
         gst = self.gst
         with self.lock:
             src = self.appsrc
