@@ -261,19 +261,6 @@ def IMP_FrameSource_GetTimedFrame(
     return 0
 
 
-def _int_setter(name: str, attr: str, lo: int = 0) -> Any:
-    def setter(chnNum: int, value: int) -> int:
-        ch = _FS().channel(check_int(chnNum, "chnNum"))
-        v = check_int(value, attr)
-        if v < lo:
-            raise InvalidArgument(f"{attr} must be >= {lo}, got {v}")
-        setattr(ch, attr, v)
-        return 0
-
-    setter.__name__ = setter.__qualname__ = name
-    return c_function()(setter)
-
-
 def _int_getter(name: str, attr: str) -> Any:
     def getter(chnNum: int, out: Any) -> int:
         target = scalar_out(out, attr)
@@ -284,7 +271,18 @@ def _int_getter(name: str, attr: str) -> Any:
     return c_function()(getter)
 
 
-IMP_FrameSource_SetMaxDelay = _int_setter("IMP_FrameSource_SetMaxDelay", "max_delay")
+@c_function()
+def IMP_FrameSource_SetMaxDelay(chnNum: int, maxcnt: int) -> int:
+    """``int IMP_FrameSource_SetMaxDelay(int chnNum, int maxcnt)``: how many recent frames the
+    channel keeps for GetTimedFrame (copies: 0..64), from the next EnableChn."""
+    ch = _FS().channel(check_int(chnNum, "chnNum"))
+    v = check_int(maxcnt, "maxcnt")
+    if not 0 <= v <= _fs.MAX_VBS:
+        raise InvalidArgument(f"max_delay must be >= 0 and <= {_fs.MAX_VBS}, got {v}")
+    ch.max_delay = v
+    return 0
+
+
 IMP_FrameSource_GetMaxDelay = _int_getter("IMP_FrameSource_GetMaxDelay", "max_delay")
 
 
