@@ -18,7 +18,7 @@ from imp.encoder import attr as _attr
 from imp.encoder.channel import EncoderChannel
 from imp.encoder.module import NR_MAX_ENC_CHN_STREAM, get_encoder
 from imp.encoder.picture import StoredPicture
-from imp.errors import InvalidArgument, InvalidState, NotSupported
+from imp.errors import InvalidArgument, InvalidState
 from imp.types import (
     IMPEncoderAttrRcMode,
     IMPEncoderChnAttr,
@@ -521,12 +521,19 @@ def IMP_Encoder_GetMaxStreamCnt(encChn: int, nrMaxStream: Any) -> int:
 
 @c_function()
 def IMP_Encoder_SetFisheyeEnableStatus(encChn: int, enable: int) -> int:
+    """``int IMP_Encoder_SetFisheyeEnableStatus(int encChn, int enable)``: the header defines a
+    status flag and nothing else (no lens model, no correction parameters), so that is what is
+    kept: GetFisheyeEnableStatus reports it; pictures are encoded as they come (logged)."""
     chn = _ENC().check_chn(check_int(encChn, "encChn"))
     value = check_int(enable, "enable")
     if value not in (0, 1):
         raise InvalidArgument(f"SetFisheyeEnableStatus: enable must be 0 or 1, got {value}")
     if value:
-        raise NotSupported("the fisheye correction of the T31 encoder is not available")
+        log.warning(
+            "IMP_Encoder_SetFisheyeEnableStatus(%d, 1): flag set; libimp 1.1.6 defines no "
+            "fisheye correction parameters, pictures are encoded unchanged",
+            chn,
+        )
     _ENC().prefs(chn).fisheye = value
     return 0
 
