@@ -30,6 +30,7 @@ def test_motion_event_makes_a_clip_with_pre_roll(tmp_path: Path) -> None:
         tmp_path,
         sim={"scene": "intruder"},
         stream0={"gop": 25},
+        audio={"enabled": True, "codec": "g711u"},
         motion={"enabled": True, "stream": 1, "record_stream": 0, "pre_roll": PRE_ROLL,
                 "post_roll": POST_ROLL, "cooldown": 0.0, "script": str(script)},
     )
@@ -56,13 +57,18 @@ def test_motion_event_makes_a_clip_with_pre_roll(tmp_path: Path) -> None:
 
     with av.open(str(clip)) as container:
         marks = [read_frame_mark(f.to_ndarray(format="gray")) for f in container.decode(video=0)]
+    with av.open(str(clip)) as container:
+        assert container.streams.audio, "audio is configured: the clip must carry it"
+        rate = container.streams.audio[0].rate
+        audio_s = sum(f.samples for f in container.decode(audio=0)) / rate
     assert marks, "the clip decodes to no picture"
+    assert audio_s >= 0.8 * len(marks) / 25, (audio_s, len(marks))
     # The intruder enters at sensor frame INTRUDER_START: the clip must begin >= PRE_ROLL
     # before it, run in order and last until it left (plus post-roll).
     assert marks[0] <= INTRUDER_START - PRE_ROLL * 25, marks[:5]
     assert all(b > a for a, b in itertools.pairwise(marks)), marks
     missing = marks[-1] - marks[0] + 1 - len(marks)
-    assert missing <= 0.02 * len(marks) + 1, missing
+    assert missing <= 0.05 * len(marks) + 1, missing  # the loaded simulator may drop a few
     assert marks[-1] >= INTRUDER_END - 5, marks[-5:]
     hook = log.read_text().split("\n")
     assert hook[0].startswith("start ") and hook[0].endswith(str(clips[0]["name"]))

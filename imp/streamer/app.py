@@ -48,17 +48,14 @@ class Streamer:
             from imp.streamer.camera import configure_simulator
 
             configure_simulator(self.settings)
-        if self.settings["audio"]["enabled"]:
-            _log.warning(
-                "audio.enabled = true: the audio track and backchannel are not wired into "
-                "imp-streamer yet (imp.audio is new); serving video only"
-            )
         try:
             self.camera.start()
             m = self.settings["motion"]
             if m["enabled"]:
                 self.motion = MotionRecorder(m)
                 self.camera.subscribe(f"stream{m['record_stream']}", self.motion.on_frame)
+                if "audio" in self.camera.streams:
+                    self.camera.subscribe("audio", self.motion.on_audio)
                 self.camera.motion_subscribers.append(self.motion.on_sample)
             self.rtsp = RtspServer(self.camera, self.settings)
             self.rtsp.start()

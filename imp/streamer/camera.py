@@ -23,6 +23,7 @@ from typing import Any
 
 import imp
 from imp.output import Packet
+from imp.streamer.audio import RTSP_AUDIO_CODECS, AudioSource
 from imp.streamer.overlay import StreamOverlay
 
 __all__ = ["CameraPipeline", "MotionSample", "Packet", "StreamCounters"]
@@ -98,6 +99,15 @@ class CameraPipeline:
         self.streams = [f"stream{i}" for i in (0, 1) if s[f"stream{i}"]["enabled"]]
         if s["jpeg"]["enabled"]:
             self.streams.append("jpeg")
+        self.audio_codec = s["audio"]["codec"] if s["audio"]["enabled"] else None
+        if self.audio_codec is not None and self.audio_codec not in RTSP_AUDIO_CODECS:
+            _log.warning(
+                "audio.codec = %s: the audio track carries %s so far; serving video only",
+                self.audio_codec, " or ".join(RTSP_AUDIO_CODECS),
+            )
+            self.audio_codec = None
+        if self.audio_codec is not None:
+            self.streams.append("audio")
         self.subscribers: dict[str, list[Subscriber]] = {n: [] for n in self.streams}
         self.counters = {n: StreamCounters() for n in self.streams}
         self.motion_subscribers: list[Callable[[MotionSample], None]] = []
@@ -112,6 +122,7 @@ class CameraPipeline:
         self._handles: dict[str, Any] = {}
         self._sources: dict[int, Any] = {}
         self._motion: Any = None
+        self._audio: AudioSource | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -151,6 +162,9 @@ class CameraPipeline:
                 )
         if s["motion"]["enabled"]:
             self._start_motion(s["motion"]["sensitivity"])
+        if self.audio_codec is not None:
+            self._audio = AudioSource(self.audio_codec, self.subscribers["audio"])
+            self._audio.start()
         self.apply_image(s["image"])
 
     def _fanout(self, name: str) -> _Fanout:
@@ -179,6 +193,9 @@ class CameraPipeline:
 
     def stop(self) -> None:
         """Close every node (the camera does it consumers first) and the camera itself."""
+        if self._audio is not None:
+            self._audio.stop()
+            self._audio = None
         for overlay in self.overlays.values():
             overlay.close()
         if self.cam is not None:
@@ -198,8 +215,8 @@ class CameraPipeline:
     def stalled_for(self) -> float:
         """Seconds since the video stream that delivered least recently gave a picture."""
         now = time.monotonic()
-        return max((now - c.last_picture for n, c in self.counters.items() if n != "jpeg"),
-                   default=0.0)
+        return max((now - c.last_picture for n, c in self.counters.items()
+                    if n.startswith("stream")), default=0.0)
 
     # -- subscriptions ---------------------------------------------------------------------------
     def subscribe(self, stream: str, fn: Subscriber) -> None:
@@ -278,4 +295,6 @@ def configure_simulator(settings: dict[str, dict[str, Any]]) -> None:
         clock=sim["clock"],
         sensor=f"synthetic:{sim['scene']}",
         sensor_size=(sim["sensor_width"], sim["sensor_height"]),
+        mic=sim["mic"],
+        speaker=sim["speaker"] or "null",
     )

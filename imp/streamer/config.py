@@ -141,6 +141,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "clock": Key(str, "realtime", _choice("realtime", "virtual")),
         "fault_at": Key(float, 0.0, _range(0, 86400)),
         "fault_seconds": Key(float, 3.0, _range(0.1, 3600)),
+        "mic": Key(str, "tone:440:-20"),
+        "speaker": Key(str, ""),
     },
     "camera": {
         "sensor": Key(str, "gc2053"),

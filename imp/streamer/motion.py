@@ -75,6 +75,11 @@ class MotionRecorder:
                 ev["ended_because"] = "quiet" if quiet else "max_length"
                 self._jobs.put(("end", ev))
 
+    def on_audio(self, packet: Packet) -> None:
+        """Audio goes into the ring too: clips carry it (Mp4Output makes AAC of G.711)."""
+        if self.ring is not None:
+            self.ring.write(packet)
+
     def on_sample(self, sample: MotionSample) -> None:
         """A frame of the analysed stream in which something moved."""
         with self._lock:

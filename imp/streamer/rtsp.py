@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from imp.streamer.camera import Packet
@@ -55,62 +54,65 @@ def load_gstreamer() -> tuple[Any, Any, Any, Any]:
     return GLib, Gst, GstRtsp, GstRtspServer
 
 
-class _Feed:
-    """The appsrc of one path's shared media, fed from the camera thread."""
+class _MediaClock:
+    """One media's mapping of capture time to pipeline running time, shared by its video and
+    audio feeds so that both tracks' RTP timestamps come from the same capture clock."""
 
-    def __init__(self, gst: Any, codec: str, clock_now: Callable[[], int]) -> None:
+    def __init__(self) -> None:
+        self.offset_ns: int | None = None
+
+
+class _Feed:
+    """One appsrc (``element``) of a path's shared media, fed from a camera thread."""
+
+    def __init__(self, gst: Any, element: str, clock: _MediaClock, lock: threading.Lock) -> None:
         self.gst = gst
-        self.codec = codec
-        self.clock_now = clock_now
-        self.lock = threading.Lock()
+        self.element = element
+        self.clock = clock
+        self.lock = lock  # the media's: both feeds move its clock
         self.appsrc: Any = None
-        self.pipeline: Any = None
-        self.offset_ns: int | None = None  # running time = capture time + offset
         self.waiting_for_key = True
         self.pushed = 0
         self.dropped = 0
 
     def attach(self, media: Any) -> None:
-        element = media.get_element()
         with self.lock:
-            self.appsrc = element.get_by_name("src")
-            self.pipeline = None
-            self.offset_ns = None
+            self.appsrc = media.get_element().get_by_name(self.element)
+            self.clock.offset_ns = None
             self.waiting_for_key = True
 
     def resync(self) -> None:
         """After a pipeline rebuild the capture clock may restart: map it anew, from an IDR."""
         with self.lock:
-            self.offset_ns = None
+            self.clock.offset_ns = None
             self.waiting_for_key = True
 
     def detach(self) -> None:
         with self.lock:
             self.appsrc = None
-            self.pipeline = None
 
-    def push(self, frame: Packet) -> None:
+    def push(self, packet: Packet) -> None:
         gst = self.gst
         with self.lock:
             src = self.appsrc
             if src is None:
                 return
-            if self.waiting_for_key and not frame.keyframe:
+            if self.waiting_for_key and not packet.keyframe:
                 self.dropped += 1
                 return
             self.waiting_for_key = False
-            if self.offset_ns is None:
-                running = self._running_time(src)
+            if self.clock.offset_ns is None:
+                running = _running_time(src)
                 if running is None:
                     return
-                self.offset_ns = running - frame.pts * 1000
-            pts = frame.pts * 1000 + self.offset_ns
+                self.clock.offset_ns = running - packet.pts * 1000
+            pts = packet.pts * 1000 + self.clock.offset_ns
             if pts < 0:
                 return
-            buf = gst.Buffer.new_wrapped(frame.data)
+            buf = gst.Buffer.new_wrapped(packet.data)
             buf.pts = pts
             buf.dts = pts
-            if not frame.keyframe:
+            if not packet.keyframe:
                 buf.set_flags(gst.BufferFlags.DELTA_UNIT)
             ret = src.emit("push-buffer", buf)
             if ret == gst.FlowReturn.OK:
@@ -118,11 +120,18 @@ class _Feed:
             else:
                 self.dropped += 1
 
-    def _running_time(self, src: Any) -> int | None:
-        clock = src.get_clock()
-        if clock is None:
-            return None
-        return int(clock.get_time() - src.get_base_time())
+
+def _running_time(src: Any) -> int | None:
+    clock = src.get_clock()
+    if clock is None:
+        return None
+    return int(clock.get_time() - src.get_base_time())
+
+
+AUDIO_LAUNCH = {
+    "g711u": "caps=audio/x-mulaw,rate=8000,channels=1 ! rtppcmupay name=pay1 pt=0",
+    "g711a": "caps=audio/x-alaw,rate=8000,channels=1 ! rtppcmapay name=pay1 pt=8",
+}
 
 
 class RtspServer:
@@ -133,6 +142,7 @@ class RtspServer:
         self.camera = camera
         self.cfg = settings["rtsp"]
         self.feeds: dict[str, _Feed] = {}
+        self.audio_feeds: dict[str, _Feed] = {}
         self.clients: dict[str, int] = {"stream0": 0, "stream1": 0}
         self.connections = 0
         self.refused = 0
@@ -149,23 +159,35 @@ class RtspServer:
         for i in (0, 1):
             name = f"stream{i}"
             if name in camera.streams:
+                clock, lock = _MediaClock(), threading.Lock()
+                feeds = [_Feed(self.Gst, "src", clock, lock)]
+                self.feeds[name] = feeds[0]
+                camera.subscribe(name, feeds[0].push)
+                audio = camera.audio_codec if "audio" in camera.streams else None
+                if audio is not None:
+                    feeds.append(_Feed(self.Gst, "asrc", clock, lock))
+                    self.audio_feeds[name] = feeds[1]
+                    camera.subscribe("audio", feeds[1].push)
                 codec = settings[name]["codec"]
-                feed = _Feed(self.Gst, codec, camera.timestamp)
-                self.feeds[name] = feed
-                mounts.add_factory(f"/ch{i}", self._factory(name, codec, feed))
-                camera.subscribe(name, feed.push)
+                mounts.add_factory(f"/ch{i}", self._factory(name, codec, audio, feeds))
         if self.cfg["username"]:
             self._set_auth()
         self.port = 0
 
-    def _factory(self, name: str, codec: str, feed: _Feed) -> Any:
+    def _factory(self, name: str, codec: str, audio: str | None, feeds: list[_Feed]) -> Any:
         hx = "h265" if codec == "h265" else "h264"
         launch = (
             f"( appsrc name=src is-live=true format=time do-timestamp=false "
             f"max-bytes=4000000 block=false "
             f"caps=video/x-{hx},stream-format=byte-stream,alignment=au "
-            f"! {hx}parse config-interval=-1 ! rtp{hx}pay name=pay0 pt=96 config-interval=-1 )"
+            f"! {hx}parse config-interval=-1 ! rtp{hx}pay name=pay0 pt=96 config-interval=-1 "
         )
+        if audio is not None:
+            launch += (
+                "appsrc name=asrc is-live=true format=time do-timestamp=false "
+                f"max-bytes=200000 block=false {AUDIO_LAUNCH[audio]} "
+            )
+        launch += ")"
         factory = self.GstRtspServer.RTSPMediaFactory.new()
         factory.set_launch(launch)
         factory.set_shared(True)
@@ -173,7 +195,7 @@ class RtspServer:
         factory.set_protocols(
             self.GstRtsp.RTSPLowerTrans.TCP | self.GstRtsp.RTSPLowerTrans.UDP
         )
-        factory.connect("media-configure", self._on_media, name, feed)
+        factory.connect("media-configure", self._on_media, name, feeds)
         if self.cfg["username"]:
             perms = self.GstRtspServer.RTSPPermissions()
             perms.add_permission_for_role("viewer", "media.factory.access", True)
@@ -191,9 +213,10 @@ class RtspServer:
         self.server.set_auth(auth)
 
     # -- signals (GLib thread) -------------------------------------------------------------------
-    def _on_media(self, _factory: Any, media: Any, name: str, feed: _Feed) -> None:
-        feed.attach(media)
-        media.connect("unprepared", lambda _m: feed.detach())
+    def _on_media(self, _factory: Any, media: Any, name: str, feeds: list[_Feed]) -> None:
+        for feed in feeds:
+            feed.attach(media)
+        media.connect("unprepared", lambda _m: [feed.detach() for feed in feeds])
         self.camera.request_idr(name)
 
     def _on_client(self, _server: Any, client: Any) -> None:
@@ -244,6 +267,9 @@ class RtspServer:
     def stop(self) -> None:
         for name, feed in self.feeds.items():
             self.camera.unsubscribe(name, feed.push)
+            feed.detach()
+        for feed in self.audio_feeds.values():
+            self.camera.unsubscribe("audio", feed.push)
             feed.detach()
         if self._thread is not None:
             self._context.invoke_full(self.GLib.PRIORITY_DEFAULT, self._shutdown)

@@ -1,0 +1,98 @@
+"""The audio side (camera side, an imp user like camera.py): microphone -> AENC -> subscribers.
+
+prudynt's audio thread on the Pythonic API: ``imp.audio.Microphone`` (AI device 1, 40 ms
+frames; 8 kHz for G.711 as prudynt forces it) feeds an AENC channel; every encoded frame goes
+out as an ``imp.output.Packet`` (``kind="audio"``, capture timestamp) to the subscribers: the
+RTSP audio track and the motion clips.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import imp
+from imp.output import Packet
+
+__all__ = ["RTSP_AUDIO_CODECS", "AudioSource"]
+
+_log = logging.getLogger("imp.streamer.audio")
+
+RTSP_AUDIO_CODECS = ("g711a", "g711u")  # what the RTSP track carries so far
+FRAME_MS = 40
+
+
+class AudioSource:
+    """Microphone + AENC on a thread; ``start()``/``stop()``; ``subscribers`` get Packets."""
+
+    def __init__(self, codec: str, subscribers: list[Callable[[Packet], None]]) -> None:
+        self.codec = codec
+        self.rate = 8000
+        self.subscribers = subscribers
+        self.frames = 0
+        self.errors = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._mic: Any = None
+        self._enc: Any = None
+
+    def start(self) -> None:
+        from imp.audio import Microphone
+        from imp.audio.aenc import open_encoder
+        from imp.audio.codecs import PayloadType
+
+        pt = {"g711a": PayloadType.G711A, "g711u": PayloadType.G711U}[self.codec]
+        self._mic = Microphone(rate=self.rate, frame_ms=FRAME_MS).open()
+        try:
+            self._enc = open_encoder(0, pt)
+        except BaseException:
+            self._mic.close()
+            raise
+        self._thread = threading.Thread(target=self._run, name="streamer-audio", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        mic, enc = self._mic, self._enc
+        while not self._stop.is_set():
+            try:
+                chunk = mic.read(0.5)
+            except imp.Timeout:
+                continue
+            except imp.ImpError as exc:
+                if self._stop.is_set():
+                    return
+                self.errors += 1
+                _log.warning("microphone: %s", exc)
+                self._stop.wait(0.2)
+                continue
+            try:
+                enc.send(chunk.samples, chunk.timestamp, self.rate)
+            finally:
+                chunk.release()
+            while True:
+                try:
+                    stream = enc.get(0)
+                except imp.Timeout:
+                    break
+                with stream:
+                    packet = stream.packet(self.rate)
+                self.frames += 1
+                for fn in list(self.subscribers):
+                    try:
+                        fn(packet)
+                    except Exception:
+                        _log.exception("audio subscriber %r failed", fn)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        for part in (self._enc, self._mic):
+            if part is not None:
+                try:
+                    part.close()
+                except Exception as exc:
+                    _log.warning("closing audio: %s", exc)
+        self._enc = self._mic = None
