@@ -210,3 +210,32 @@ def test_capi_bad_input(caplog: pytest.LogCaptureFixture) -> None:
         "IMP_EmuFrameSource_DestroyChn: DestroyChn(2): channel is enabled",
     ):
         assert fragment in text, fragment
+
+
+def test_c_style_program_names_its_source_in_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """IMP_EMUFS_SOURCE_<chn>: a raw NV12 file feeds channel 2, bound to an encoder."""
+    n = 12
+    raw = tmp_path / "clip.nv12"
+    raw.write_bytes(b"".join(picture(i).tobytes() for i in range(n)))
+    monkeypatch.setenv("IMP_EMUFS_SOURCE_2", str(raw))
+    monkeypatch.setenv("IMP_EMUFS_SOURCE_1", str(tmp_path / "missing.mp4"))
+    with running_system("virtual"):
+        with caplog.at_level(logging.ERROR, "imp.capi"):
+            assert IMP_EmuFrameSource_CreateChn(1, _fs_attr()) == -1
+        assert "IMP_EMUFS_SOURCE_1=" in caplog.text and "no such file" in caplog.text
+        assert IMP_EmuFrameSource_CreateChn(2, _fs_attr()) == 0
+        add_channel(0, 0, enc_attr(IMP_ENC_PROFILE_AVC_HIGH, W, H, kbps=800))
+        assert IMP_System_Bind(IMPCell(DEV_ID_FS, 2, 0), IMPCell(DEV_ID_ENC, 0, 0)) == 0
+        assert IMP_Encoder_StartRecvPic(0) == 0
+        assert IMP_EmuFrameSource_EnableChn(2) == 0
+        streams = read_streams(0, n)
+        assert IMP_Encoder_StopRecvPic(0) == 0
+        assert IMP_EmuFrameSource_DisableChn(2) == 0
+        assert IMP_System_UnBind(IMPCell(DEV_ID_FS, 2, 0), IMPCell(DEV_ID_ENC, 0, 0)) == 0
+        assert IMP_EmuFrameSource_DestroyChn(2) == 0
+        assert IMP_Encoder_UnRegisterChn(0) == 0
+        assert IMP_Encoder_DestroyChn(0) == 0
+        assert IMP_Encoder_DestroyGroup(0) == 0
+    assert marks(decode(b"".join(s.data for s in streams), "h264")) == list(range(n))
