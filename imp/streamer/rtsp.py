@@ -216,8 +216,13 @@ class RtspServer:
     def _on_media(self, _factory: Any, media: Any, name: str, feeds: list[_Feed]) -> None:
         for feed in feeds:
             feed.attach(media)
-        media.connect("unprepared", lambda _m: [feed.detach() for feed in feeds])
+        media.connect("unprepared", self._on_unprepared, feeds)
         self.camera.request_idr(name)
+
+    @staticmethod
+    def _on_unprepared(_media: Any, feeds: list[_Feed]) -> None:
+        for feed in feeds:
+            feed.detach()
 
     def _on_client(self, _server: Any, client: Any) -> None:
         with self._lock:
