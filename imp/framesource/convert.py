@@ -26,20 +26,19 @@ _CY, _CRV, _CGU, _CGV, _CBU = 298, 409, 100, 208, 516
 
 
 def nv12_to_rgb(y: np.ndarray, uv: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 RGB of an NV12 picture (``y`` (H, W), ``uv`` (H/2, W))."""
+    """(H, W, 3) uint8 RGB of an NV12 picture (``y`` (H, W), ``uv`` (H/2, W)); H and W even."""
     h, w = y.shape
-    c = (y.astype(np.int32) - 16) * _CY + 128
+    # Luma as 2x2 blocks: (H/2, 2, W/2, 2), so each block's chroma broadcasts without copies.
+    c = ((y.astype(np.int32) - 16) * _CY + 128).reshape(h // 2, 2, w // 2, 2)
     u = uv[:, 0::2].astype(np.int32) - 128
     v = uv[:, 1::2].astype(np.int32) - 128
-    # chroma of each 2x2 block, repeated to full size
-    ru = np.repeat(np.repeat(_CRV * v, 2, axis=0), 2, axis=1)[:h, :w]
-    gu = np.repeat(np.repeat(-_CGU * u - _CGV * v, 2, axis=0), 2, axis=1)[:h, :w]
-    bu = np.repeat(np.repeat(_CBU * u, 2, axis=0), 2, axis=1)[:h, :w]
-    out = np.empty((h, w, 3), np.uint8)
-    for i, chroma in enumerate((ru, gu, bu)):
-        np.clip((c + chroma) >> 8, 0, 255, out=chroma)
-        out[..., i] = chroma
-    return out
+    out = np.empty((h // 2, 2, w // 2, 2, 3), np.uint8)
+    for i, chroma in enumerate((_CRV * v, -_CGU * u - _CGV * v, _CBU * u)):
+        value = c + chroma[:, None, :, None]
+        value >>= 8
+        np.clip(value, 0, 255, out=value)
+        out[..., i] = value
+    return out.reshape(h, w, 3)
 
 
 def write_rgba(rgb: np.ndarray, out: np.ndarray, bgra: bool = False) -> None:
@@ -58,18 +57,24 @@ def write_hsv(rgb: np.ndarray, out: memoryview | np.ndarray) -> None:
     hue = buf[: 2 * w * h].view("<u2").reshape(h, w)
     sat = buf[2 * w * h : 3 * w * h].reshape(h, w)
     val = buf[3 * w * h : 4 * w * h].reshape(h, w)
-    f = rgb.astype(np.float32)
-    r, g, b = f[..., 0], f[..., 1], f[..., 2]
-    mx, mn = f.max(axis=2), f.min(axis=2)
+    r, g, b = (rgb[..., i].astype(np.int32) for i in range(3))
+    mx = np.maximum(np.maximum(r, g), b)
+    mn = np.minimum(np.minimum(r, g), b)
     delta = mx - mn
-    safe = np.where(delta == 0, 1, delta)
-    deg = np.where(
-        mx == r, (g - b) / safe, np.where(mx == g, 2 + (b - r) / safe, 4 + (r - g) / safe)
-    )
-    deg = np.where(delta == 0, 0, deg * 60) % 360
-    hue[...] = np.floor(deg + 0.5).astype(np.uint16) % 360
-    sat[...] = np.floor(np.where(mx == 0, 0, 255 * delta / np.where(mx == 0, 1, mx)) + 0.5)
-    val[...] = mx.astype(np.uint8)
+    val[...] = mx
+    # S = round(255 * delta / max), in integers
+    sat[...] = (255 * delta + mx // 2) // np.maximum(mx, 1)
+    # hexcone hue: the sector of the largest component plus 60 * (difference / delta)
+    red, green = mx == r, (mx == g) & (mx != r)
+    diff = np.where(red, g - b, np.where(green, b - r, r - g))
+    base = np.where(red, 0, np.where(green, 120, 240))
+    deg = diff.astype(np.float32)
+    deg *= 60
+    deg /= np.maximum(delta, 1)
+    deg += base + 0.5
+    np.floor(deg, out=deg)
+    deg[delta == 0] = 0
+    hue[...] = deg.astype(np.int32) % 360
 
 
 def rotate_nv12(
