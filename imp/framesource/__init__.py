@@ -15,9 +15,17 @@ retried with a back-off, a dead node ends capture and wakes every waiter with th
 re-QBUF that fails keeps the buffer aside and tries it again, and DisableChn does not wait for a
 capture thread stuck in a driver call that STREAMOFF cannot end.
 
-Modules: :mod:`~imp.framesource.attr` (attributes, constants), :mod:`~imp.framesource.channel`
-(one channel), :mod:`~imp.framesource.capture` (its capture thread), :mod:`~imp.framesource.module`
-(the channel table).
+Modules:
+
+- :mod:`~imp.framesource.attr` — attributes and constants;
+- :mod:`~imp.framesource.channel` — one channel; :mod:`~imp.framesource.capture` — its capture
+  thread and fan-out; :mod:`~imp.framesource.module` — the channel table;
+- :mod:`~imp.framesource.extension` / :mod:`~imp.framesource.convert` — extension channels fed
+  by SetSource (RGBA/BGRA/HSV) and SetChnRotate; :mod:`~imp.framesource.timed` —
+  GetTimedFrame;
+- :mod:`~imp.framesource.emulated` — EmuFrameSource channels;
+- :mod:`~imp.framesource.softpool` — frames filled by software; :mod:`~imp.framesource.handout`
+  — frames an application holds (GetFrame).
 """
 
 from __future__ import annotations
