@@ -239,3 +239,84 @@ def decode_jpeg_mark(data: bytes) -> tuple[int, np.ndarray]:
 
     gray = np.asarray(Image.open(io.BytesIO(data)).convert("L"))
     return read_frame_mark(gray), gray
+
+
+def talk(host: str, port: int, path: str, seconds: float, hz: float = 1000.0,
+         pt: int = 0) -> int:
+    """An ONVIF backchannel client (TCP interleaved, no auth): DESCRIBE with ``Require:
+    www.onvif.org/ver20/backchannel``, SETUP every track, PLAY, then send ``seconds`` of a
+    ``hz`` tone as G.711 (PT 0 = PCMU, 8 = PCMA) in 20 ms RTP packets at real time.
+    Returns how many packets were sent. (FFmpeg has no backchannel; GStreamer's needs app
+    code: a few lines of RTSP are the plainest client.)"""
+    import re
+
+    import av
+
+    require = "Require: www.onvif.org/ver20/backchannel\r\n"
+    url = f"rtsp://{host}:{port}{path}"
+    sock = socket.create_connection((host, port), timeout=10)
+    pending = b""
+
+    def request(text: str) -> tuple[str, str]:
+        nonlocal pending
+        sock.sendall(text.encode())
+        while True:
+            while pending.startswith(b"$"):  # interleaved data before the reply: skip it
+                while len(pending) < 4:
+                    pending += sock.recv(65536)
+                size = int.from_bytes(pending[2:4], "big")
+                while len(pending) < 4 + size:
+                    pending += sock.recv(65536)
+                pending = pending[4 + size:]
+            if b"\r\n\r\n" in pending:
+                break
+            pending += sock.recv(65536)
+        head, _, rest = pending.partition(b"\r\n\r\n")
+        length = int(m.group(1)) if (m := re.search(rb"Content-Length: *(\d+)", head, re.I)) else 0
+        while len(rest) < length:
+            rest += sock.recv(65536)
+        pending = rest[length:]
+        reply = head.decode()
+        assert reply.startswith("RTSP/1.0 200"), reply
+        return reply, rest[:length].decode()
+
+    try:
+        _, sdp = request(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n{require}"
+                         "Accept: application/sdp\r\n\r\n")
+        tracks = re.findall(r"a=control:(stream=\d+)\r?\n(?:.*\r?\n)*?a=(sendonly|recvonly)", sdp)
+        session, channel, cseq = "", -1, 2
+        for i, (control, direction) in enumerate(tracks):
+            head, _ = request(
+                f"SETUP {url}/{control} RTSP/1.0\r\nCSeq: {cseq}\r\n{require}"
+                f"Transport: RTP/AVP/TCP;unicast;interleaved={2 * i}-{2 * i + 1}\r\n"
+                + (f"Session: {session}\r\n" if session else "") + "\r\n"
+            )
+            cseq += 1
+            session = re.search(r"Session: *([^;\r\n]+)", head).group(1)  # type: ignore[union-attr]
+            if direction == "sendonly":
+                channel = 2 * i
+        assert channel >= 0, f"no backchannel track in the SDP:\n{sdp}"
+        request(f"PLAY {url} RTSP/1.0\r\nCSeq: {cseq}\r\n{require}Session: {session}\r\n\r\n")
+        codec = av.CodecContext.create("pcm_mulaw" if pt == 0 else "pcm_alaw", "w")
+        codec.sample_rate, codec.format, codec.layout = 8000, "s16", "mono"
+        t = np.arange(int(seconds * 8000)) / 8000
+        pcm = (0.3 * 32767 * np.sin(2 * np.pi * hz * t)).astype(np.int16)
+        sent, start = 0, time.monotonic()
+        sock.setblocking(False)
+        for n, i in enumerate(range(0, len(pcm), 160)):
+            frame = av.AudioFrame.from_ndarray(pcm[None, i:i + 160], format="s16", layout="mono")
+            frame.sample_rate = 8000
+            payload = b"".join(bytes(p) for p in codec.encode(frame))
+            rtp = bytes([0x80, pt]) + (n & 0xFFFF).to_bytes(2, "big") + \
+                (i & 0xFFFFFFFF).to_bytes(4, "big") + (0x1234).to_bytes(4, "big") + payload
+            sock.sendall(b"$" + bytes([channel]) + len(rtp).to_bytes(2, "big") + rtp)
+            sent += 1
+            try:
+                while sock.recv(65536):  # what the server streams to us: not needed here
+                    pass
+            except BlockingIOError:
+                pass
+            time.sleep(max(0.0, start + (n + 1) * 0.02 - time.monotonic()))
+        return sent
+    finally:
+        sock.close()

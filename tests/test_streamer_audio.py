@@ -1,15 +1,17 @@
-"""imp-streamer's audio track: the simulated microphone plays a 440 Hz tone; RTSP clients get it
-as G.711 next to the video of /ch0 and /ch1 (PCMU over TCP, PCMA over UDP) and decode it."""
+"""imp-streamer's audio: the simulated microphone plays a 440 Hz tone; RTSP clients get it as
+G.711 next to the video of /ch0 and /ch1 (PCMU over TCP, PCMA over UDP) and decode it; and the
+ONVIF backchannel takes a client's audio to the speaker."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 
-from bench.streamer_common import Daemon, small_config
+from bench.streamer_common import Daemon, small_config, talk
 
 pytest.importorskip("gi", reason="the rtsp extra (PyGObject) is not installed")
 pytest.importorskip("aiohttp", reason="the rtsp extra (aiohttp) is not installed")
@@ -57,3 +59,28 @@ def test_audio_track(tmp_path: Path, codec: str, transport: str, ch: int) -> Non
     window = samples[:16000] * np.hanning(16000)
     peak_hz = np.argmax(np.abs(np.fft.rfft(window))) * 8000 / 16000
     assert abs(peak_hz - 440) <= 1, peak_hz
+
+
+def test_backchannel_plays_on_the_speaker(tmp_path: Path) -> None:
+    """ONVIF backchannel: a client sends 2 s of a 1 kHz tone as PCMU; the simulated speaker
+    (which writes what it plays to a WAV file) played exactly that."""
+    wav = tmp_path / "speaker.wav"
+    cfg = small_config(tmp_path, auth=False, audio={"enabled": True, "codec": "g711u"},
+                       sim={"speaker": str(wav)})
+    d = Daemon(cfg, tmp_path).start().warm_up(25)
+    try:
+        sent = talk("127.0.0.1", cfg["rtsp"]["port"], "/ch1", seconds=2.0, hz=1000.0)
+        time.sleep(0.5)  # the last packets reach the speaker
+    finally:
+        assert d.stop() == 0, "".join(d.lines)
+    assert sent == 100
+    with av.open(str(wav)) as container:
+        rate = container.streams.audio[0].rate
+        played = np.concatenate([f.to_ndarray().ravel() for f in container.decode(audio=0)])
+    loud = np.flatnonzero(np.abs(played.astype(np.float64)) > 3000)
+    assert loud.size, "the speaker played nothing loud"
+    span = (loud[-1] - loud[0]) / rate
+    assert 1.9 <= span <= 2.1, span
+    tone = played[loud[0]:loud[-1]].astype(np.float64)
+    peak_hz = np.argmax(np.abs(np.fft.rfft(tone * np.hanning(tone.size)))) * rate / tone.size
+    assert abs(peak_hz - 1000) <= 2, peak_hz

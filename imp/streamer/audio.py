@@ -96,3 +96,83 @@ class AudioSource:
                 except Exception as exc:
                     _log.warning("closing audio: %s", exc)
         self._enc = self._mic = None
+
+
+class SpeakerSink:
+    """The backchannel's end: G.711 payloads -> ADEC -> ``imp.audio.Speaker`` (AO device 0).
+
+    ``feed()`` is called on a GStreamer streaming thread and only queues; a thread of its own
+    decodes and plays, dropping the oldest payloads if the speaker falls behind.
+    """
+
+    QUEUE = 50  # 50 payloads of 20-40 ms: 1-2 s
+
+    def __init__(self, codec: str) -> None:
+        import queue
+
+        self.codec = codec
+        self.rate = 8000
+        self.played = 0
+        self.dropped = 0
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUE)
+        self._thread: threading.Thread | None = None
+        self._spk: Any = None
+        self._dec: Any = None
+
+    def start(self) -> None:
+        from imp.audio import Speaker
+        from imp.audio.adec import open_decoder
+        from imp.audio.codecs import PayloadType
+
+        pt = {"g711a": PayloadType.G711A, "g711u": PayloadType.G711U}[self.codec]
+        self._spk = Speaker(rate=self.rate, frame_ms=FRAME_MS).open()
+        try:
+            self._dec = open_decoder(0, pt)
+        except BaseException:
+            self._spk.close()
+            raise
+        self._thread = threading.Thread(target=self._run, name="streamer-speaker", daemon=True)
+        self._thread.start()
+
+    def feed(self, payload: bytes) -> None:
+        import queue
+
+        try:
+            self._queue.put_nowait(payload)
+        except queue.Full:
+            self.dropped += 1
+
+    def _run(self) -> None:
+        while (payload := self._queue.get()) is not None:
+            try:
+                if not self._dec.send(payload, 0, 1.0):
+                    continue
+                while True:
+                    try:
+                        decoded = self._dec.get(0)
+                    except imp.Timeout:
+                        break
+                    with decoded:
+                        self._spk.play(decoded.samples.copy(), block=True)
+                    self.played += decoded.samples.size
+            except imp.ImpError as exc:
+                _log.warning("speaker: %s", exc)
+
+    def stop(self) -> None:
+        import queue
+
+        if self._thread is not None:
+            while True:  # make room for the stop mark: what is queued is not played
+                try:
+                    self._queue.put_nowait(None)
+                    break
+                except queue.Full:
+                    self._queue.get_nowait()
+            self._thread.join(timeout=5)
+        for part in (self._dec, self._spk):
+            if part is not None:
+                try:
+                    part.close()
+                except Exception as exc:
+                    _log.warning("closing the speaker: %s", exc)
+        self._dec = self._spk = None

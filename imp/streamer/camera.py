@@ -23,7 +23,7 @@ from typing import Any
 
 import imp
 from imp.output import Packet
-from imp.streamer.audio import RTSP_AUDIO_CODECS, AudioSource
+from imp.streamer.audio import RTSP_AUDIO_CODECS, AudioSource, SpeakerSink
 from imp.streamer.overlay import StreamOverlay
 
 __all__ = ["CameraPipeline", "MotionSample", "Packet", "StreamCounters"]
@@ -123,6 +123,7 @@ class CameraPipeline:
         self._sources: dict[int, Any] = {}
         self._motion: Any = None
         self._audio: AudioSource | None = None
+        self.speaker: SpeakerSink | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -165,6 +166,8 @@ class CameraPipeline:
         if self.audio_codec is not None:
             self._audio = AudioSource(self.audio_codec, self.subscribers["audio"])
             self._audio.start()
+            self.speaker = SpeakerSink(self.audio_codec)
+            self.speaker.start()
         self.apply_image(s["image"])
 
     def _fanout(self, name: str) -> _Fanout:
@@ -196,6 +199,9 @@ class CameraPipeline:
         if self._audio is not None:
             self._audio.stop()
             self._audio = None
+        if self.speaker is not None:
+            self.speaker.stop()
+            self.speaker = None
         for overlay in self.overlays.values():
             overlay.close()
         if self.cam is not None:

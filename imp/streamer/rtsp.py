@@ -128,6 +128,17 @@ def _running_time(src: Any) -> int | None:
     return int(clock.get_time() - src.get_base_time())
 
 
+BACKCHANNEL_LAUNCH = {
+    codec: (
+        f'( capsfilter caps="application/x-rtp,media=audio,payload={pt},clock-rate=8000,'
+        f'encoding-name={name}" name=depay_backchannel ! {depay} '
+        "! appsink name=backchannel emit-signals=true sync=false async=false max-buffers=50 )"
+    )
+    for codec, pt, name, depay in (
+        ("g711u", 0, "PCMU", "rtppcmudepay"), ("g711a", 8, "PCMA", "rtppcmadepay"),
+    )
+}
+
 AUDIO_LAUNCH = {
     "g711u": "caps=audio/x-mulaw,rate=8000,channels=1 ! rtppcmupay name=pay1 pt=0",
     "g711a": "caps=audio/x-alaw,rate=8000,channels=1 ! rtppcmapay name=pay1 pt=8",
@@ -151,7 +162,9 @@ class RtspServer:
         self._context = self.GLib.MainContext.new()
         self._loop = self.GLib.MainLoop.new(self._context, False)
         self._thread: threading.Thread | None = None
-        self.server = self.GstRtspServer.RTSPServer.new()
+        # The ONVIF server: plain RTSP for every client, plus the audio backchannel for those
+        # that ask for it (Require: www.onvif.org/ver20/backchannel).
+        self.server = self.GstRtspServer.RTSPOnvifServer.new()
         self.server.set_address(self.cfg["host"])
         self.server.set_service(str(self.cfg["port"]))
         self.server.connect("client-connected", self._on_client)
@@ -188,7 +201,13 @@ class RtspServer:
                 f"max-bytes=200000 block=false {AUDIO_LAUNCH[audio]} "
             )
         launch += ")"
-        factory = self.GstRtspServer.RTSPMediaFactory.new()
+        srv = self.GstRtspServer
+        if audio is not None:
+            factory = srv.RTSPOnvifMediaFactory.new()
+            factory.set_backchannel_launch(BACKCHANNEL_LAUNCH[audio])
+            factory.set_media_gtype(srv.RTSPOnvifMedia.__gtype__)
+        else:
+            factory = srv.RTSPMediaFactory.new()
         factory.set_launch(launch)
         factory.set_shared(True)
         factory.set_suspend_mode(self.GstRtspServer.RTSPSuspendMode.NONE)
@@ -217,7 +236,21 @@ class RtspServer:
         for feed in feeds:
             feed.attach(media)
         media.connect("unprepared", self._on_unprepared, feeds)
+        sink = media.get_element().get_by_name("backchannel")
+        if sink is not None:  # this client talks: its audio goes to the speaker
+            sink.connect("new-sample", self._on_talk)
         self.camera.request_idr(name)
+
+    def _on_talk(self, sink: Any) -> Any:
+        sample = sink.emit("pull-sample")
+        speaker = self.camera.speaker
+        if sample is not None and speaker is not None:
+            buf = sample.get_buffer()
+            ok, info = buf.map(self.Gst.MapFlags.READ)
+            if ok:
+                speaker.feed(bytes(info.data))
+                buf.unmap(info)
+        return self.Gst.FlowReturn.OK
 
     @staticmethod
     def _on_unprepared(_media: Any, feeds: list[_Feed]) -> None:
