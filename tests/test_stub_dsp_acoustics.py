@@ -167,3 +167,20 @@ def _no_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for var in ("IMP_SIM_MIC", "IMP_SIM_SPEAKER", "IMP_SIM_ECHO"):
         monkeypatch.delenv(var, raising=False)
     yield
+
+
+def test_a_malformed_override_is_an_invalid_argument_for_the_c_api(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    import imp.capi as capi
+    from imp.kernel import set_kernel, sim_overrides
+
+    set_kernel(None)
+    sim_overrides(mic="tone:1000:+6")
+    with caplog.at_level(logging.ERROR, logger="imp.capi"):
+        assert capi.IMP_AI_SetPubAttr(1, capi.IMPAudioIOAttr(16000, 16, 1, 20, 640, 1)) == 0
+        assert capi.IMP_AI_Enable(1) == -1
+    assert "mic (sim_overrides)" in caplog.text and "internal error" not in caplog.text
+    sim_overrides()

@@ -55,12 +55,17 @@ def _make_kernel() -> Kernel:
 
     from kernel_stubs import SimConfig, SimKernel
 
-    config = SimConfig.from_env()
+    try:
+        config = SimConfig.from_env()
+    except ValueError as exc:  # a malformed IMP_SIM_* variable: the message names it
+        raise InvalidArgument(str(exc)) from exc
     if _overrides:
         try:
             config = dataclasses.replace(config, **_overrides)
         except TypeError as exc:
             raise InvalidArgument(f"unknown simulator setting: {exc}") from exc
+        except ValueError as exc:  # a malformed value (the message names the setting)
+            raise InvalidArgument(str(exc)) from exc
     return SimKernel(config)
 
 
