@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from fractions import Fraction
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from imp import isp as _isp
 from imp.encoder.api import Settings
@@ -35,10 +35,8 @@ from imp.framesource import (
     ChannelAttr,
     get_framesource,
 )
-from imp.ivs import MAX_CHANNELS as IVS_MAX_CHANNELS
-from imp.ivs import MAX_GROUPS as IVS_MAX_GROUPS
+from imp.isp import IspTuning
 from imp.ivs import get_ivs
-from imp.osd import MAX_GROUPS as OSD_MAX_GROUPS
 from imp.osd import get_osd
 from imp.pipeline.events import EventBus
 from imp.pipeline.motion import MotionDetector, move_params
@@ -56,6 +54,7 @@ DEFAULT_NR_VBS = 4
 one spare. Two (libimp's sample value) lost 5-15 of 250 1080p frames on a loaded host."""
 
 Fps = int | tuple[int, int]
+N = TypeVar("N", Overlay, MotionDetector)
 
 
 def _free(used: set[int], limit: int, what: str) -> int:
@@ -125,6 +124,17 @@ class Camera:
         if not self._open:
             raise InvalidState("use the camera inside its 'with' block")
 
+    def _connect(self, node: N, source: Node) -> N:
+        """Attach a new ``node`` to ``source`` and start it; closed again if either fails."""
+        try:
+            node.attach(source)
+            node.start()
+        except BaseException:
+            node.close()
+            raise
+        self._keep(node)
+        return node
+
     def _keep(self, node: Node) -> None:
         self._nodes = [n for n in self._nodes if not n.closed]
         self._nodes.append(node)
@@ -142,12 +152,9 @@ class Camera:
         return _isp.get_isp().sensor_fps()
 
     @property
-    def isp(self) -> object:
+    def isp(self) -> IspTuning:
         """The ISP tuning object (``imp.isp.tuning()``): picture controls, 3A, statistics."""
-        tuning = getattr(_isp, "tuning", None)
-        if tuning is None:
-            raise InvalidState("this build of imp has no imp.isp.tuning() yet")
-        return tuning()
+        return _isp.tuning()
 
     def set_control(self, name: str, value: int) -> None:
         """ISP tuning by name: brightness, contrast, saturation, sharpness, hue, hflip, ..."""
@@ -229,16 +236,8 @@ class Camera:
     def overlay(self, source: Node, group: int | None = None) -> Overlay:
         """An OSD group drawing into ``source``'s frames; a source for an encoder."""
         self._check_open()
-        num = _free(set(get_osd().groups), OSD_MAX_GROUPS, "OSD group") if group is None else group
-        node = Overlay(num, self.bus)
-        try:
-            node.attach(source)
-            node.start()
-        except BaseException:
-            node.close()
-            raise
-        self._keep(node)
-        return node
+        num = get_osd().groups.free() if group is None else group
+        return self._connect(Overlay(num, self.bus), source)
 
     def encoder(
         self,
@@ -273,17 +272,9 @@ class Camera:
         self._check_open()
         size, _ = source.frame_format()
         ivs = get_ivs()
-        grp = _free(set(ivs.groups), IVS_MAX_GROUPS, "IVS group")
-        chn = _free(set(ivs.channels), IVS_MAX_CHANNELS, "IVS channel")
-        node = MotionDetector(grp, chn, move_params(size, rois, sense, skip_frames), self.bus)
-        try:
-            node.attach(source)
-            node.start()
-        except BaseException:
-            node.close()
-            raise
-        self._keep(node)
-        return node
+        params = move_params(size, rois, sense, skip_frames)
+        node = MotionDetector(ivs.groups.free(), ivs.channels.free(), params, self.bus)
+        return self._connect(node, source)
 
     # -- running --------------------------------------------------------------------------------
     @property

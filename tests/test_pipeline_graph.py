@@ -239,3 +239,11 @@ def test_overlay_regions_are_objects_you_add_move_hide_and_remove() -> None:
         glyphs = y[200:230, 16:120]
         assert (glyphs > 200).mean() > 0.03 and (glyphs < 40).mean() > 0.03
     assert first[204:296, 300:304].mean() < 40  # the black outline's left edge, drawn
+
+
+def test_camera_isp_is_the_tuning_object() -> None:
+    imp.kernel.sim_overrides(clock="virtual")
+    with imp.open() as cam:
+        assert cam.isp is imp.isp.tuning()
+        cam.isp.brightness = 140
+        assert cam.get_control("brightness") == 140

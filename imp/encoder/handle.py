@@ -20,7 +20,7 @@ from imp.core.iterate import borrowed
 from imp.encoder.api import Fps, Settings, fps_of
 from imp.encoder.attr import EncoderAttr
 from imp.encoder.channel import EncoderChannel, EncoderChannelStats
-from imp.encoder.module import NR_MAX_ENC_CHN, NR_MAX_ENC_GROUPS, get_encoder
+from imp.encoder.module import get_encoder
 from imp.encoder.picture import StoredPicture
 from imp.encoder.stream import EncodedStream
 from imp.errors import Busy, ImpError, InvalidArgument, InvalidState
@@ -252,13 +252,6 @@ class EncoderHandle(Node):
         self.channel.set_qp_bounds(min_qp, max_qp)
 
 
-def _free_number(used: set[int], limit: int, what: str) -> int:
-    for n in range(limit):
-        if n not in used:
-            return n
-    raise Busy(f"no free {what} (all {limit} in use)")
-
-
 def _fs_node(chn: int) -> Node:
     from imp.pipeline.source import FrameSourceChannel
 
@@ -303,7 +296,7 @@ def open_encoder(
     attr = settings.attr(size, fps)
     enc = get_encoder()
     if chn is None:
-        chn = _free_number(set(enc.channels), NR_MAX_ENC_CHN, "encoder channel")
+        chn = enc.channels.free()
     ch = enc.create_channel(chn, attr, wrap=wrap, backend=backend)
     # Hold frames rather than drop them: a short stall of the codec (GIL, a loaded host) is
     # absorbed by the source's buffers. Under the virtual clock also wait for stream-buffer
@@ -318,7 +311,7 @@ def open_encoder(
     else:
         grp = group
         if grp is None:
-            grp = _free_number(set(enc.groups), NR_MAX_ENC_GROUPS, "encoder group")
+            grp = enc.groups.free()
         owned = grp not in enc.groups or not enc.groups[grp].created
         if owned:
             enc.create_group(grp)

@@ -14,11 +14,12 @@ import time
 from dataclasses import dataclass
 
 from imp import runtime
+from imp.core.registry import Registry
 from imp.encoder.attr import EncoderAttr, default_stream_buffer_size
 from imp.encoder.channel import EncoderChannel
 from imp.encoder.group import EncoderGroup
 from imp.encoder.ring import StreamRing
-from imp.errors import AlreadyExists, Busy, InvalidArgument, InvalidState, NotFound
+from imp.errors import AlreadyExists, Busy, InvalidState, NotFound
 from imp.system import get_system
 
 log = logging.getLogger("imp.encoder")
@@ -54,32 +55,26 @@ class Encoder:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self.groups: dict[int, EncoderGroup] = {}
-        self.channels: dict[int, EncoderChannel] = {}
+        self.groups: Registry[EncoderGroup] = Registry(
+            "encoder group", NR_MAX_ENC_GROUPS, "CreateGroup"
+        )
+        self.channels: Registry[EncoderChannel] = Registry(
+            "encoder channel", NR_MAX_ENC_CHN, "CreateChn"
+        )
         self._prefs: dict[int, ChannelPrefs] = {}
         self._ready = threading.Condition()
         self._pollers = 0  # threads in PollingModuleStream: nobody to wake otherwise
         self._hooked = False
 
     # -- lookups -------------------------------------------------------------------------------
-    @staticmethod
-    def check_chn(chn: int) -> int:
-        if not isinstance(chn, int) or not 0 <= chn < NR_MAX_ENC_CHN:
-            raise InvalidArgument(f"encoder channel {chn!r} must be 0..{NR_MAX_ENC_CHN - 1}")
-        return chn
+    def check_chn(self, chn: int) -> int:
+        return self.channels.check(chn)
 
-    @staticmethod
-    def check_group(group: int) -> int:
-        if not isinstance(group, int) or not 0 <= group < NR_MAX_ENC_GROUPS:
-            raise InvalidArgument(f"encoder group {group!r} must be 0..{NR_MAX_ENC_GROUPS - 1}")
-        return group
+    def check_group(self, group: int) -> int:
+        return self.groups.check(group)
 
     def channel(self, chn: int) -> EncoderChannel:
-        self.check_chn(chn)
-        ch = self.channels.get(chn)
-        if ch is None:
-            raise NotFound(f"encoder channel {chn} does not exist; call CreateChn first")
-        return ch
+        return self.channels.lookup(chn)
 
     def prefs(self, chn: int) -> ChannelPrefs:
         self.check_chn(chn)

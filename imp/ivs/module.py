@@ -12,7 +12,8 @@ import threading
 
 from imp import log
 from imp.core.graph import DEV_ID_IVS
-from imp.errors import AlreadyExists, Busy, ImpError, InvalidArgument, NotFound
+from imp.core.registry import Registry
+from imp.errors import AlreadyExists, Busy, ImpError, NotFound
 from imp.ivs.algorithm import IvsAlgorithm
 from imp.ivs.channel import DEFAULT_QUEUE_DEPTH, IvsChannel
 from imp.ivs.group import IvsGroup
@@ -24,35 +25,23 @@ MAX_GROUPS = 6
 MAX_CHANNELS = 32
 
 
-def _check(kind: str, num: object, limit: int) -> int:
-    if not isinstance(num, int) or isinstance(num, bool) or not 0 <= num < limit:
-        raise InvalidArgument(f"IVS {kind} {num!r} must be 0..{limit - 1}")
-    return num
-
-
 class Ivs:
     """Groups and channels of the IVS module."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self.groups: dict[int, IvsGroup] = {}
-        self.channels: dict[int, IvsChannel] = {}
+        self.groups: Registry[IvsGroup] = Registry("IVS group", MAX_GROUPS, "IMP_IVS_CreateGroup")
+        self.channels: Registry[IvsChannel] = Registry(
+            "IVS channel", MAX_CHANNELS, "IMP_IVS_CreateChn"
+        )
         self._hooked = False
 
     # -- lookups --------------------------------------------------------------------------------
     def group(self, num: int) -> IvsGroup:
-        _check("group", num, MAX_GROUPS)
-        grp = self.groups.get(num)
-        if grp is None:
-            raise NotFound(f"IVS group {num} does not exist; call IMP_IVS_CreateGroup first")
-        return grp
+        return self.groups.lookup(num)
 
     def channel(self, num: int) -> IvsChannel:
-        _check("channel", num, MAX_CHANNELS)
-        chn = self.channels.get(num)
-        if chn is None:
-            raise NotFound(f"IVS channel {num} does not exist; call IMP_IVS_CreateChn first")
-        return chn
+        return self.channels.lookup(num)
 
     def uses(self, algorithm: object) -> IvsChannel | None:
         """The channel running ``algorithm``, if any."""
@@ -67,7 +56,7 @@ class Ivs:
 
     # -- groups ---------------------------------------------------------------------------------
     def create_group(self, num: int) -> IvsGroup:
-        _check("group", num, MAX_GROUPS)
+        self.groups.check(num)
         system = get_system()
         system.require_init(f"IVS CreateGroup({num})")
         with self._lock:
@@ -94,7 +83,7 @@ class Ivs:
     def create_channel(
         self, num: int, algorithm: IvsAlgorithm, queue_depth: int = DEFAULT_QUEUE_DEPTH
     ) -> IvsChannel:
-        _check("channel", num, MAX_CHANNELS)
+        self.channels.check(num)
         get_system().require_init(f"IVS CreateChn({num})")
         with self._lock:
             if num in self.channels:

@@ -26,6 +26,7 @@ import numpy as np
 
 from imp import log, runtime
 from imp.core.graph import DEV_ID_OSD
+from imp.core.registry import Registry
 from imp.errors import AlreadyExists, InvalidArgument, InvalidState, NotFound, OutOfMemory
 from imp.osd.attrs import DATA_TYPES, GroupRegionAttr, RegionAttr
 from imp.osd.group import OsdGroup
@@ -57,8 +58,8 @@ class Osd:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self.regions: dict[int, Region] = {}
-        self.groups: dict[int, OsdGroup] = {}
+        self.regions: Registry[Region] = Registry("OSD region", MAX_REGIONS, "IMP_OSD_CreateRgn")
+        self.groups: Registry[OsdGroup] = Registry("OSD group", MAX_GROUPS, "IMP_OSD_CreateGroup")
         self._pool_size = 0
         self._rmem_used = 0
         self._hooked = False
@@ -88,25 +89,15 @@ class Osd:
 
     # -- lookups --------------------------------------------------------------------------------
     def group(self, num: int) -> OsdGroup:
-        _check_index("group", num, MAX_GROUPS)
-        grp = self.groups.get(num)
-        if grp is None:
-            raise NotFound(f"OSD group {num} does not exist; call IMP_OSD_CreateGroup first")
-        return grp
+        return self.groups.lookup(num)
 
     def region(self, ref: object) -> Region:
-        handle = ref.handle if isinstance(ref, Region) else ref
-        _check_index("region handle", handle, MAX_REGIONS)
-        assert isinstance(handle, int)
-        region = self.regions.get(handle)
-        if region is None:
-            raise NotFound(f"OSD region {handle} does not exist; call IMP_OSD_CreateRgn first")
-        return region
+        return self.regions.lookup(ref.handle if isinstance(ref, Region) else ref)
 
     # -- groups ---------------------------------------------------------------------------------
     def create_group(self, num: int) -> OsdGroup:
         """``IMP_OSD_CreateGroup``."""
-        _check_index("group", num, MAX_GROUPS)
+        self.groups.check(num)
         system = get_system()
         system.require_init(f"OSD CreateGroup({num})")
         with self._lock:
@@ -146,9 +137,9 @@ class Osd:
         """``IMP_OSD_CreateRgn``: the lowest free handle; ``attr`` None makes an INV region."""
         get_system().require_init("OSD CreateRgn")
         with self._lock:
-            handle = next((h for h in range(MAX_REGIONS) if h not in self.regions), None)
-            if handle is None:
+            if len(self.regions) >= MAX_REGIONS:
                 raise OutOfMemory(f"all {MAX_REGIONS} OSD region handles are in use")
+            handle = self.regions.free()
             region = Region(handle)
             if attr is not None:
                 self._set_content(region, attr)
@@ -328,11 +319,6 @@ class Osd:
             for region in regions:
                 self._free_block(region)
             self._rmem_used = 0
-
-
-def _check_index(kind: str, value: object, limit: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < limit:
-        raise InvalidArgument(f"OSD {kind} {value!r} must be 0..{limit - 1}")
 
 
 _osd = Osd()

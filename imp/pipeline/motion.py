@@ -190,6 +190,15 @@ class MotionDetector(Node):
                 return
             count += 1
 
+    def flush(self) -> int:
+        """Forget the events not read yet (e.g. those from before a scene change); returns how
+        many."""
+        self.check()
+        dropped = self._events.drain()
+        for _ in dropped:
+            self._fd.take()
+        return len(dropped)
+
     def fileno(self) -> int:
         """An fd readable while events wait (for select/poll/selectors)."""
         self.check()

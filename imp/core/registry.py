@@ -1,0 +1,52 @@
+"""The numbered things of a module (groups, channels, region handles): one table shape.
+
+Every media module keeps its groups and channels in tables indexed by the numbers the C API
+uses. :class:`Registry` is such a table (a ``dict`` from number to object, so modules and tests
+keep using it as one) plus what each module used to write again: the range check, the lookup
+whose error says which call creates the thing, and the lowest free number the Pythonic layer
+picks when the caller gives none.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from imp.errors import Busy, InvalidArgument, NotFound
+
+T = TypeVar("T")
+
+
+class Registry(dict[int, T]):
+    """``what`` 0..``limit``-1, created by the C call ``create`` (named in error messages)."""
+
+    def __init__(self, what: str, limit: int, create: str) -> None:
+        super().__init__()
+        self.what = what
+        self.limit = limit
+        self.create = create
+
+    def __repr__(self) -> str:
+        return f"<Registry {self.what} 0..{self.limit - 1}: {sorted(self)}>"
+
+    def check(self, num: object) -> int:
+        """``num`` if it is a valid number for this table, else InvalidArgument."""
+        if not isinstance(num, int) or isinstance(num, bool) or not 0 <= num < self.limit:
+            raise InvalidArgument(f"{self.what} {num!r} must be 0..{self.limit - 1}")
+        return num
+
+    def lookup(self, num: object) -> T:
+        """The object with number ``num``; NotFound says which call creates it."""
+        item = self.get(self.check(num))
+        if item is None:
+            raise NotFound(f"{self.what} {num} does not exist; call {self.create} first")
+        return item
+
+    def free(self) -> int:
+        """The lowest number not in use."""
+        for n in range(self.limit):
+            if n not in self:
+                return n
+        raise Busy(f"no free {self.what}: all {self.limit} are in use; destroy one first")
+
+
+__all__ = ["Registry"]
