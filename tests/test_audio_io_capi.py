@@ -173,3 +173,32 @@ def test_get_frame_and_ref_gives_what_the_speaker_played(tmp_path: Path) -> None
     assert n >= 640 * 30
     assert np.array_equal(heard[start : start + n], played[first : first + n])
     assert capi.IMP_AI_DisableAecRefFrame(ac.AI_DEV, ac.AI_CHN, ac.AO_DEV, ac.AO_CHN) == 0
+
+
+def test_device_vanishing_mid_stream_fails_calls_cleanly(caplog: pytest.LogCaptureFixture) -> None:
+    from imp.kernel import current_kernel
+
+    sim_overrides(clock="realtime", mic="silence")
+    ac.ai_start(60, 12, depth=2)
+    ac.ao_start(60, 12)
+    frm = capi.IMPAudioFrame()
+    assert capi.IMP_AI_GetFrame(ac.AI_DEV, ac.AI_CHN, frm, capi.IMPBlock.BLOCK) == 0
+    assert capi.IMP_AI_ReleaseFrame(ac.AI_DEV, ac.AI_CHN, frm) == 0
+    current_kernel().faults.unplug("/dev/dsp")  # type: ignore[attr-defined]
+    with caplog.at_level(logging.ERROR, logger="imp.capi"):
+        results = [capi.IMP_AI_GetFrame(ac.AI_DEV, ac.AI_CHN, frm, 0) for _ in range(5)]
+        assert -1 in results  # once the queued frames are gone: the device error
+        assert "ENODEV" in caplog.text or "unplugged" in caplog.text
+        silence = np.zeros(640, np.int16)
+        f = capi.IMPAudioFrame()
+        f.virAddr = ctypes.cast(silence.ctypes.data, type(f.virAddr))
+        f.len = 1280
+        sent = [capi.IMP_AO_SendFrame(ac.AO_DEV, ac.AO_CHN, f, 1) for _ in range(30)]
+        assert -1 in sent  # the writer stopped on the error; SendFrame says so
+    # teardown still works and leaves nothing behind
+    assert capi.IMP_AI_DisableChn(ac.AI_DEV, ac.AI_CHN) in (0, -1)
+    capi.IMP_AI_Disable(ac.AI_DEV)
+    capi.IMP_AO_Disable(ac.AO_DEV)
+    imp.audio.shutdown()
+    k = current_kernel()
+    assert k.open_fds() == 0  # type: ignore[attr-defined]

@@ -16,7 +16,13 @@ from imp import runtime
 from imp.audio import levels
 from imp.audio.attrs import IoAttr, processing
 from imp.audio.capture import CapturedFrame, CaptureEngine
-from imp.audio.shared import ProcessingChain, ProcessWide, shutdown_all
+from imp.audio.shared import (
+    ProcessingChain,
+    ProcessWide,
+    close_device,
+    shutdown_all,
+    stop_reader,
+)
 from imp.drivers.dsp import DspStream
 from imp.errors import InvalidArgument, InvalidState, Timeout
 from imp.system import get_system
@@ -130,16 +136,15 @@ class AudioInput:
             d = self.device(dev)
             if not d.enabled:
                 return
-            if d.channel is not None and d.channel.engine is not None:
-                self.disable_chn(dev, 0)
             dsp, d.dsp = d.dsp, None
-            d.channel = None  # volume, gain, depth start from the defaults at the next Enable
             assert dsp is not None
+            engine = d.channel.engine if d.channel is not None else None
+            d.channel = None  # volume, gain, depth start from the defaults at the next Enable
             try:
-                dsp.disable()
+                if engine is not None:
+                    stop_reader(engine, dsp, restart=False)
             finally:
-                dsp.close()
-            runtime.release_if_idle()
+                close_device(dsp)
 
     # -- channel ----------------------------------------------------------------------------------
     def set_chn_param(self, dev: int, chn: int, depth: int) -> None:
@@ -188,15 +193,7 @@ class AudioInput:
             engine, c.engine = c.engine, None
             if engine is None:
                 return
-            engine.halt()
-            if d.dsp is not None:
-                # Wake the reader out of GET_AI_STREAM, then restart the stream for a later
-                # EnableChn (the device stays enabled).
-                d.dsp.disable()
-                engine.stop()
-                d.dsp.enable()
-            else:
-                engine.stop()
+            stop_reader(engine, d.dsp, restart=True)
 
     def poll(self, dev: int, chn: int, timeout_ms: int) -> None:
         engine = self._engine(dev, chn, "PollingFrame")

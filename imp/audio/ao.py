@@ -23,7 +23,7 @@ from imp import runtime
 from imp.audio import levels
 from imp.audio.attrs import IoAttr
 from imp.audio.buffers import Slot, SlotPool
-from imp.audio.shared import ProcessingChain, ProcessWide, shutdown_all
+from imp.audio.shared import ProcessingChain, ProcessWide, close_device, shutdown_all
 from imp.drivers.dsp import DspStream
 from imp.errors import DeviceError, InvalidArgument, InvalidState, Timeout
 from imp.system import get_system
@@ -137,13 +137,8 @@ class AudioOutput:
                 self.disable_chn(dev, 0)
             dsp = self._dsp.pop(dev, None)
             self._levels.pop(dev, None)  # volume and gain start from the defaults next time
-            if dsp is None:
-                return
-            try:
-                dsp.disable()
-            finally:
-                dsp.close()
-            runtime.release_if_idle()
+            if dsp is not None:
+                close_device(dsp)
 
     def enable_chn(self, dev: int, chn: int) -> None:
         with self._lock:

@@ -18,7 +18,7 @@ from imp import runtime
 from imp.audio import levels
 from imp.audio.attrs import IoAttr, processing
 from imp.audio.capture import CapturedFrame, CaptureEngine
-from imp.audio.shared import ProcessWide, shutdown_all
+from imp.audio.shared import ProcessWide, close_device, shutdown_all, stop_reader
 from imp.drivers.dsp import DspStream
 from imp.errors import InvalidArgument, InvalidState, Timeout
 from imp.kernel.abi_audio import DMIC_CHANNELS
@@ -109,17 +109,16 @@ class DmicArray:
     def disable(self, dev: int) -> None:
         with self._lock:
             self._check(dev)
-            if self.chn.engine is not None:
-                self.disable_chn(dev, 0)
             dsp, self.dsp = self.dsp, None
+            engine = self.chn.engine
             self.chn = _DmicChannel()  # volume, gain, depth start from the defaults next time
             if dsp is None:
                 return
             try:
-                dsp.disable()
+                if engine is not None:
+                    stop_reader(engine, dsp, restart=False)
             finally:
-                dsp.close()
-            runtime.release_if_idle()
+                close_device(dsp)
 
     def set_chn_param(self, dev: int, chn: int, depth: int) -> None:
         self._check(dev, chn)
@@ -164,13 +163,7 @@ class DmicArray:
             engine, self.chn.engine = self.chn.engine, None
             if engine is None:
                 return
-            engine.halt()
-            if self.dsp is not None:
-                self.dsp.disable()
-                engine.stop()
-                self.dsp.enable(dmic=True)
-            else:
-                engine.stop()
+            stop_reader(engine, self.dsp, restart=True)
 
     def _process(self, frame: CapturedFrame) -> None:
         attr = self.attr

@@ -9,10 +9,13 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from imp import runtime
 from imp.audio.attrs import IoAttr, processing
+from imp.audio.capture import CaptureEngine
+from imp.drivers.dsp import DspStream
 from imp.errors import InvalidArgument
 
-__all__ = ["ProcessWide", "ProcessingChain"]
+__all__ = ["ProcessWide", "ProcessingChain", "close_device", "shutdown_all", "stop_reader"]
 
 T = TypeVar("T")
 
@@ -91,6 +94,31 @@ class ProcessingChain:
             out = self.agc.process(out)
         if out is not samples:
             samples[:] = out
+
+
+def stop_reader(engine: CaptureEngine, dsp: DspStream | None, restart: bool) -> None:
+    """Stop a capture engine: DISABLE_STREAM wakes its reader out of GET_AI_STREAM, the reader
+    is joined and its rmem freed even if the device is gone; ``restart`` enables the stream
+    again for a later EnableChn (the device stays enabled)."""
+    engine.halt()
+    try:
+        if dsp is not None:
+            dsp.disable()
+    finally:
+        engine.stop()
+    if restart and dsp is not None:
+        dsp.enable(dmic=dsp.dmic)
+
+
+def close_device(dsp: DspStream) -> None:
+    """DISABLE_STREAM and close; the fd and the idle arena are released whatever fails."""
+    try:
+        dsp.disable()
+    finally:
+        try:
+            dsp.close()
+        finally:
+            runtime.release_if_idle()
 
 
 def shutdown_all(disable: Callable[[int], None], devices: tuple[int, ...]) -> None:

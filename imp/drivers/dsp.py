@@ -31,6 +31,7 @@ class DspStream:
         self.rate = 0
         self.channels = 0
         self._running = False
+        self.dmic = False
         self._lock = threading.Lock()
 
     # -- lifetime ------------------------------------------------------------------------------
@@ -52,14 +53,14 @@ class DspStream:
         cmd = A.SNDCTL_EXT_ENABLE_DMIC_STREAM if dmic else A.SNDCTL_EXT_ENABLE_STREAM
         self._ioctl(cmd, A.int_arg(0), "ENABLE_DMIC_STREAM" if dmic else "ENABLE_STREAM")
         self._running = True
-        self._dmic = dmic
+        self.dmic = dmic
 
     def disable(self) -> None:
         """DISABLE_STREAM: also wakes a thread blocked in GET_AI_STREAM / SET_AO_STREAM."""
         if self.fd is None or not self._running:
             return
         self._running = False
-        cmd = A.SNDCTL_EXT_DISABLE_DMIC_STREAM if self._dmic else A.SNDCTL_EXT_DISABLE_STREAM
+        cmd = A.SNDCTL_EXT_DISABLE_DMIC_STREAM if self.dmic else A.SNDCTL_EXT_DISABLE_STREAM
         self._ioctl(cmd, A.int_arg(0), "DISABLE_STREAM")
 
     def close(self) -> None:
