@@ -107,6 +107,7 @@ class ExtensionFeed:
             except (InvalidState, Timeout):
                 self._skip(frame)
                 continue
+            stamp, seq = frame.timestamp, frame.seq  # the buffer may be refilled once released
             try:
                 convert_into(frame, out)
             except Exception as exc:
@@ -116,9 +117,9 @@ class ExtensionFeed:
                 continue
             finally:
                 frame.release()
-            self.pool.publish(out, frame.timestamp, frame.seq)
+            self.pool.publish(out, stamp, seq)
             try:
-                ch.stats.last_timestamp = frame.timestamp
+                ch.stats.last_timestamp = stamp
                 ch._publish(out)
             except ImpError as exc:
                 ch.stats.errors += 1
