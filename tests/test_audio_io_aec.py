@@ -175,3 +175,38 @@ def test_near_end_tone_keeps_its_level_through_ai_aec(tmp_path: Path) -> None:
         levels.append(_tone_db(x[3 * 16000 : 7 * 16000]))
     print(f"near-end tone without / with AEC while the far end talks: {levels} dB")
     assert abs(levels[1] - levels[0]) <= 1
+
+
+def test_dmic_aec_frame_cancels_the_echo(tmp_path: Path) -> None:
+    """sample-dmic-aec's set-up (speaker at volume 80, gain 28: +34 dB) with a quiet far end, so
+    nothing clips: the aecFrame's echo falls to the capsule's own noise floor."""
+    import argparse
+
+    from imp.samples import dmic_common as dc
+
+    play = tmp_path / "play.pcm"
+    (_speech_like(8.0).astype(np.float64) / 80).astype("<i2").tofile(play)
+    sim_overrides(clock="virtual", mic="silence", echo="10:-10")
+    dc.dmic_start(need_aec=1)
+    assert capi.IMP_DMIC_EnableAec(0, 0, ac.AO_DEV, ac.AO_CHN) == 0
+    threads = Threads()
+    dc.start_player(threads, argparse.Namespace(play=str(play)), 1280)
+    raw, cancelled = [], []
+    for _ in range(190):
+        cf = capi.IMPDmicChnFrame()
+        assert capi.IMP_DMIC_PollingFrame(0, 0, 1000) == 0
+        assert capi.IMP_DMIC_GetFrame(0, 0, cf, capi.IMPBlock.BLOCK) == 0
+        raw.append(dc.deinterleave(cf)[:, 1].astype(np.float64))  # the AEC capsule (1)
+        a = cf.aecFrame
+        addr = ctypes.cast(a.virAddr, ctypes.c_void_p).value or 0
+        data = np.frombuffer((ctypes.c_char * a.len).from_address(addr), "<i2")
+        cancelled.append(data.astype(np.float64))
+        assert capi.IMP_DMIC_ReleaseFrame(0, 0, cf) == 0
+    threads.join()
+    threads.check()
+    dc.dmic_stop()
+    window = slice(3 * 16000, 7 * 16000)
+    echo_db = 10 * np.log10(np.mean(np.concatenate(raw)[window] ** 2))
+    left_db = 10 * np.log10(np.mean(np.concatenate(cancelled)[window] ** 2) + 1e-3)
+    print(f"DMIC capsule 1: echo {echo_db:.1f} dB, aecFrame {left_db:.1f} dB")
+    assert echo_db - left_db >= 20
