@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import threading
 
 import numpy as np
 import pytest
@@ -263,3 +264,51 @@ def test_bound_decoder_feeds_an_encoder() -> None:
     frames = decode(b"".join(s.data for s in streams), "h264")
     assert marks(frames) == list(range(1000, 1000 + n))
     assert [s.timestamp for s in streams] == [i * 40000 for i in range(n)]
+
+
+def test_stop_does_not_wait_for_a_consumer_that_holds_frames() -> None:
+    """Bound to a group that keeps every frame, the worker waits for it; StopRecvPic ends that
+    wait at once (no thread left behind), and the frames come back when the holder lets go."""
+    import time
+
+    from imp.codec.base import CodecConfig, CodecType
+    from imp.codec.pyav_backend import PyAVBackend
+    from imp.core.vbm import Frame
+    from imp.decoder import get_decoder
+    from imp.system import get_system
+
+    class Holder:
+        device, group, num_outputs = DEV_ID_IVS, 30, 0
+
+        def __init__(self) -> None:
+            self.frames: list[Frame] = []
+
+        def on_frame(self, frame: Frame) -> None:
+            self.frames.append(frame)  # never released until the test says so
+
+    enc = PyAVBackend(CodecConfig(CodecType.JPEG, 64, 48, profile="baseline"))
+    (pic,) = enc.encode(np.full((48, 64), 90, np.uint8), np.full((24, 64), 128, np.uint8), 0)
+    enc.close()
+    holder = Holder()
+    with running_system("virtual"):
+        graph = get_system().graph
+        graph.register(holder)
+        assert IMP_Decoder_CreateChn(0, dec_attr(PT_JPEG, 64, 48)) == 0
+        graph.bind((DEV_ID_DEC, 0, 0), (DEV_ID_IVS, 30, 0))
+        assert IMP_Decoder_StartRecvPic(0) == 0
+        assert send(0, pic.nals[0].data, 1) == 0
+        assert send(0, pic.nals[0].data, 2) == 0
+        deadline = time.monotonic() + 5
+        while not holder.frames and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(holder.frames) == 1  # the second waits for the first to come back
+        t = time.monotonic()
+        assert IMP_Decoder_StopRecvPic(0) == 0
+        assert time.monotonic() - t < 1.0
+        assert not [th for th in threading.enumerate() if th.name == "imp-dec0"]
+        for frame in holder.frames:
+            frame.release()
+        graph.unbind((DEV_ID_DEC, 0, 0), (DEV_ID_IVS, 30, 0))
+        assert IMP_Decoder_DestroyChn(0) == 0
+        assert get_decoder().channels == {}
+        graph.unregister(DEV_ID_IVS, 30)

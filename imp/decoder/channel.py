@@ -109,12 +109,12 @@ class DecoderChannel:
             self._stop.set()
             thread, self._thread = self._thread, None
         self._units.abort()
+        self._ready.abort()  # a worker waiting to queue a frame for GetFrame gives it back
         if thread is not None:
             thread.join(timeout=_JOIN)
         self._units.drain()
         for frame in self._ready.drain():
             frame.release()
-        self._ready.abort()
         with self._lock:
             if self._backend is not None:
                 self._backend.close()
@@ -224,7 +224,7 @@ class DecoderChannel:
             self.stats.decoded += 1
         finally:
             frame.release()
-        if bound and not pool.wait_consumed(_PACE_WAIT):
+        if bound and not pool.wait_consumed(_PACE_WAIT, stop) and not stop.is_set():
             _log.warning(
                 "channel %d: bound consumers held a frame for over %.0f s; going on",
                 self.group,

@@ -89,12 +89,16 @@ class SoftPool:
         with self._cond:
             self._cond.notify_all()
 
-    def wait_consumed(self, timeout: float) -> bool:
-        """Wait until consumers released every frame (False after ``timeout`` s). A producer of
-        recorded material paces itself with this: graph consumers (encoder input queues) keep
-        only the newest frame when a source outruns them, which is right for a live sensor but
-        would lose pictures of a clip."""
-        return self.pool.wait_all_free(timeout)
+    def wait_consumed(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """Wait until consumers released every frame (False after ``timeout`` s, or once
+        ``stop`` is set). A producer of recorded material paces itself with this: graph
+        consumers (encoder input queues) keep only the newest frame when a source outruns them,
+        which is right for a live sensor but would lose pictures of a clip."""
+        deadline = time.monotonic() + timeout
+        while not self.pool.wait_all_free(min(0.05, max(deadline - time.monotonic(), 0))):
+            if (stop is not None and stop.is_set()) or time.monotonic() >= deadline:
+                return False
+        return True
 
     def wait_released(self, timeout: float) -> None:
         """Sleep until some frame's last reference goes (or ``timeout`` s)."""
