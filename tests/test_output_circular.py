@@ -30,15 +30,20 @@ WAIT_S = 60  # bound for every wait on the feeder thread (a loaded machine is sl
 class Feeder:
     """A pipeline thread encoding marked pictures and writing each packet to the output.
 
-    ``written(n)`` blocks until frame n has been written; ``stop_after(n)`` ends the thread
-    after frame n.
+    It writes frames 0..``end`` and, after each frame in ``holds``, waits for :meth:`go_on`:
+    the trigger frame stays the newest one while the application reacts to it (in a camera
+    the next frame is 40 ms away; a loaded test machine could otherwise run seconds ahead).
+    ``written(n)`` blocks until frame n has been written.
     """
 
-    def __init__(self, out: CircularOutput, codec: str = "h264", gop: int = 25) -> None:
+    def __init__(
+        self, out: CircularOutput, end: int, holds: tuple[int, ...] = (), gop: int = 25
+    ) -> None:
         self.out = out
-        self.src = VideoSource(codec, gop=gop)
+        self.src = VideoSource("h264", gop=gop)
+        self.end, self.holds = end, holds
         self.last = -1
-        self.end = 1 << 30
+        self.holding = False
         self.cond = threading.Condition()
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="test-feeder")
@@ -51,7 +56,10 @@ class Feeder:
                 self.out.write(packet)
                 with self.cond:
                     self.last = packet.seq
+                    self.holding = packet.seq in self.holds
                     self.cond.notify_all()
+                    if not self.cond.wait_for(lambda: not self.holding, WAIT_S):
+                        raise TimeoutError(f"held at frame {packet.seq} for {WAIT_S} s")
         except BaseException as exc:
             self.error = exc
             with self.cond:
@@ -64,10 +72,13 @@ class Feeder:
             assert self.cond.wait_for(lambda: self.last >= n or self.error, WAIT_S)
         assert self.error is None, self.error
 
-    def finish(self, n: int) -> None:
+    def go_on(self) -> None:
         with self.cond:
-            self.end = n
-        self.written(n)
+            self.holding = False
+            self.cond.notify_all()
+
+    def finish(self) -> None:
+        self.written(self.end)
         self.thread.join(WAIT_S)
         assert not self.thread.is_alive()
 
@@ -76,16 +87,17 @@ class SlowFile(Mp4Output):
     """An Mp4Output on a slow card: the pre-roll takes long enough to write that live packets
     arrive while start() is still busy with it (the seam's hard case)."""
 
-    def __init__(self, path: Path, feeder_ahead: threading.Event) -> None:
+    def __init__(self, path: Path, writing: threading.Event, go_on: threading.Event) -> None:
         super().__init__(path)
         self.preroll_left = 10
-        self.ahead = feeder_ahead
+        self.writing, self.go_on = writing, go_on
 
     def write(self, packet: Packet) -> None:
         if self.preroll_left:
+            self.writing.set()  # start() has taken its copy of the ring
             self.preroll_left -= 1
             if self.preroll_left == 0:
-                self.ahead.wait(WAIT_S)  # hold start() until the feeder has written more
+                self.go_on.wait(WAIT_S)  # hold start() until the feeder has written more
         super().write(packet)
 
 
@@ -104,19 +116,21 @@ def test_clip_begins_n_seconds_before_the_trigger_and_continues_without_a_seam(
     tmp_path: Path,
 ) -> None:
     ring = CircularOutput(seconds=5)
-    feeder = Feeder(ring)
-    ahead = threading.Event()
     trigger = 200
+    feeder = Feeder(ring, end=trigger + 60, holds=(trigger,))
+    writing, go_on = threading.Event(), threading.Event()
     feeder.written(trigger)
-    clip = SlowFile(tmp_path / "clip.mp4", ahead)
+    clip = SlowFile(tmp_path / "clip.mp4", writing, go_on)
     starter = threading.Thread(target=ring.start, args=(clip,))
     starter.start()
+    assert writing.wait(WAIT_S)
     # While start() is stuck in the pre-roll, the pipeline thread keeps writing.
+    feeder.go_on()
     feeder.written(trigger + 10)
-    ahead.set()
+    go_on.set()
     starter.join(WAIT_S)
     assert ring.recording
-    feeder.finish(trigger + 60)
+    feeder.finish()
     assert ring.stop() is clip
     assert not ring.recording
     marks = _assert_clip(clip.path, trigger, 5, trigger + 60)
@@ -126,19 +140,19 @@ def test_clip_begins_n_seconds_before_the_trigger_and_continues_without_a_seam(
 
 def test_clips_restart_from_a_free_running_pipeline(tmp_path: Path) -> None:
     ring = CircularOutput(seconds=2)
-    feeder = Feeder(ring, gop=10)
-    ends = []
-    for i, trigger in enumerate((60, 130, 140)):  # the third starts during the second's ring
+    triggers = (60, 130, 140)  # the third starts within the second's pre-roll
+    feeder = Feeder(ring, end=200, holds=triggers, gop=10)
+    for i, trigger in enumerate(triggers):
         feeder.written(trigger)
         ring.start(tmp_path / f"clip{i}.mp4")
+        feeder.go_on()
         with pytest.raises(InvalidState, match="stop"):
             ring.start(tmp_path / "other.mp4")
         feeder.written(trigger + 5)
         ring.stop()
-        ends.append(trigger)
-    feeder.finish(feeder.last + 1)
+    feeder.finish()
     ring.close()
-    for i, trigger in enumerate(ends):
+    for i, trigger in enumerate(triggers):
         marks = read_video(tmp_path / f"clip{i}.mp4").marks
         assert marks[0] <= trigger - 2 * FPS
         assert marks == list(range(marks[0], marks[0] + len(marks)))
