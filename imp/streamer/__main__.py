@@ -7,7 +7,7 @@ import faulthandler
 import logging
 import signal
 import sys
-import threading
+import time
 from typing import Any
 
 from imp.streamer import config as cfgmod
@@ -59,9 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     from imp.streamer.rtsp import RtspUnavailable
 
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints every thread's stack
-    stop = threading.Event()
+    # The handler only appends to a list: taking a lock there (Event.set) can deadlock with the
+    # main thread's own wait on that lock, and a lost SIGTERM is a daemon that will not stop.
+    signals: list[int] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, lambda signum, _frame: signals.append(signum))
     streamer = Streamer(settings, sim=args.sim)
     try:
         streamer.start()
@@ -76,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, url in streamer.addresses().items():
             print(f"imp-streamer: {name:6} {url}", flush=True)
         print("imp-streamer: running; Ctrl-C or SIGTERM stops it", flush=True)
-        while not stop.wait(0.5):
-            pass
+        while not signals:
+            time.sleep(0.2)  # a signal interrupts the sleep and runs the handler
     finally:
         streamer.stop()
     print("imp-streamer: stopped", flush=True)
