@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -92,3 +93,18 @@ def test_cli_refuses_a_bad_file_before_starting(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "http.prot" in proc.stderr
+
+
+def test_missing_rtsp_engine_is_named(tmp_path: Path) -> None:
+    """Without PyGObject (a stand-in `gi` that fails to import) the streamer says what to
+    install and exits 3 before touching the camera."""
+    fake = tmp_path / "gi"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('No module named gi (test stand-in)')\n")
+    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    proc = subprocess.run(
+        [sys.executable, "-m", "imp.streamer", "--sim"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "tools/setup/streamer-deps.sh" in proc.stderr and "PyGObject" in proc.stderr
