@@ -239,3 +239,24 @@ def test_c_style_program_names_its_source_in_the_environment(
         assert IMP_Encoder_DestroyChn(0) == 0
         assert IMP_Encoder_DestroyGroup(0) == 0
     assert marks(decode(b"".join(s.data for s in streams), "h264")) == list(range(n))
+
+
+def test_emulated_channel_turns_and_keeps_timed_frames() -> None:
+    """SetChnRotate and SetMaxDelay apply to an emulated channel like to a camera channel."""
+    with running_system("virtual"), EmuSource(None, size=(W, H), chn=4) as src:
+        assert IMP_FrameSource_SetChnRotate(4, 1, H, W) == 0
+        assert IMP_FrameSource_SetMaxDelay(4, 4) == 0
+        assert IMP_FrameSource_SetFrameDepth(4, 1) == 0
+        src.start()
+        ts = src.push(picture(9))
+        p = ctypes.POINTER(IMPFrameInfo)()
+        assert IMP_FrameSource_GetFrame(4, p) == 0
+        assert (p.contents.width, p.contents.height) == (H, W)
+        y = np.frombuffer(ctypes.string_at(p.contents.virAddr, W * H), np.uint8).reshape(W, H)
+        assert IMP_FrameSource_ReleaseFrame(4, p) == 0
+        assert np.array_equal(np.rot90(y, 1), picture(9)[:H])  # turned 90° clockwise
+        buf = ctypes.create_string_buffer(W * H * 3 // 2)
+        info = IMPFrameInfo()
+        assert IMP_FrameSource_GetTimedFrame(4, IMPFrameTimestamp(ts, 0, 0), 0, buf, info) == 0
+        assert (info.width, info.height, info.timeStamp) == (H, W, ts)
+        assert buf.raw[: W * H] == y.tobytes()

@@ -27,7 +27,9 @@ from imp.core.vbm import Frame
 from imp.errors import InvalidArgument, InvalidState, Timeout
 from imp.framesource.attr import ChannelAttr
 from imp.framesource.channel import FsChannel
+from imp.framesource.extension import Rotator
 from imp.framesource.softpool import SoftPool
+from imp.framesource.timed import TimedHistory
 from imp.system import get_system
 
 _log = log.get("emufs")
@@ -107,6 +109,10 @@ class EmuChannel(FsChannel):
             self._soft = SoftPool(f"emufs{self.group}", a.nr_vbs, a.width, a.height, a.pixfmt)
             self._pool = self._soft.pool  # GetFrame/ReleaseFrame find their frames here
             self._fifo.reset()
+            self._history = TimedHistory(self.max_delay) if self.max_delay > 0 else None
+            if self.rotation[0]:
+                self._rotator = Rotator(self, clockwise=self.rotation[0] == 1)
+                self._post, self._extra_pools = self._rotator, [self._rotator.pool.pool]
             self._stop = stop = threading.Event()
             self._streaming = True
             self.failure = None
@@ -138,6 +144,7 @@ class EmuChannel(FsChannel):
             feeder.join(timeout=_PACE_WAIT)
         for frame in self._fifo.drain():
             frame.release()
+        self._close_rotator()
         if soft is not None:
             soft.close()
         with self._lock:
