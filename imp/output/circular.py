@@ -49,6 +49,9 @@ def _open_target(target: str | os.PathLike[str] | Output) -> Output:
 class CircularOutput(OutputCounters):
     """Keep >= ``seconds`` of encoded video (from an IDR) in memory; ``start(path)`` records.
 
+    The pre-roll reaches back from the newest packet when ``start()`` is called: a trigger k
+    frames before that call gets ``seconds`` minus those frames (plus up to a GOP, as the clip
+    begins on an IDR), so set ``seconds`` with the application's reaction time in mind.
     ``max_bytes`` bounds the ring (payload plus per-packet overhead, see ``bytes_held``); when a
     stream is too dense for it the pre-roll gets shorter rather than memory larger
     (``ring_stats.evicted`` counts it). ``start()`` takes a path (``.mp4``/``.m4v``/``.mov``:
