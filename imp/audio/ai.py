@@ -23,6 +23,7 @@ from imp.audio.shared import (
     shutdown_all,
     stop_reader,
 )
+from imp.core.registry import Registry
 from imp.drivers.dsp import DspStream
 from imp.errors import InvalidArgument, InvalidState, Timeout
 from imp.system import get_system
@@ -31,6 +32,7 @@ __all__ = ["AI_DEVICES", "AiChannel", "AiDevice", "AudioInput", "get_ai", "reset
 
 AI_DEVICES = (0, 1)
 AI_CHANNELS = (0,)
+_CHANNEL_NUMBERS: Registry[None] = Registry("AI channel", len(AI_CHANNELS), "IMP_AI_EnableChn")
 
 
 @dataclass
@@ -65,7 +67,8 @@ class AudioInput:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._devices = {d: AiDevice(d) for d in AI_DEVICES}
+        self._devices: Registry[AiDevice] = Registry("AI device", len(AI_DEVICES), "")
+        self._devices.update({d: AiDevice(d) for d in AI_DEVICES})
         self.chain = ProcessingChain("IMP_AI")
         self.agc_mode = 0
         self.profile_path = ""
@@ -73,10 +76,7 @@ class AudioInput:
 
     # -- lookups ----------------------------------------------------------------------------------
     def device(self, dev: int) -> AiDevice:
-        try:
-            return self._devices[dev]
-        except KeyError:
-            raise InvalidArgument(f"AI device {dev}: use one of {AI_DEVICES}") from None
+        return self._devices.lookup(dev)  # every device exists: this is the range check
 
     def _enabled(self, dev: int, what: str) -> AiDevice:
         d = self.device(dev)
@@ -86,8 +86,7 @@ class AudioInput:
 
     def channel(self, dev: int, chn: int) -> AiChannel:
         d = self.device(dev)
-        if chn not in AI_CHANNELS:
-            raise InvalidArgument(f"AI channel {chn}: use one of {AI_CHANNELS}")
+        _CHANNEL_NUMBERS.check(chn)
         if d.channel is None:
             d.channel = AiChannel()
         return d.channel

@@ -24,6 +24,7 @@ from imp.audio import levels
 from imp.audio.attrs import IoAttr
 from imp.audio.buffers import Slot, SlotPool
 from imp.audio.shared import ProcessingChain, ProcessWide, close_device, shutdown_all
+from imp.core.registry import Registry
 from imp.drivers.dsp import DspStream
 from imp.errors import DeviceError, InvalidArgument, InvalidState, Timeout
 from imp.system import get_system
@@ -32,6 +33,7 @@ __all__ = ["AO_DEVICES", "AoChannel", "AudioOutput", "get_ao", "reset"]
 
 AO_DEVICES = (0, 1)
 AO_CHANNELS = (0,)
+_CHANNEL_NUMBERS: Registry[None] = Registry("AO channel", len(AO_CHANNELS), "IMP_AO_EnableChn")
 _FLUSH_RETRIES = 20
 
 
@@ -72,22 +74,19 @@ class AudioOutput:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._attrs: dict[int, IoAttr] = {}
-        self._dsp: dict[int, DspStream] = {}
-        self._chn: dict[int, AoChannel] = {}
+        self._dsp: Registry[DspStream] = Registry("AO device", len(AO_DEVICES), "IMP_AO_Enable")
+        self._chn: Registry[AoChannel] = Registry("AO device", len(AO_DEVICES), "EnableChn")
         self._levels: dict[int, tuple[int, bool, int]] = {}  # dev -> (volume, mute, gain)
         self.chain = ProcessingChain("IMP_AO")  # AGC and HPF (IMP_AO_Enable{Agc,Hpf})
         get_system().on_exit(self.shutdown, order=20)
 
     # -- lookups ----------------------------------------------------------------------------------
-    @staticmethod
-    def _check_dev(dev: int) -> None:
-        if dev not in AO_DEVICES:
-            raise InvalidArgument(f"AO device {dev}: use one of {AO_DEVICES}")
+    def _check_dev(self, dev: int) -> None:
+        self._dsp.check(dev)
 
     def _check(self, dev: int, chn: int) -> None:
-        self._check_dev(dev)
-        if chn not in AO_CHANNELS:
-            raise InvalidArgument(f"AO channel {chn}: use one of {AO_CHANNELS}")
+        self._dsp.check(dev)
+        _CHANNEL_NUMBERS.check(chn)
 
     def channel(self, dev: int, chn: int, what: str) -> AoChannel:
         self._check(dev, chn)

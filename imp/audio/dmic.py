@@ -19,6 +19,7 @@ from imp.audio import levels
 from imp.audio.attrs import IoAttr, processing
 from imp.audio.capture import CapturedFrame, CaptureEngine
 from imp.audio.shared import ProcessWide, close_device, shutdown_all, stop_reader
+from imp.core.registry import Registry
 from imp.drivers.dsp import DspStream
 from imp.errors import InvalidArgument, InvalidState, Timeout
 from imp.kernel.abi_audio import DMIC_CHANNELS
@@ -28,6 +29,8 @@ __all__ = ["DMIC_DEVICES", "DmicArray", "get_dmic", "reset"]
 
 DMIC_DEVICES = (0,)
 DMIC_CHANNELS_IDS = (0,)
+_DEVICE_NUMBERS: Registry[None] = Registry("DMIC device", len(DMIC_DEVICES), "IMP_DMIC_Enable")
+_CHANNEL_NUMBERS: Registry[None] = Registry("DMIC channel", len(DMIC_CHANNELS_IDS), "EnableChn")
 
 
 @dataclass
@@ -54,10 +57,9 @@ class DmicArray:
         get_system().on_exit(self.shutdown, order=20)
 
     def _check(self, dev: int, chn: int | None = None) -> None:
-        if dev not in DMIC_DEVICES:
-            raise InvalidArgument(f"DMIC device {dev}: use one of {DMIC_DEVICES}")
-        if chn is not None and chn not in DMIC_CHANNELS_IDS:
-            raise InvalidArgument(f"DMIC channel {chn}: use one of {DMIC_CHANNELS_IDS}")
+        _DEVICE_NUMBERS.check(dev)
+        if chn is not None:
+            _CHANNEL_NUMBERS.check(chn)
 
     def _engine(self, dev: int, chn: int, what: str) -> CaptureEngine:
         self._check(dev, chn)
