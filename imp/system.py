@@ -26,7 +26,8 @@ class System:
         self.initialized = False
         self.clock = ImpClock()
         self.graph = Graph()
-        self._exit_hooks: list[tuple[int, Callable[[], None]]] = []
+        # (device or None, order, hook): device hooks run in the graph's teardown order.
+        self._exit_hooks: list[tuple[int | None, int, Callable[[], None]]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
     def init(self) -> None:
@@ -45,10 +46,10 @@ class System:
         with self._lock:
             if not self.initialized:
                 raise InvalidState("IMP_System_Exit without IMP_System_Init")
-            hooks = sorted(self._exit_hooks, key=lambda h: h[0])
+            hooks = self._exit_order()
             self.initialized = False
         errors: list[str] = []
-        for _order, hook in hooks:
+        for hook in hooks:
             try:
                 hook()
             except Exception as exc:  # keep tearing down the rest
@@ -64,11 +65,29 @@ class System:
         if not self.initialized:
             raise InvalidState(f"{what}: call IMP_System_Init first")
 
-    def on_exit(self, hook: Callable[[], None], order: int = 50) -> None:
-        """Run ``hook`` at System_Exit; lower ``order`` runs first (consumers before sources)."""
+    def on_exit(self, hook: Callable[[], None], order: int = 50, device: int | None = None) -> None:
+        """Run ``hook`` at System_Exit. With ``device`` (a DEV_ID_*) the graph decides when:
+        consumers before the groups that feed them (:meth:`Graph.teardown_order`). Without,
+        ``order`` does: below 50 before every device's hook, 50 and above after them."""
         with self._lock:
-            if all(h != hook for _, h in self._exit_hooks):  # bound methods compare equal
-                self._exit_hooks.append((order, hook))
+            if all(h != hook for _, _, h in self._exit_hooks):  # bound methods compare equal
+                self._exit_hooks.append((device, order, hook))
+
+    def remove_exit_hook(self, hook: Callable[[], None]) -> None:
+        with self._lock:
+            self._exit_hooks = [e for e in self._exit_hooks if e[2] != hook]
+
+    def _exit_order(self) -> list[Callable[[], None]]:
+        devices = {dev for dev, _, _ in self._exit_hooks if dev is not None}
+        rank = {dev: i for i, dev in enumerate(self.graph.teardown_order(devices))}
+
+        def key(entry: tuple[int | None, int, Callable[[], None]]) -> tuple[int, int]:
+            dev, order, _ = entry
+            if dev is not None:
+                return (1, rank[dev])
+            return (0 if order < 50 else 2, order)
+
+        return [hook for _, _, hook in sorted(self._exit_hooks, key=key)]
 
     # -- clock --------------------------------------------------------------------------------
     def timestamp(self) -> int:

@@ -27,6 +27,8 @@ DEV_ID_DEC = 2
 DEV_ID_IVS = 3
 DEV_ID_OSD = 4
 DEV_ID_FG1DIRECT = 5
+PRODUCERS = frozenset({DEV_ID_FS, DEV_ID_DEC})
+"""Devices whose groups make frames (the sensor, the decoder) rather than take them in."""
 DEVICE_NAMES = {
     DEV_ID_FS: "FS",
     DEV_ID_ENC: "ENC",
@@ -241,6 +243,29 @@ class Graph:
                 cell[:2] == key and dsts for cell, dsts in self._targets.items()
             )
 
+    def teardown_order(self, devices: set[int]) -> list[int]:
+        """``devices`` in the order to stop them: consumers before what feeds them.
+
+        A device's depth is the longest chain of bindings below any of its groups; shallower
+        first. Producers (FS, DEC) go after everything else even when nothing is bound any more,
+        because frames they lent may still sit in a consumer's queue.
+        """
+        with self._lock:
+            fed: dict[tuple[int, int], list[tuple[int, int]]] = {}
+            for cell, dsts in self._targets.items():
+                fed.setdefault((cell[0], cell[1]), []).extend(dsts)
+            groups = list(self._nodes)
+
+        def depth(key: tuple[int, int], seen: frozenset[tuple[int, int]]) -> int:
+            below = [d for d in fed.get(key, ()) if d not in seen]
+            return 1 + max(depth(d, seen | {d}) for d in below) if below else 0
+
+        deepest = {dev: 0 for dev in devices}
+        for key in groups:
+            if key[0] in deepest:
+                deepest[key[0]] = max(deepest[key[0]], depth(key, frozenset({key})))
+        return sorted(devices, key=lambda dev: (dev in PRODUCERS, deepest[dev], dev))
+
     # --- data flow ----------------------------------------------------------------------------
     def dispatch(self, src: Cell, frame: Frame) -> int:
         """Give each group bound to ``src`` its own reference to ``frame``.
@@ -278,6 +303,7 @@ __all__ = [
     "DEV_ID_FS",
     "DEV_ID_IVS",
     "DEV_ID_OSD",
+    "PRODUCERS",
     "Cell",
     "FrameSink",
     "Graph",

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from imp import runtime
+from imp.core.graph import DEV_ID_ENC
 from imp.core.registry import Registry
 from imp.encoder.attr import EncoderAttr, default_stream_buffer_size
 from imp.encoder.channel import EncoderChannel
@@ -83,8 +84,8 @@ class Encoder:
 
     def _hook(self) -> None:
         if not self._hooked:
-            # Encoders let go of their frames before the sources stop (FrameSource: 80).
-            get_system().on_exit(self.shutdown, order=40)
+            # Stopped before whatever feeds the groups (the graph orders System_Exit).
+            get_system().on_exit(self.shutdown, device=DEV_ID_ENC)
             self._hooked = True
 
     # -- groups --------------------------------------------------------------------------------

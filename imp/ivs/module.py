@@ -50,8 +50,8 @@ class Ivs:
 
     def _hook(self) -> None:
         if not self._hooked:
-            # Channels let go of their frames before the FrameSource stops (order 80).
-            get_system().on_exit(self.shutdown, order=60)
+            # Stopped before whatever feeds the groups (the graph orders System_Exit).
+            get_system().on_exit(self.shutdown, device=DEV_ID_IVS)
             self._hooked = True
 
     # -- groups ---------------------------------------------------------------------------------

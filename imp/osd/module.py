@@ -298,7 +298,7 @@ class Osd:
     # -- System_Exit ----------------------------------------------------------------------------
     def _hook(self) -> None:
         if not self._hooked:
-            get_system().on_exit(self.shutdown, order=50)
+            get_system().on_exit(self.shutdown, device=DEV_ID_OSD)
             self._hooked = True
 
     def shutdown(self) -> None:

@@ -1,0 +1,73 @@
+"""System_Exit stops the modules in the order the bind graph gives: consumers first."""
+
+from __future__ import annotations
+
+from imp.core.graph import DEV_ID_DEC, DEV_ID_ENC, DEV_ID_FS, DEV_ID_IVS, DEV_ID_OSD, Graph
+from imp.core.vbm import Frame
+
+
+class Node:
+    def __init__(self, device: int, group: int, outputs: int) -> None:
+        self.device, self.group, self.num_outputs = device, group, outputs
+
+    def on_frame(self, frame: Frame) -> None:
+        frame.release()
+
+
+def test_teardown_order_follows_the_binds() -> None:
+    g = Graph()
+    for node in (
+        Node(DEV_ID_FS, 0, 2),
+        Node(DEV_ID_FS, 1, 2),
+        Node(DEV_ID_OSD, 0, 1),
+        Node(DEV_ID_ENC, 0, 0),
+        Node(DEV_ID_IVS, 0, 1),
+    ):
+        g.register(node)
+    everything = {DEV_ID_FS, DEV_ID_OSD, DEV_ID_ENC, DEV_ID_IVS}
+    # FS0 -> IVS0 -> OSD0 -> ENC0: deepest chain decides
+    g.bind((DEV_ID_FS, 0, 0), (DEV_ID_IVS, 0, 0))
+    g.bind((DEV_ID_IVS, 0, 0), (DEV_ID_OSD, 0, 0))
+    g.bind((DEV_ID_OSD, 0, 0), (DEV_ID_ENC, 0, 0))
+    assert g.teardown_order(everything) == [DEV_ID_ENC, DEV_ID_OSD, DEV_ID_IVS, DEV_ID_FS]
+    # the other way round: FS1 -> OSD... and IVS fed by OSD
+    g.unbind((DEV_ID_OSD, 0, 0), (DEV_ID_ENC, 0, 0))
+    g.unbind((DEV_ID_IVS, 0, 0), (DEV_ID_OSD, 0, 0))
+    g.unbind((DEV_ID_FS, 0, 0), (DEV_ID_IVS, 0, 0))
+    g.bind((DEV_ID_FS, 1, 0), (DEV_ID_OSD, 0, 0))
+    g.bind((DEV_ID_OSD, 0, 0), (DEV_ID_IVS, 0, 0))
+    g.bind((DEV_ID_IVS, 0, 0), (DEV_ID_ENC, 0, 0))
+    assert g.teardown_order(everything) == [DEV_ID_ENC, DEV_ID_IVS, DEV_ID_OSD, DEV_ID_FS]
+    # nothing bound any more: producers (FS, DEC) still last
+    g.unbind((DEV_ID_IVS, 0, 0), (DEV_ID_ENC, 0, 0))
+    g.unbind((DEV_ID_OSD, 0, 0), (DEV_ID_IVS, 0, 0))
+    g.unbind((DEV_ID_FS, 1, 0), (DEV_ID_OSD, 0, 0))
+    order = g.teardown_order(everything | {DEV_ID_DEC})
+    assert order[-2:] == [DEV_ID_FS, DEV_ID_DEC]
+    assert set(order[:3]) == {DEV_ID_ENC, DEV_ID_IVS, DEV_ID_OSD}
+
+
+def test_system_exit_runs_device_hooks_in_graph_order() -> None:
+    import imp
+    from imp.system import get_system
+
+    calls: list[str] = []
+    system = get_system()
+    hooks = {
+        name: (lambda name=name: calls.append(name)) for name in ("a", "enc", "osd", "fs", "z")
+    }
+    imp.kernel.sim_overrides(clock="virtual")
+    try:
+        with imp.open() as cam:
+            main = cam.framesource(size=(640, 360))
+            osd = cam.overlay(main)
+            cam.encoder(osd, imp.H264(bitrate_kbps=300))
+            system.on_exit(hooks["a"], order=20)
+            system.on_exit(hooks["z"], order=90)
+            for dev, name in ((DEV_ID_ENC, "enc"), (DEV_ID_OSD, "osd"), (DEV_ID_FS, "fs")):
+                system.on_exit(hooks[name], device=dev)
+            system.exit()  # with FS -> OSD -> ENC still bound, as an application may leave it
+    finally:
+        for hook in hooks.values():
+            system.remove_exit_hook(hook)
+    assert calls == ["a", "enc", "osd", "fs", "z"]
