@@ -225,3 +225,33 @@ def test_board_calls(isp: imp.isp.IspTuning) -> None:
     with pytest.raises(imp.errors.DeviceError, match="ETIMEDOUT"):
         isp.wait_frame(20)  # no channel runs: no frame is done
     assert isp.blc[:4] == (256, 256, 256, 256)
+
+
+def test_wait_frame_does_not_hold_up_other_controls(isp: imp.isp.IspTuning) -> None:
+    result: list[object] = []
+
+    def wait() -> None:
+        try:
+            result.append(isp.wait_frame(3000))  # no channel runs: times out after 3 s
+        except imp.errors.DeviceError as exc:
+            result.append(exc)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.1)
+    isp.gamma = np.arange(129, dtype=np.uint16) * 31  # a pointer control, while WaitFrame waits
+    isp.brightness = 99
+    assert waiter.is_alive() and not result  # set and done before the wait ended
+    waiter.join(10)
+    assert isinstance(result[0], imp.errors.DeviceError) and isp.gamma[2] == 62
+
+
+def test_an_algorithm_whose_open_fails_is_not_kept(isp: imp.isp.IspTuning) -> None:
+    class Refuses(_PythonAe):
+        def open(self, init: IMPISPAeInitAttr) -> int:
+            return -1
+
+    with pytest.raises(InvalidArgument, match="open"):
+        isp.set_ae_algorithm(Refuses())
+    assert "ae" not in imp.isp.get_isp().algos
+    assert IMP_ISP_DisableSensor() == 0 and IMP_ISP_EnableSensor() == 0

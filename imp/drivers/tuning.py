@@ -101,9 +101,16 @@ class TuningDevice:
             bounce.view[: len(data)] = data
             self.set_id(ctl.cid, bounce.addr, v4l2=ctl.v4l2)
 
-    def get_bytes(self, ctl: Control, data: bytes | None = None) -> bytes:
+    def get_bytes(self, ctl: Control, data: bytes | None = None, blocking: bool = False) -> bytes:
         """A pointer control read back: ``ctl.size`` bytes (``data`` is copied in first, for
-        in/out buffers such as WaitFrame's)."""
+        in/out buffers such as WaitFrame's). A ``blocking`` call (WaitFrame) gets a buffer of
+        its own so that it does not hold up the other controls while it waits."""
+        if blocking:
+            self._fd()
+            own = LowBuffer(_BOUNCE)
+            own.view[: ctl.size] = data if data is not None else bytes(ctl.size)
+            self.get_id(ctl.cid, own.addr, v4l2=ctl.v4l2)
+            return bytes(own.view[: ctl.size])
         with self._lock:
             bounce = self._bounce_buffer()
             bounce.view[: ctl.size] = data if data is not None else bytes(ctl.size)

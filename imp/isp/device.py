@@ -14,7 +14,7 @@ from imp import log, runtime
 from imp.core.alloc import Block
 from imp.drivers.tuning import TuningDevice
 from imp.drivers.txisp import TxIspDevice
-from imp.errors import InvalidArgument, InvalidState
+from imp.errors import ImpError, InvalidArgument, InvalidState
 from imp.isp.algo import AlgoRunner
 from imp.kernel import abi
 from imp.kernel.abi_isp import CONTROLS, KernelWB
@@ -170,8 +170,12 @@ class Isp:
                 raise InvalidState("EnableSensor: call IMP_ISP_AddSensor first")
             if self.sensor_enabled:
                 return
-            for runner in self.algos.values():
-                runner.start(dev)  # libimp sends the algorithm OPEN before the stream starts
+            for kind, runner in list(self.algos.items()):
+                try:  # libimp sends the algorithm OPEN before the stream starts
+                    runner.start(dev)
+                except ImpError as exc:  # the picture must not depend on a user algorithm
+                    _log.error("custom %s algorithm dropped: %s", kind, exc)
+                    del self.algos[kind]
             dev.stream_on()
             dev.create_links(0)
             dev.links_stream_on()
@@ -221,9 +225,9 @@ class Isp:
             old = self.algos.pop(kind, None)
             if old is not None:
                 old.stop()
-            self.algos[kind] = runner
             if self.sensor_enabled:
-                runner.start(dev)
+                runner.start(dev)  # raises if the algorithm's open() fails: not kept then
+            self.algos[kind] = runner
         return runner
 
     def _tuning(self, what: str) -> TuningDevice:
@@ -253,7 +257,7 @@ class Isp:
     def get_bytes(self, name: str, data: bytes | None = None) -> bytes:
         ctl = CONTROLS[name]
         if name == "wait_frame":  # blocks: must not hold the ISP lock
-            return self._tuning("WaitFrame").get_bytes(ctl, data)
+            return self._tuning("WaitFrame").get_bytes(ctl, data, blocking=True)
         with self._lock:
             return self._tuning(f"get {name}").get_bytes(ctl, data)
 
