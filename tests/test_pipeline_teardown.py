@@ -71,3 +71,21 @@ def test_system_exit_runs_device_hooks_in_graph_order() -> None:
         for hook in hooks.values():
             system.remove_exit_hook(hook)
     assert calls == ["a", "enc", "osd", "fs", "z"]
+
+
+def test_a_destroyed_channel_says_it_is_closed() -> None:
+    import pytest
+
+    from imp.core.registry import Registry
+    from imp.errors import InvalidArgument, NotFound
+
+    table: Registry[str] = Registry("encoder channel", 4, "CreateChn")
+    with pytest.raises(NotFound, match="does not exist; call CreateChn first"):
+        table.lookup(1)
+    table[1] = "h264"
+    assert table.lookup(1) == "h264" and table.free() == 0
+    del table[1]
+    with pytest.raises(NotFound, match=r"was destroyed .*closed.*CreateChn to create it again"):
+        table.lookup(1)
+    with pytest.raises(InvalidArgument, match=r"encoder channel 4 must be 0\.\.3"):
+        table.lookup(4)

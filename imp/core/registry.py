@@ -24,6 +24,19 @@ class Registry(dict[int, T]):
         self.what = what
         self.limit = limit
         self.create = create
+        self._destroyed: set[int] = set()  # numbers that existed: "destroyed" says more
+
+    def __setitem__(self, num: int, item: T) -> None:
+        self._destroyed.discard(num)
+        super().__setitem__(num, item)
+
+    def __delitem__(self, num: int) -> None:
+        super().__delitem__(num)
+        self._destroyed.add(num)
+
+    def clear(self) -> None:
+        self._destroyed.update(self)
+        super().clear()
 
     def __repr__(self) -> str:
         return f"<Registry {self.what} 0..{self.limit - 1}: {sorted(self)}>"
@@ -38,6 +51,11 @@ class Registry(dict[int, T]):
         """The object with number ``num``; NotFound says which call creates it."""
         item = self.get(self.check(num))
         if item is None:
+            if num in self._destroyed:
+                raise NotFound(
+                    f"{self.what} {num} was destroyed (it is closed); call {self.create} to "
+                    "create it again"
+                )
             raise NotFound(f"{self.what} {num} does not exist; call {self.create} first")
         return item
 
