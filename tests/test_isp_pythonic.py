@@ -255,3 +255,9 @@ def test_an_algorithm_whose_open_fails_is_not_kept(isp: imp.isp.IspTuning) -> No
         isp.set_ae_algorithm(Refuses())
     assert "ae" not in imp.isp.get_isp().algos
     assert IMP_ISP_DisableSensor() == 0 and IMP_ISP_EnableSensor() == 0
+
+
+def test_manual_exposure_in_microseconds(isp: imp.isp.IspTuning) -> None:
+    line_us = isp.exposure.line_time_us
+    isp.set_exposure(100 * line_us, unit="us")
+    assert isp.exposure.manual and abs(isp.exposure.integration_time - 100) <= 1

@@ -197,10 +197,13 @@ class ControlStore:
     def ae_frozen(self) -> bool:
         return bool(self.get_named("ae_freeze"))
 
-    def manual_exposure(self) -> int | None:
-        """The integration time SetExpr fixed (its unit as given), None in auto mode."""
-        mode, _unit, time = struct.unpack("<IIH", self.blob("expr")[:10])
-        return time if mode == 1 else None
+    def manual_exposure(self, line_us: float) -> int | None:
+        """The integration time SetExpr fixed, in lines (a time given in µs is divided by the
+        line time ``line_us``), None in auto mode."""
+        mode, unit, time = struct.unpack("<IIH", self.blob("expr")[:10])
+        if mode != 1:
+            return None
+        return max(1, round(time / line_us)) if unit == 1 and line_us > 0 else time
 
     def ccm(self) -> tuple[bool, bool, np.ndarray]:
         """(manual, saturation-linked, 3x3 float matrix) of the 40-B kernel CCM."""

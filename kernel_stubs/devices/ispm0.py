@@ -221,7 +221,7 @@ class IspTuningDevice(Device):
 
     def _integration_time(self) -> int:
         """The applied integration time (lines): SetExpr's, else the published one, bounded."""
-        manual = self.core.controls.manual_exposure()
+        manual = self.core.controls.manual_exposure(self._line_us())
         if manual is not None:
             return manual
         return min(self.core.controls.exposure.integration_time, self._it_max())
@@ -230,7 +230,7 @@ class IspTuningDevice(Device):
         store = self.core.controls
         it_max, it_min = self._it_max(), store.ae_min()[0]
         it = self._integration_time()
-        mode = 0 if store.manual_exposure() is None else 1
+        mode = 0 if store.manual_exposure(self._line_us()) is None else 1
         line_us = max(1, round(self._line_us()))
         return struct.pack("<IHHHH", mode, it & 0xFFFF, it_min & 0xFFFF, it_max & 0xFFFF, line_us)
 
