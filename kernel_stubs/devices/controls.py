@@ -197,9 +197,9 @@ class ControlStore:
     def ae_frozen(self) -> bool:
         return bool(self.get_named("ae_freeze"))
 
-    def manual_exposure(self, line_us: float) -> int | None:
+    def manual_exposure(self, line_us: float = 0.0) -> int | None:
         """The integration time SetExpr fixed, in lines (a time given in µs is divided by the
-        line time ``line_us``), None in auto mode."""
+        line time ``line_us`` when one is given), None in auto mode."""
         mode, unit, time = struct.unpack("<IIH", self.blob("expr")[:10])
         if mode != 1:
             return None
