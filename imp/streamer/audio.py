@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 import imp
 from imp.output import Packet
 
@@ -20,8 +22,14 @@ __all__ = ["RTSP_AUDIO_CODECS", "AudioSource"]
 
 _log = logging.getLogger("imp.streamer.audio")
 
-RTSP_AUDIO_CODECS = ("g711a", "g711u")  # what the RTSP track carries so far
+RTSP_AUDIO_CODECS = ("g711a", "g711u", "aac", "opus")
+RATES = {"g711a": 8000, "g711u": 8000, "aac": 16000, "opus": 16000}  # prudynt's choices
 FRAME_MS = 40
+
+
+def backchannel_codec(track_codec: str) -> str:
+    """What the backchannel accepts: the track's G.711 law, else PCMU (as prudynt offers)."""
+    return track_codec if track_codec in ("g711a", "g711u") else "g711u"
 
 
 class AudioSource:
@@ -29,7 +37,7 @@ class AudioSource:
 
     def __init__(self, codec: str, subscribers: list[Callable[[Packet], None]]) -> None:
         self.codec = codec
-        self.rate = 8000
+        self.rate = RATES[codec]
         self.subscribers = subscribers
         self.frames = 0
         self.errors = 0
@@ -43,10 +51,19 @@ class AudioSource:
         from imp.audio.aenc import open_encoder
         from imp.audio.codecs import PayloadType
 
-        pt = {"g711a": PayloadType.G711A, "g711u": PayloadType.G711U}[self.codec]
         self._mic = Microphone(rate=self.rate, frame_ms=FRAME_MS).open()
         try:
-            self._enc = open_encoder(0, pt)
+            if self.codec == "aac":
+                from imp.audio.codecs.pyav import AacEncoder
+
+                self._enc = open_encoder(0, encoder=AacEncoder(self.rate))
+            elif self.codec == "opus":
+                from imp.audio.codecs.pyav import OpusEncoder
+
+                self._enc = open_encoder(0, encoder=OpusEncoder(self.rate, frame_ms=FRAME_MS))
+            else:
+                pt = {"g711a": PayloadType.G711A, "g711u": PayloadType.G711U}[self.codec]
+                self._enc = open_encoder(0, pt)
         except BaseException:
             self._mic.close()
             raise
@@ -107,11 +124,11 @@ class SpeakerSink:
 
     QUEUE = 50  # 50 payloads of 20-40 ms: 1-2 s
 
-    def __init__(self, codec: str) -> None:
+    def __init__(self, codec: str, rate: int = 8000) -> None:
         import queue
 
         self.codec = codec
-        self.rate = 8000
+        self.rate = rate  # the codec's clock is shared: the speaker runs at the mic's rate
         self.played = 0
         self.dropped = 0
         self._queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUE)
@@ -153,8 +170,9 @@ class SpeakerSink:
                     except imp.Timeout:
                         break
                     with decoded:
-                        self._spk.play(decoded.samples.copy(), block=True)
-                    self.played += decoded.samples.size
+                        pcm = _resample(decoded.samples, 8000, self.rate)
+                    self._spk.play(pcm, block=True)
+                    self.played += pcm.size
             except imp.ImpError as exc:
                 _log.warning("speaker: %s", exc)
 
@@ -176,3 +194,12 @@ class SpeakerSink:
                 except Exception as exc:
                     _log.warning("closing the speaker: %s", exc)
         self._dec = self._spk = None
+
+
+def _resample(samples: np.ndarray, src: int, dst: int) -> np.ndarray:
+    """G.711's 8 kHz to the speaker's rate: linear interpolation is enough for talk-back."""
+    if src == dst:
+        return samples.copy()
+    n = len(samples) * dst // src
+    x = np.arange(n) * (src / dst)
+    return np.interp(x, np.arange(len(samples)), samples.astype(np.float32)).astype(np.int16)

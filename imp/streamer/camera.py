@@ -23,7 +23,12 @@ from typing import Any
 
 import imp
 from imp.output import Packet
-from imp.streamer.audio import RTSP_AUDIO_CODECS, AudioSource, SpeakerSink
+from imp.streamer.audio import (
+    RTSP_AUDIO_CODECS,
+    AudioSource,
+    SpeakerSink,
+    backchannel_codec,
+)
 from imp.streamer.overlay import StreamOverlay
 
 __all__ = ["CameraPipeline", "MotionSample", "Packet", "StreamCounters"]
@@ -166,7 +171,7 @@ class CameraPipeline:
         if self.audio_codec is not None:
             self._audio = AudioSource(self.audio_codec, self.subscribers["audio"])
             self._audio.start()
-            self.speaker = SpeakerSink(self.audio_codec)
+            self.speaker = SpeakerSink(backchannel_codec(self.audio_codec), self._audio.rate)
             self.speaker.start()
         self.apply_image(s["image"])
 
@@ -203,7 +208,10 @@ class CameraPipeline:
             self.speaker.stop()
             self.speaker = None
         for overlay in self.overlays.values():
-            overlay.close()
+            try:
+                overlay.close()
+            except Exception as exc:  # its node may be gone already
+                _log.warning("closing the OSD: %s", exc)
         if self.cam is not None:
             cam, self.cam = self.cam, None
             try:

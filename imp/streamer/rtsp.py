@@ -17,6 +17,7 @@ import logging
 import threading
 from typing import Any
 
+from imp.streamer.audio import backchannel_codec
 from imp.streamer.camera import Packet
 
 __all__ = ["RtspServer", "RtspUnavailable", "load_gstreamer"]
@@ -142,6 +143,11 @@ BACKCHANNEL_LAUNCH = {
 AUDIO_LAUNCH = {
     "g711u": "caps=audio/x-mulaw,rate=8000,channels=1 ! rtppcmupay name=pay1 pt=0",
     "g711a": "caps=audio/x-alaw,rate=8000,channels=1 ! rtppcmapay name=pay1 pt=8",
+    # ADTS frames from AENC; aacparse turns them into the raw AAC that RFC 3640 carries.
+    "aac": "caps=audio/mpeg,mpegversion=4,stream-format=adts,rate=16000,channels=1 "
+    "! aacparse ! rtpmp4gpay name=pay1 pt=97",
+    "opus": "caps=audio/x-opus,channel-mapping-family=0,channels=1,rate=16000 "
+    "! rtpopuspay name=pay1 pt=98",
 }
 
 
@@ -204,7 +210,7 @@ class RtspServer:
         srv = self.GstRtspServer
         if audio is not None:
             factory = srv.RTSPOnvifMediaFactory.new()
-            factory.set_backchannel_launch(BACKCHANNEL_LAUNCH[audio])
+            factory.set_backchannel_launch(BACKCHANNEL_LAUNCH[backchannel_codec(audio)])
             factory.set_media_gtype(srv.RTSPOnvifMedia.__gtype__)
         else:
             factory = srv.RTSPMediaFactory.new()
