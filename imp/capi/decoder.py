@@ -6,7 +6,7 @@ import ctypes
 from typing import Any
 
 from imp.capi._common import c_function, check_int, deref, point_to
-from imp.capi.framesource import fill_frame_info
+from imp.capi.framesource import FrameInfos, fill_frame_info
 from imp.decoder.attr import DecoderAttr, codec_of_payload
 from imp.decoder.module import get_decoder
 from imp.errors import InvalidArgument
@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 # IMPFrameInfo handed to C callers, one per outstanding GetFrame (kept alive until released).
-_infos: dict[int, IMPFrameInfo] = {}
+_infos = FrameInfos()
 
 
 def _timeout_ms(value: Any) -> float:
@@ -114,7 +114,7 @@ def IMP_Decoder_GetFrame(decChn: int, frame: Any) -> int:
     except Exception:
         ch.release_frame(got)
         raise
-    _infos[ctypes.addressof(info)] = info
+    _infos.keep(info)
     return 0
 
 
@@ -123,6 +123,7 @@ def IMP_Decoder_ReleaseFrame(decChn: int, frame: Any) -> int:
     """``int IMP_Decoder_ReleaseFrame(int decChn, IMPFrameInfo *frame)``."""
     ch = get_decoder().channel(check_int(decChn, "decChn"))
     info = deref(frame, IMPFrameInfo, "frame")
-    ch.release_frame(ch.find_user_frame(int(info.index), int(info.phyAddr)))
-    _infos.pop(ctypes.addressof(info), None)
+    got, generation = ch.find_user_frame(int(info.index), int(info.phyAddr), int(info.timeStamp))
+    ch.release_frame(got, generation)
+    _infos.released(info)
     return 0

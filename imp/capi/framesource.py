@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ctypes
+import threading
+from collections import deque
 from typing import Any
 
 from imp import framesource as _fs
@@ -79,8 +81,34 @@ def attr_to_c(a: _fs.ChannelAttr, c: IMPFSChnAttr) -> None:
     c.nrVBs, c.type = a.nr_vbs, a.type
 
 
-# IMPFrameInfo handed to C callers, one per outstanding GetFrame (kept alive until released).
-_infos: dict[int, IMPFrameInfo] = {}
+class FrameInfos:
+    """The ``IMPFrameInfo`` structs handed to C callers by GetFrame.
+
+    Each is kept alive until its ReleaseFrame, then for the next :data:`QUARANTINE` releases, so
+    that a pointer released twice still points at the old (stale) frame info and is refused,
+    instead of at memory Python reused for a newer GetFrame. The fill a frame info names is told
+    by its timeStamp (see :class:`imp.framesource.handout.HandedOut`).
+    """
+
+    QUARANTINE = 256
+
+    def __init__(self) -> None:
+        self._live: dict[int, IMPFrameInfo] = {}
+        self._released: deque[IMPFrameInfo] = deque(maxlen=self.QUARANTINE)
+        self._lock = threading.Lock()
+
+    def keep(self, info: IMPFrameInfo) -> None:
+        with self._lock:
+            self._live[ctypes.addressof(info)] = info
+
+    def released(self, info: IMPFrameInfo) -> None:
+        with self._lock:
+            kept = self._live.pop(ctypes.addressof(info), None)
+            if kept is not None:
+                self._released.append(kept)
+
+
+_infos = FrameInfos()
 
 
 def fill_frame_info(frame: Frame, info: IMPFrameInfo) -> None:
@@ -185,7 +213,7 @@ def IMP_FrameSource_GetFrame(chnNum: int, frame: Any) -> int:
     except Exception:
         _FS().channel(chn).release_frame(got)
         raise
-    _infos[ctypes.addressof(info)] = info
+    _infos.keep(info)
     return 0
 
 
@@ -195,9 +223,9 @@ def IMP_FrameSource_ReleaseFrame(chnNum: int, frame: Any) -> int:
     chn = check_int(chnNum, "chnNum")
     info = deref(frame, IMPFrameInfo, "frame")
     ch = _FS().channel(chn)
-    got = ch.find_user_frame(int(info.index), int(info.phyAddr))
-    ch.release_frame(got)
-    _infos.pop(ctypes.addressof(info), None)
+    got, generation = ch.find_user_frame(int(info.index), int(info.phyAddr), int(info.timeStamp))
+    ch.release_frame(got, generation)
+    _infos.released(info)
     return 0
 
 

@@ -57,6 +57,7 @@ class Frame:
         "_y",
         "addr",
         "data",
+        "generation",
         "height",
         "index",
         "phys",
@@ -84,6 +85,9 @@ class Frame:
         self.data: memoryview = block.view
         self.timestamp = 0
         self.seq = 0
+        # Counts the fills of this buffer: a frame handed out is named by (frame, generation), so
+        # a stale copy kept after its release cannot give back the buffer's next fill.
+        self.generation = 0
         self.state = BufferState.FREE
         self.refcount = 0
         self._y: np.ndarray | None = None
@@ -126,14 +130,18 @@ class Frame:
         self.pool._acquire(self)
         return self
 
-    def release(self) -> None:
-        """Drop one reference; the last one sends the buffer back through the pool's recycle."""
-        self.pool._release(self)
+    def release(self, generation: int | None = None) -> None:
+        """Drop one reference; the last one sends the buffer back through the pool's recycle.
+
+        With ``generation`` (the :attr:`generation` read when the reference was taken) a stale
+        holder whose buffer was refilled since is refused instead of dropping a newer fill's
+        reference."""
+        self.pool._release(self, generation)
 
     def __repr__(self) -> str:
         return (
             f"<Frame {self.pool.name}[{self.index}] {self.state.name} refs={self.refcount} "
-            f"seq={self.seq} ts={self.timestamp} phys={self.phys:#x}>"
+            f"gen={self.generation} seq={self.seq} ts={self.timestamp} phys={self.phys:#x}>"
         )
 
 
@@ -218,6 +226,7 @@ class FramePool:
             self._transition(frame, (BufferState.DEQUEUED,), BufferState.QUEUED, "mark_queued")
             frame.timestamp = int(timestamp)
             frame.seq = int(seq)
+            frame.generation += 1
 
     def mark_free(self, frame: Frame) -> None:
         """DEQUEUED or QUEUED -> FREE without recycling (STREAMOFF, or a frame nobody took)."""
@@ -268,8 +277,14 @@ class FramePool:
             frame.refcount += 1
             frame.state = BufferState.ACQUIRED
 
-    def _release(self, frame: Frame) -> None:
+    def _release(self, frame: Frame, generation: int | None = None) -> None:
         with self._lock:
+            if generation is not None and generation != frame.generation:
+                raise InvalidState(
+                    f"release: frame {self.name}[{frame.index}] generation {generation} is "
+                    f"stale (the buffer was refilled since: generation {frame.generation}); "
+                    "it was released already"
+                )
             if frame.refcount <= 0 or frame.state is not BufferState.ACQUIRED:
                 raise InvalidState(
                     f"release: frame {self.name}[{frame.index}] holds no reference "

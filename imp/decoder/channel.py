@@ -249,10 +249,16 @@ class DecoderChannel:
             ) from exc
         return self._user_frames.add(frame)
 
-    def release_frame(self, frame: Frame) -> None:
-        self._user_frames.give_back(frame, str(self.group))
+    def release_frame(self, frame: Frame, generation: int | None = None) -> None:
+        """ReleaseFrame of a GetFrame hand-out (``generation``: which fill, by default the
+        frame's current one)."""
+        self._user_frames.give_back(frame, str(self.group), generation)
 
-    def find_user_frame(self, index: int, phys: int) -> Frame:
+    def find_user_frame(
+        self, index: int, phys: int, timestamp: int | None = None
+    ) -> tuple[Frame, int]:
         with self._lock:
             pools = self._old_pools + ([self._pool] if self._pool is not None else [])
-        return self._user_frames.find((p.pool for p in pools), index, phys, str(self.group))
+        return self._user_frames.find(
+            (p.pool for p in pools), index, phys, str(self.group), timestamp
+        )

@@ -413,15 +413,19 @@ class FsChannel(CaptureLoop):
                 "DisableChn and EnableChn to restart",
             )
 
-    def release_frame(self, frame: Frame) -> None:
-        self._user_frames.give_back(frame, str(self.group))
+    def release_frame(self, frame: Frame, generation: int | None = None) -> None:
+        """ReleaseFrame of a GetFrame hand-out (``generation``: which fill, by default the
+        frame's current one)."""
+        self._user_frames.give_back(frame, str(self.group), generation)
 
-    def find_user_frame(self, index: int, phys: int) -> Frame:
+    def find_user_frame(
+        self, index: int, phys: int, timestamp: int | None = None
+    ) -> tuple[Frame, int]:
         """The frame a C caller hands back (by its IMPFrameInfo index and phyAddr)."""
         with self._lock:
             pools = ([self._pool] if self._pool is not None else []) + self._retired
             pools += self._extra_pools
-        return self._user_frames.find(pools, index, phys, str(self.group))
+        return self._user_frames.find(pools, index, phys, str(self.group), timestamp)
 
     def snap(self, timeout: float | _Default = _DEFAULT_TIMEOUT) -> bytes:
         """``SnapFrame``: a copy of the next frame (packed NV12, W*H*3/2 bytes), independent of

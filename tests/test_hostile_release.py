@@ -1,0 +1,69 @@
+"""Hostile releases through the public APIs (issue 10, defects 2 and 4; deliver 3).
+
+A frame or stream given back twice, or through a stale copy after its buffer was refilled,
+must be refused with a clear message and must not take the buffer from its new holder;
+streams may be released in any order.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+
+import pytest
+
+from imp.capi import *
+from tests.conftest import running_system
+
+
+def _fs_attr(nr_vbs: int = 2) -> IMPFSChnAttr:
+    a = IMPFSChnAttr()
+    a.picWidth, a.picHeight, a.pixFmt = 640, 360, PIX_FMT_NV12
+    a.outFrmRateNum, a.outFrmRateDen, a.nrVBs, a.type = 25, 1, nr_vbs, FS_PHY_CHANNEL
+    a.scaler.enable, a.scaler.outwidth, a.scaler.outheight = 1, 640, 360
+    return a
+
+
+def _get(chn: int) -> ctypes._Pointer[IMPFrameInfo]:
+    p = ctypes.POINTER(IMPFrameInfo)()
+    assert IMP_FrameSource_GetFrame(chn, p) == 0
+    return p
+
+
+def test_stale_frame_info_cannot_release_the_buffers_next_fill(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Defect 4: frames were matched by index and phyAddr only, so releasing a stale copy (or
+    the same pointer twice) after the buffer was handed out again dropped the new holder's
+    reference: the ISP then overwrote a frame still held, and the holder's release failed."""
+    with running_system("virtual"):
+        assert IMP_FrameSource_CreateChn(0, _fs_attr()) == 0
+        assert IMP_FrameSource_SetFrameDepth(0, 1) == 0
+        assert IMP_FrameSource_EnableChn(0) == 0
+        first = _get(0)
+        index, phys = first.contents.index, first.contents.phyAddr
+        stale = IMPFrameInfo.from_buffer_copy(first.contents)  # what a careless app keeps
+        assert IMP_FrameSource_ReleaseFrame(0, first) == 0
+        again = None
+        for _ in range(20):  # until the same buffer is handed out again (another fill)
+            p = _get(0)
+            if p.contents.index == index and p.contents.phyAddr == phys:
+                again = p
+                break
+            assert IMP_FrameSource_ReleaseFrame(0, p) == 0
+        assert again is not None, "the buffer never came back"
+        assert again.contents.timeStamp != stale.timeStamp
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="imp.capi"):
+            assert IMP_FrameSource_ReleaseFrame(0, ctypes.byref(stale)) == -1
+            assert IMP_FrameSource_ReleaseFrame(0, first) == -1  # the same pointer twice
+        messages = [r.getMessage() for r in caplog.records]
+        assert len(messages) == 2 and all("released already" in m for m in messages), messages
+        # The new holder still owns its frame: its release works, exactly once.
+        assert IMP_FrameSource_ReleaseFrame(0, again) == 0
+        assert IMP_FrameSource_ReleaseFrame(0, again) == -1
+        # Nothing was lost: both buffers can be held at once (depth 1 + 1 with the app).
+        for p in (_get(0), _get(0)):
+            assert IMP_FrameSource_ReleaseFrame(0, p) == 0
+        assert IMP_FrameSource_DisableChn(0) == 0
+        assert IMP_FrameSource_DestroyChn(0) == 0
