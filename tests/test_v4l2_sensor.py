@@ -311,3 +311,17 @@ def test_a_silent_device_times_out(fake: FakeV4L2) -> None:
             render(sensor, 1)
         assert info.value.errno == errno.ETIMEDOUT
         assert time.monotonic() - t0 < 2.0
+
+
+def test_an_idle_device_is_released_and_reopened_on_demand(fake: FakeV4L2) -> None:
+    device = add_device(fake, [abi.PIX_NV12])
+    sensor = V4L2Sensor(DEV, W, H, V4L2Options(pace="fifo", idle=0.2))
+    render(sensor, 0)
+    assert device.streaming
+    deadline = time.monotonic() + 5
+    while fake.open_count() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fake.open_count() == 0 and not device.streaming  # free for other programs
+    y, _ = render(sensor, 1)
+    assert read_frame_mark(y) == 1 and device.opens == 2
+    sensor.close()

@@ -20,7 +20,12 @@ Options: ``format=nv12|i420|yuyv|uyvy|mjpeg`` (default: the first of those the d
 ``size=WxH`` (capture size to ask for; default the sensor size), ``fps=N`` (ask the device for
 a rate), ``pace=latest|fifo``, ``fit=crop|stretch`` (how a device picture of another aspect ratio
 becomes the sensor picture), ``timeout=S`` (wait for a frame, default 3), ``retry=S`` (default
-0.5), ``buffers=N`` (MMAP buffers, default 4), ``osd=0`` (vivid: switch its text overlay off).
+0.5), ``buffers=N`` (MMAP buffers, default 4), ``osd=0`` (vivid: switch its text overlay off),
+``idle=S`` (default 2).
+
+The model has no "stream stopped" call, so a streaming device nobody asked a frame of for
+``idle`` seconds is closed by a small watchdog thread: when the pipeline stops, the camera is
+free for other programs within that time, and the next frame asked for opens it again.
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ class V4L2Options:
     retry: float = 0.5
     buffers: int = 4
     osd: bool = True
+    idle: float = 2.0
 
 
 def parse_v4l2_spec(arg: str) -> tuple[str, V4L2Options]:
@@ -126,6 +132,7 @@ _OPTION_PARSERS: dict[str, Any] = {
     "timeout": _positive(float),
     "retry": _positive(float),
     "buffers": _positive(int),
+    "idle": _positive(float),
     "osd": lambda v: v.lower() not in ("0", "off", "no", "false"),
 }
 
@@ -170,6 +177,8 @@ class V4L2Sensor(SensorBase):
         self._picture: np.ndarray | None = None
         self._stamps: dict[int, tuple[int, int]] = {}  # frame_no -> (stamp ns, device seq)
         self._next_retry = 0.0
+        self._last_render = time.monotonic()
+        self._watchdog: threading.Thread | None = None
         self.device_format: tuple[str, int, int] = ("", 0, 0)
         self.frames_captured = 0
         self.errors = 0
@@ -252,7 +261,9 @@ class V4L2Sensor(SensorBase):
         check_planes(geometry, y, uv)
         left, top, width, height = geometry.source_rect(self.width, self.height)
         with self._lock:
+            self._last_render = time.monotonic()
             picture = self._picture_for(frame_no)
+            self._last_render = time.monotonic()
         src_y, src_uv = _channel_view(
             picture, self.width, self.height, (left, top, width, height), geometry
         )
@@ -342,7 +353,31 @@ class V4L2Sensor(SensorBase):
         assert device is not None
         if not device.streaming:
             device.capture_start(self.options.buffers)
+            self._start_watchdog()
         return device
+
+    def _start_watchdog(self) -> None:
+        if self._watchdog is not None and self._watchdog.is_alive():
+            return
+        self._watchdog = threading.Thread(
+            target=_watch_idle, args=(weakref.ref(self),), name="v4l2-sensor-idle", daemon=True
+        )
+        self._watchdog.start()
+
+    def _close_if_idle(self) -> bool:
+        """Close the device if no frame was asked for ``idle`` s; True when nothing is open."""
+        if not self._lock.acquire(blocking=False):
+            return False  # a render is waiting for the device: that is not idle
+        try:
+            if self._device is None or not self._device.streaming:
+                return True
+            if time.monotonic() - self._last_render < self.options.idle:
+                return False
+            log.info("%s: no frame asked for %g s; closing it", self.path, self.options.idle)
+            self._drop_device()
+            return True
+        finally:
+            self._lock.release()
 
 
 def _channel_view(
@@ -379,6 +414,19 @@ def _vivid_text_off(device: V4L2Device) -> None:
     control = device.find_control("OSD Text Mode")
     if control is not None:
         device.set_control(int(control.id), int(control.maximum))  # the last mode is "None"
+
+
+def _watch_idle(ref: weakref.ReferenceType[V4L2Sensor]) -> None:
+    """The idle watchdog's loop; holds the sensor only weakly, ends once the device is closed."""
+    while True:
+        sensor = ref()
+        if sensor is None:
+            return
+        period = sensor.options.idle / 4
+        if sensor._close_if_idle():
+            return
+        del sensor
+        time.sleep(period)
 
 
 def _close_device(holder: list[V4L2Device | None]) -> None:
