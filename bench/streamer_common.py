@@ -177,7 +177,7 @@ def rtsp_frames(
 
     deadline = time.monotonic() + timeout
     container = av.open(
-        url, options={"rtsp_transport": transport, "stimeout": "10000000"}, timeout=10
+        url, options={"rtsp_transport": transport, "stimeout": "30000000"}, timeout=30
     )
     try:
         stream = container.streams.video[0]

@@ -23,7 +23,7 @@ def _pull(
 ) -> tuple[str, int, np.ndarray, list[int], int]:
     """(audio codec, rate, samples as floats in [-1, 1], audio pts, video pictures) of
     ``seconds`` of video."""
-    container = av.open(url, options={"rtsp_transport": transport}, timeout=10)
+    container = av.open(url, options={"rtsp_transport": transport}, timeout=30)
     chunks, pts, pictures = [], [], 0
     try:
         audio = container.streams.audio[0]

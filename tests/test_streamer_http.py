@@ -3,8 +3,10 @@ auth and fuzzed requests, against a daemon on the simulator (a subprocess)."""
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +36,8 @@ ROUTES = ["/", "/snapshot.jpg", "/mjpeg", "/api/settings", "/api/clips", "/api/e
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     tmp: Path = tmp_path_factory.mktemp("streamer-http")
-    d = Daemon(small_config(tmp, osd={"uptime": True}), tmp).start().warm_up()
+    cfg = small_config(tmp, osd={"uptime": True}, http={"max_clients": 6})
+    d = Daemon(cfg, tmp).start().warm_up()
     yield d
     assert d.stop() == 0, "".join(d.lines)
 
@@ -113,7 +116,7 @@ def test_osd_text_change_shows_in_decoded_pixels(daemon: Daemon) -> None:
     def picture() -> np.ndarray:
         import av
 
-        container = av.open(daemon.rtsp(0), options={"rtsp_transport": "tcp"}, timeout=10)
+        container = av.open(daemon.rtsp(0), options={"rtsp_transport": "tcp"}, timeout=30)
         try:
             for i, frame in enumerate(container.decode(video=0)):
                 if i == 2:
@@ -186,3 +189,25 @@ def test_fuzzed_http_requests_do_not_hurt(daemon: Daemon) -> None:
     # The fuzzer never had the credentials: nothing was changed.
     settings = json.loads(http_request(f"{daemon.http}/api/settings")[2])
     assert settings["stream0"]["bitrate"] == 800 and settings["osd"]["text"] == ""
+
+
+def test_requests_in_progress_are_bounded(daemon: Daemon) -> None:
+    """max_clients = 6: six MJPEG viewers watching, the seventh request gets 503; once they
+    leave, requests are served again."""
+    token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    viewers = []
+    try:
+        for _ in range(6):
+            s = socket.create_connection(("127.0.0.1", daemon.config["http"]["port"]), timeout=10)
+            s.sendall(f"GET /mjpeg HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {token}\r\n\r\n"
+                      .encode())
+            assert s.recv(4096).startswith(b"HTTP/1.1 200"), "viewer not served"
+            viewers.append(s)
+        assert http_request(f"{daemon.http}/api/settings")[0] == 503
+    finally:
+        for s in viewers:
+            s.close()
+    deadline = time.monotonic() + 10
+    while http_request(f"{daemon.http}/api/settings")[0] != 200:
+        assert time.monotonic() < deadline, "requests stay refused after the viewers left"
+        time.sleep(0.2)

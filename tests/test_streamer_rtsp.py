@@ -235,7 +235,7 @@ def test_fuzzed_rtsp_requests_do_not_hurt(daemon: Daemon) -> None:
 def test_stalled_clients_do_not_slow_others(daemon: Daemon) -> None:
     """An RTSP/TCP client and an MJPEG viewer that stop reading; another client keeps 25 fps."""
     port = daemon.config["http"]["port"]
-    stalled = av.open(daemon.rtsp(0), options={"rtsp_transport": "tcp"}, timeout=10)
+    stalled = av.open(daemon.rtsp(0), options={"rtsp_transport": "tcp"}, timeout=30)
     viewer = socket.create_connection(("127.0.0.1", port), timeout=10)
     try:
         next(stalled.demux(video=0))  # playing; never read again

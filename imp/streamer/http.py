@@ -1,10 +1,11 @@
 """HTTP on aiohttp: snapshots, MJPEG, the settings API, clips, metrics and the web page.
 
-The server runs its own asyncio loop on a thread. JPEG pictures arrive from the camera's
-drain thread through ``loop.call_soon_threadsafe``; every MJPEG viewer has a 2-picture queue
-that drops its oldest picture when the viewer reads slowly, so a stalled viewer never holds up
-the camera or another viewer. With ``[http] username``/``password`` every route asks for HTTP
-Basic credentials (compared in constant time).
+The server runs its own asyncio loop on a thread. JPEG pictures arrive from the encoder's output
+thread through ``loop.call_soon_threadsafe``; every MJPEG viewer has a 2-picture queue that
+drops its oldest picture when the viewer reads slowly, so a stalled viewer never holds up the
+camera or another viewer. With ``[http] username``/``password`` every route asks for HTTP Basic
+credentials (compared in constant time); at most ``[http] max_clients`` requests are served at
+once (an MJPEG viewer counts while it watches), the next ones get 503.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ class HttpServer:
         self.port = 0
         self.requests = 0
         self.refused_auth = 0
+        self.refused_busy = 0
+        self.inflight = 0  # requests being handled (an MJPEG viewer counts while it watches)
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
@@ -165,6 +168,9 @@ class HttpServer:
     @web.middleware
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests += 1
+        if self.inflight >= self.cfg["max_clients"]:  # the bound on connections being served
+            self.refused_busy += 1
+            return _error(503, "too many requests in progress; try again")
         if self._expected is not None:
             header = request.headers.get("Authorization", "")
             scheme, _, value = header.partition(" ")
@@ -178,7 +184,11 @@ class HttpServer:
                     text="credentials required\n",
                     headers={"WWW-Authenticate": 'Basic realm="imp-streamer"'},
                 )
-        result: web.StreamResponse = await handler(request)
+        self.inflight += 1
+        try:
+            result: web.StreamResponse = await handler(request)
+        finally:
+            self.inflight -= 1
         return result
 
     # -- routes ----------------------------------------------------------------------------------
@@ -205,8 +215,6 @@ class HttpServer:
     async def mjpeg(self, request: web.Request) -> web.StreamResponse:
         if not self.has_jpeg or self.hub is None:
             return _error(404, "JPEG is disabled ([jpeg] enabled = false)")
-        if len(self.hub.viewers) >= self.cfg["max_clients"]:
-            return _error(503, "too many MJPEG viewers")
         resp = web.StreamResponse(
             headers={
                 "Content-Type": f"multipart/x-mixed-replace; boundary={BOUNDARY}",
