@@ -22,6 +22,7 @@ from kernel_stubs.devices.channel import Channel, ChannelState
 from kernel_stubs.devices.controls import ControlStore
 from kernel_stubs.devices.engine import FrameEngine
 from kernel_stubs.faults import FaultPlan
+from kernel_stubs.isp3a.attach import attach_physics
 from kernel_stubs.sensor import SensorModel, make_sensor
 
 __all__ = ["NATIVE_SENSOR_SIZES", "IspCore", "RegisteredSensor", "monotonic_raw_ns"]
@@ -149,6 +150,7 @@ class IspCore:
             size = self.config.sensor_size or NATIVE_SENSOR_SIZES.get(name, DEFAULT_SENSOR_SIZE)
             try:
                 model = make_sensor(self.config.sensor, size)
+                attach_physics(model, self.controls)
             except (ValueError, OSError) as exc:
                 fail(errno.EINVAL, f"register sensor {name!r}: sensor model: {exc}")
             self.sensors.append(RegisteredSensor(name, info, model))

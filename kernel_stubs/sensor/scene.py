@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from kernel_stubs.isp3a.lighting import Lighting
+
 __all__ = ["BACKGROUNDS", "Flicker", "Keyframes", "MovingObject", "Orbit", "Scene"]
 
 Rect = tuple[float, float, float, float]  # x, y, w, h in sensor pixels
@@ -114,6 +116,10 @@ class Scene:
     objects: Sequence[MovingObject] = field(default=())  # stored as a tuple
     noise_sigma: float = 0.0  # luma codes of static-pattern sensor noise, cycled per frame
     flicker: Flicker | None = None
+    # With lighting the sensor's physics model and the ISP's 3A run (kernel_stubs.isp3a):
+    # colours are reflectances lit by ``lighting``; without it the picture is the reference
+    # rendering (IMP_SIM_LUX / IMP_SIM_CCT turn the model on for any scene).
+    lighting: Lighting | None = None
 
     def __post_init__(self) -> None:
         if self.background not in BACKGROUNDS:

@@ -10,14 +10,18 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kernel_stubs.isp3a.render import PhysicsRenderer
+
 from .background import render_background
 from .base import ChannelGeometry, IspControls, SensorBase, check_planes
+from .boxes import output_box
 from .mark import stamp_frame_mark
 from .resample import resample_plane
-from .scene import Rect, Scene, Yuv
+from .scene import Scene, Yuv
 from .tuning import (
     C_MAX,
     C_MIN,
@@ -29,6 +33,9 @@ from .tuning import (
     sharpen,
     to_u8,
 )
+
+if TYPE_CHECKING:
+    from kernel_stubs.isp3a.model import Isp3a
 
 __all__ = ["SyntheticSensor"]
 
@@ -67,6 +74,15 @@ class SyntheticSensor(SensorBase):
         self._cache_size = cache_size
         # The fake ISP may render channels from several threads; a build must happen once.
         self._lock = threading.Lock()
+        self._physics: PhysicsRenderer | None = None
+
+    def attach_isp(self, isp: Isp3a) -> None:
+        """Render through the physics model and 3A of ``isp`` (the scene must have lighting)."""
+        self._physics = PhysicsRenderer(self.width, self.height, self._scene, isp)
+
+    @property
+    def physics(self) -> PhysicsRenderer | None:
+        return self._physics
 
     @property
     def scene(self) -> Scene:
@@ -81,6 +97,9 @@ class SyntheticSensor(SensorBase):
         y: np.ndarray,
         uv: np.ndarray,
     ) -> None:
+        if self._physics is not None:
+            self._physics.render_nv12(frame_no, geometry, controls, y, uv)
+            return
         check_planes(geometry, y, uv)
         prepared = self._prepared(geometry, controls)
         flicker = self.scene.flicker
@@ -90,7 +109,7 @@ class SyntheticSensor(SensorBase):
         for obj, color in zip(self.scene.objects, prepared.colors, strict=True):
             rect = obj.rect_at(frame_no)
             if rect is not None:
-                box = _output_box(rect, prepared.source, geometry, controls)
+                box = output_box(rect, prepared.source, geometry, controls)
                 if box is not None:
                     _fill_box(y, uv, box, color, offset)
         stamp_frame_mark(y, frame_no, uv)
@@ -162,30 +181,6 @@ def _copy_with_offset(dst: np.ndarray, src: np.ndarray, offset: int) -> None:
         dst -= np.uint8(-offset)
     else:
         np.copyto(dst, src)
-
-
-def _output_box(
-    rect: Rect,
-    source: tuple[int, int, int, int],
-    geometry: ChannelGeometry,
-    controls: IspControls,
-) -> tuple[int, int, int, int] | None:
-    """A sensor rect as (x0, y0, x1, y1) in output pixels, even-aligned for 4:2:0 chroma."""
-    left, top, width, height = source
-    out_w, out_h = geometry.out_width, geometry.out_height
-    sx, sy = out_w / width, out_h / height
-    rx, ry, rw, rh = rect
-    x0, x1 = (rx - left) * sx, (rx + rw - left) * sx
-    y0, y1 = (ry - top) * sy, (ry + rh - top) * sy
-    if controls.hflip:
-        x0, x1 = out_w - x1, out_w - x0
-    if controls.vflip:
-        y0, y1 = out_h - y1, out_h - y0
-    ix0, ix1 = (min(max(2 * round(x / 2), 0), out_w) for x in (x0, x1))
-    iy0, iy1 = (min(max(2 * round(y / 2), 0), out_h) for y in (y0, y1))
-    if ix1 <= ix0 or iy1 <= iy0:
-        return None
-    return ix0, iy0, ix1, iy1
 
 
 def _fill_box(

@@ -1,0 +1,121 @@
+"""The simulated ISP's per-frame state: 3A decisions and the settings of the frame's pipeline.
+
+:class:`Isp3a` belongs to one synthetic sensor and reads the tuning node's control store.
+When the first channel of sensor frame ``n`` is rendered it runs AE and AWB on the statistics
+of frame ``n - 1`` (as the hardware does: a frame's statistics decide the next exposure),
+publishes exposure, AE state and AWB gains into the store, and fixes :class:`ChainParams` for
+frame ``n``. The renderer hands back the statistics of the delivered frame. A custom AE/AWB
+algorithm (``SetAeAlgoFunc``/``SetAwbAlgoFunc``) replaces the built-in loop: its decision,
+published through the store, is what the next frames are exposed with.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from kernel_stubs.devices.controls import AeState, ControlStore, Exposure
+from kernel_stubs.devices.isp_stats import Statistics
+
+from .ae import ae_step
+from .awb import ONE, awb_step, cct_of_gains
+from .chain import ChainParams, illuminant_rb
+from .lighting import Lighting
+from .physics import LINE_TIME_S, SensorExposure
+
+__all__ = ["Isp3a"]
+
+_NIGHT_VISIBLE = 0.2  # share of visible light reaching the sensor at night (IR-cut out, dusk)
+
+
+def _ccm_saturation(store: ControlStore) -> float:
+    """How much a manual CCM boosts colour: 1 for identity, > 1 for a saturating matrix."""
+    manual, _, m = store.ccm()
+    if not manual:
+        return 1.0
+    trace = float(np.trace(m))
+    off = float(m.sum()) - trace
+    return max(0.0, (trace - off / 2) / 3)
+
+
+class Isp3a:
+    """3A loops and pipeline settings of one synthetic sensor under ``lighting``."""
+
+    def __init__(self, store: ControlStore, lighting: Lighting) -> None:
+        self.store = store
+        self.lighting = lighting
+        self._lock = threading.Lock()
+        self.exposure = SensorExposure(round(0.01 / LINE_TIME_S), 2048)
+        self.gains = (float(ONE), float(ONE))  # AWB (rgain, bgain), 256 = 1x
+        self._frame = -1
+        self._params: ChainParams | None = None
+        self._stats: Statistics | None = None
+        self._stats_frame = -1
+
+    def params(self, frame_no: int) -> ChainParams:
+        """The pipeline settings of sensor frame ``frame_no`` (3A runs on its first call)."""
+        with self._lock:
+            if frame_no != self._frame or self._params is None:
+                self._params = self._advance(frame_no)
+                self._frame = frame_no
+            return self._params
+
+    def wants_statistics(self, frame_no: int) -> bool:
+        return self._stats_frame != frame_no
+
+    def publish(self, stats: Statistics) -> None:
+        """The delivered frame's statistics: the next frame's 3A input, and the node's."""
+        with self._lock:
+            self._stats, self._stats_frame = stats, stats.frame
+        self.store.publish_statistics(stats)
+
+    # -- one ISP cycle ------------------------------------------------------------------------
+    def _advance(self, frame_no: int) -> ChainParams:
+        store = self.store
+        stats = self._stats
+        if store.custom_ae:
+            ex = store.exposure
+            self.exposure = SensorExposure(
+                max(1, ex.integration_time), ex.again, ex.dgain, ex.isp_dgain
+            )
+        else:
+            decision = ae_step(self.exposure, stats.ae_zone if stats else None, store)
+            self.exposure = ex2 = decision.exposure
+            store.publish_exposure(
+                Exposure(ex2.integration_time, ex2.again, ex2.dgain, ex2.isp_dgain)
+            )
+            store.publish_ae_state(AeState(decision.stable, decision.target, round(decision.mean)))
+        self._white_balance(stats)
+        night = store.night
+        lux = self.lighting.lux_at(frame_no)
+        if night:
+            lux = lux * _NIGHT_VISIBLE + self.lighting.ir_led_lux
+        ir, ib = illuminant_rb(self.lighting.cct)
+        cast = (1.0, 1.0) if night else (ir * self.gains[0] / ONE, ib * self.gains[1] / ONE)
+        return ChainParams(
+            lux=lux,
+            exposure=self.exposure,
+            controls=store.picture(),
+            gamma=tuple(int(v) for v in store.gamma()),
+            blc=store.blc()[0],
+            drc=store.get_named("drc_strength") & 0xFF,
+            defog=store.defog_strength(),
+            denoise=(store.get_named("sinter_strength") + store.get_named("temper_strength")),
+            ccm_saturation=_ccm_saturation(store),
+            cast_rb=cast,
+        )
+
+    def _white_balance(self, stats: Statistics | None) -> None:
+        store = self.store
+        mode, r, b = store.wb()
+        if store.custom_awb:
+            r_pub, b_pub, _ = store.awb_gains()
+            self.gains = (float(r_pub), float(b_pub))
+            return
+        if mode != 0:  # manual WB: the user's gains
+            self.gains = (float(r), float(b))
+        elif stats is not None and not store.night:
+            self.gains = awb_step(self.gains, stats.awb_r, stats.awb_g, stats.awb_b)
+        rg, bg = self.gains
+        store.publish_awb(round(rg), round(bg), cct_of_gains(rg, bg))

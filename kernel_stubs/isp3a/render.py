@@ -1,0 +1,160 @@
+"""The synthetic sensor's picture through the physics model: one table look-up per plane.
+
+Per (channel geometry, flips, sharpness) the scene is prepared once: the scene-code plane
+(reference luma, sharpened, flipped), the (Cb, Cr) pair plane, the code histogram and, built
+on first use, four phases of the code x noise-bucket index (uint16). Per frame the
+:class:`~kernel_stubs.isp3a.model.Isp3a` settings select tables (:mod:`.chain`); the Y plane is
+``take(luma table, index)`` (pairs of pixels per look-up when the noise is below a code), the
+chroma ``take(chroma table, pairs)``; objects are filled with their code's values; statistics
+come from the frame's first channel before the frame mark is stamped.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kernel_stubs.sensor.background import render_background
+from kernel_stubs.sensor.base import ChannelGeometry, IspControls, check_planes
+from kernel_stubs.sensor.boxes import output_box
+from kernel_stubs.sensor.mark import stamp_frame_mark
+from kernel_stubs.sensor.resample import resample_plane
+from kernel_stubs.sensor.scene import Scene
+from kernel_stubs.sensor.tuning import sharpen, to_u8
+
+from .chain import BUCKETS, build_luts
+from .stats import STEP, frame_statistics
+
+if TYPE_CHECKING:
+    from .model import Isp3a
+
+__all__ = ["PhysicsRenderer"]
+
+_PHASES = 4
+_WHITE = 235  # codes above are light sources: only objects may carry them
+
+
+@dataclass
+class _Physical:
+    code: np.ndarray  # uint8 (h, w): scene codes
+    pairs: np.ndarray  # uint16 (h/2, w/2): Cb | Cr << 8
+    hist: tuple[int, ...]
+    source: tuple[int, int, int, int]
+    seed: tuple[int, ...]
+    noisy: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def noisy_index(self, phase: int) -> np.ndarray:
+        plane = self.noisy.get(phase)
+        if plane is None:
+            rng = np.random.default_rng([*self.seed, phase])
+            buckets = rng.integers(0, BUCKETS, self.code.shape, dtype=np.uint8)
+            plane = self.code.astype(np.uint16) * BUCKETS + buckets
+            self.noisy[phase] = plane
+        return plane
+
+
+class PhysicsRenderer:
+    """Renders ``scene`` on a ``width`` x ``height`` sensor through ``isp``."""
+
+    def __init__(
+        self, width: int, height: int, scene: Scene, isp: Isp3a, cache_size: int = 6
+    ) -> None:
+        self.width, self.height, self.scene, self.isp = width, height, scene, isp
+        self._cache: OrderedDict[tuple[object, ...], _Physical] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self._objects = [
+            (obj, int(obj.color[0]), int(obj.color[1]) | (int(obj.color[2]) << 8))
+            for obj in scene.objects
+        ]
+
+    def render_nv12(
+        self,
+        frame_no: int,
+        geometry: ChannelGeometry,
+        controls: IspControls,
+        y: np.ndarray,
+        uv: np.ndarray,
+    ) -> None:
+        check_planes(geometry, y, uv)
+        prep = self._prepared(geometry, controls)
+        luts = build_luts(self.isp.params(frame_no), prep.hist)
+        if luts.noisy:
+            index = prep.noisy_index(frame_no % _PHASES)
+            np.take(luts.luma_noisy, index, out=y)
+        else:
+            index = prep.code
+            _take_pairs(luts.luma_pair, prep.code, y)
+        _take_pairs(luts.chroma_pair, prep.pairs.view(np.uint8), uv)
+        boxes = []
+        for obj, code, pair in self._objects:
+            rect = obj.rect_at(frame_no)
+            box = output_box(rect, prep.source, geometry, controls) if rect else None
+            if box is not None:
+                boxes.append((box, code))
+                _fill(y, uv, box, int(luts.luma_clean[code]), int(luts.chroma_pair[pair]))
+        if self.isp.wants_statistics(frame_no):
+            table = luts.stat_noisy if luts.noisy else luts.stat_clean
+            linear = np.take(table, index[::STEP, ::STEP])
+            for (x0, y0, x1, y1), code in boxes:
+                linear[-(-y0 // STEP) : -(-y1 // STEP), -(-x0 // STEP) : -(-x1 // STEP)] = (
+                    luts.stat_clean[code]
+                )
+            self.isp.publish(frame_statistics(linear, y, uv, frame_no))
+        stamp_frame_mark(y, frame_no, uv)
+
+    def _prepared(self, geometry: ChannelGeometry, controls: IspControls) -> _Physical:
+        key = (geometry, controls.hflip, controls.vflip, controls.sharpness)
+        with self._lock:
+            prep = self._cache.get(key)
+            if prep is None:
+                prep = self._prepare(geometry, controls)
+                self._cache[key] = prep
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.move_to_end(key)
+            return prep
+
+    def _prepare(self, geometry: ChannelGeometry, controls: IspControls) -> _Physical:
+        source = geometry.source_rect(self.width, self.height)
+        left, top, width, height = source
+        out_w, out_h = geometry.out_width, geometry.out_height
+        bg_y, bg_u, bg_v = render_background(
+            self.width, self.height, self.scene.background, self.scene.seed
+        )
+        luma = sharpen(resample_plane(bg_y, source, out_w, out_h), controls.sharpness)
+        chroma_box = (left / 2, top / 2, width / 2, height / 2)
+        u = to_u8(resample_plane(bg_u, chroma_box, out_w // 2, out_h // 2), 0, 255)
+        v = to_u8(resample_plane(bg_v, chroma_box, out_w // 2, out_h // 2), 0, 255)
+        code = to_u8(luma, 0, _WHITE)
+        pairs = u.astype(np.uint16) | (v.astype(np.uint16) << 8)
+        if controls.hflip:
+            code, pairs = code[:, ::-1], pairs[:, ::-1]
+        if controls.vflip:
+            code, pairs = code[::-1], pairs[::-1]
+        code, pairs = np.ascontiguousarray(code), np.ascontiguousarray(pairs)
+        hist = tuple(int(n) for n in np.bincount(code[::STEP, ::STEP].ravel(), minlength=256))
+        return _Physical(code, pairs, hist, source, (self.scene.seed, out_w, out_h))
+
+
+def _take_pairs(table: np.ndarray, src: np.ndarray, dst: np.ndarray) -> None:
+    """dst = table over byte pairs of src (uint8 planes of even width)."""
+    if dst.flags.c_contiguous:
+        np.take(table, src.view(np.uint16), out=dst.view(np.uint16))
+    else:
+        dst[...] = np.take(table, src.view(np.uint16)).view(np.uint8).reshape(dst.shape)
+
+
+def _fill(
+    y: np.ndarray, uv: np.ndarray, box: tuple[int, int, int, int], luma: int, pair: int
+) -> None:
+    x0, y0, x1, y1 = box
+    y[y0:y1, x0:x1] = luma
+    chroma = uv[y0 // 2 : y1 // 2, x0:x1]
+    chroma[:, 0::2] = pair & 0xFF
+    chroma[:, 1::2] = pair >> 8
