@@ -138,6 +138,9 @@ def main() -> None:
                 last_cpu, last_t = cpu, now
             for t in threads:
                 t.join()
+            drops = [line for line in d.metrics().splitlines()
+                     if line.startswith("imp_streamer_pipeline_drops_total")
+                     and not line.endswith(" 0")]
         finally:
             status = d.stop()
     print("\nclient        pictures    fps   missing  out-of-order  latency p50/p95 (ms)")
@@ -153,6 +156,9 @@ def main() -> None:
         lat_s = (f"{lat[len(lat) // 2]:.0f}/{lat[int(len(lat) * 0.95)]:.0f}" if lat else "-")
         print(f"{c.name:12} {len(marks):9} {len(marks) / span:6.2f} {missing:9} {disorder:13}"
               f"  {lat_s}  {c.error}")
+    print("\nframes lost inside the daemon's pipeline (node, cause):")
+    for line in drops or ["  none"]:
+        print("  " + line.removeprefix("imp_streamer_pipeline_drops_total"))
     print(f"\ndaemon exit status after SIGTERM: {status}")
 
 
