@@ -7,10 +7,8 @@ import threading
 import time
 
 import numpy as np
-import pytest
 
 from imp.capi import *
-from imp.errors import InvalidArgument
 from tests.conftest import running_system
 from tests.test_enc_helpers import (
     StreamCopy,
@@ -154,10 +152,8 @@ def test_pythonic_encoder_streams_fd_and_shared_group() -> None:
                 assert picture.keyframe and picture.nal_types == [0]
                 jpeg = picture.data
             first, second = h264.get_stream(), h264.get_stream()
-            with pytest.raises(InvalidArgument, match="GetStream order"):
-                second.release()
+            second.release()  # any order: the buffer frees both once the first is back
             first.release()
-            second.release()
             h264.request_idr()
             keys = [s.keyframe for s in h264.streams(limit=10)]
             assert any(keys[:3])

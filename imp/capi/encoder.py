@@ -306,21 +306,11 @@ def IMP_Encoder_GetStream(encChn: int, stream: Any, blockFlag: Any) -> int:
 
 @c_function()
 def IMP_Encoder_ReleaseStream(encChn: int, stream: Any) -> int:
-    """Must come in GetStream order; a stream discarded by UnRegisterChn fails."""
+    """Any order (the stream buffer frees oldest first once the earlier ones are back); a stream
+    released already or discarded by UnRegisterChn fails."""
     ch = _chn(encChn)
     s = deref(stream, IMPEncoderStream, "stream")
-    oldest = ch.oldest_taken()
-    if oldest is None:
-        raise InvalidArgument(
-            f"ReleaseStream({ch.chn}): no stream is outstanding (one ReleaseStream per GetStream)"
-        )
-    if oldest.seq & _U32_MAX != int(s.seq):
-        ch.find_taken(int(s.seq))  # InvalidArgument if it is not outstanding at all
-        raise InvalidArgument(
-            f"ReleaseStream({ch.chn}): streams must be released in GetStream order: seq "
-            f"{oldest.seq} first, got seq {s.seq}"
-        )
-    ch.release(oldest)
+    ch.release(ch.find_taken(int(s.seq)))
     return 0
 
 

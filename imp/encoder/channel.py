@@ -431,42 +431,50 @@ class EncoderChannel:
                 self._changed.wait(remaining)
 
     def release(self, picture: StoredPicture) -> None:
-        """ReleaseStream: must be the oldest picture handed out (GetStream order)."""
+        """ReleaseStream, in any order: the picture is marked released, and the stream buffer
+        frees pictures oldest first as soon as every earlier one is back too."""
         with self._lock:
             self._check_alive()
-            if self._taken == 0:
+            if not self._outstanding(picture):
                 raise InvalidArgument(
-                    f"ReleaseStream({self.chn}): no stream is outstanding (each ReleaseStream "
-                    "must match one GetStream)"
+                    f"ReleaseStream({self.chn}): stream seq {picture.seq} is not outstanding: "
+                    "released already, or discarded by UnRegisterChn (each ReleaseStream must "
+                    "match one GetStream)"
                 )
-            oldest = self._pictures[0]
-            if oldest is not picture:
-                raise InvalidArgument(
-                    f"ReleaseStream({self.chn}): streams must be released in GetStream order: "
-                    f"expected seq {oldest.seq} first, got seq {picture.seq}"
-                )
-            self._pictures.popleft()
-            self._taken -= 1
+            picture.released = True
             picture.c_packs = None
-            self._ring.release_oldest(picture.region)
+            while self._taken and self._pictures[0].released:
+                oldest = self._pictures.popleft()
+                self._taken -= 1
+                self._ring.release_oldest(oldest.region)
             if self._lossless:
                 self._changed.notify_all()  # a worker may wait for this room
+
+    def _outstanding(self, picture: StoredPicture) -> bool:
+        # Caller holds the lock.
+        return not picture.released and any(
+            p is picture for p in islice(self._pictures, self._taken)
+        )
 
     def holds(self, picture: StoredPicture) -> bool:
         """True while ``picture`` is handed out and not released (nor discarded by a reset)."""
         with self._lock:
-            return any(p is picture for p in islice(self._pictures, self._taken))
+            return self._outstanding(picture)
 
     def oldest_taken(self) -> StoredPicture | None:
+        """The oldest picture handed out and not released yet."""
         with self._lock:
-            return self._pictures[0] if self._taken else None
+            return next((p for p in islice(self._pictures, self._taken) if not p.released), None)
 
     def find_taken(self, seq: int) -> StoredPicture:
-        """The outstanding picture with ``seq`` (for a C caller's IMPEncoderStream)."""
+        """The outstanding picture with ``seq`` (for a C caller's IMPEncoderStream, whose seq is
+        32 bits); seq never repeats on a channel, so a stale copy of a released stream cannot
+        name a newer one."""
+        seq &= 0xFFFFFFFF
         with self._lock:
-            for i in range(self._taken):
-                if self._pictures[i].seq == seq:
-                    return self._pictures[i]
+            for p in islice(self._pictures, self._taken):
+                if p.seq & 0xFFFFFFFF == seq and not p.released:
+                    return p
         raise InvalidArgument(
             f"ReleaseStream({self.chn}): stream seq {seq} is not outstanding on this channel "
             "(released already, or discarded by UnRegisterChn)"

@@ -37,6 +37,9 @@ class StoredPicture:
     timestamp: int
     qp: float | None
     taken: bool = False  # handed out by GetStream, waiting for ReleaseStream
+    # ReleaseStream came, but an earlier picture is still out: the ring frees oldest first, so
+    # this one's bytes go back when the earlier ones do (releases are accepted in any order).
+    released: bool = False
     c_packs: Any = None  # the IMPEncoderPack array a C caller points at, alive until release
 
     @property

@@ -21,8 +21,9 @@ class Pack:
 
 
 class EncodedStream:
-    """One encoded picture (``IMPEncoderStream``). Release it (or use ``with``) when done: the
-    stream buffer frees pictures in the order they were fetched."""
+    """One encoded picture (``IMPEncoderStream``). Release it (or use ``with``) when done, in
+    any order: the stream buffer frees pictures in the order they were fetched, each once every
+    earlier one is released too."""
 
     def __init__(self, channel: EncoderChannel, picture: StoredPicture, codec: CodecType) -> None:
         self._picture: StoredPicture | None = picture
@@ -64,7 +65,7 @@ class EncodedStream:
             return
         # After UnRegisterChn or DestroyChn the channel dropped it already: nothing to free.
         if self._channel.holds(picture):
-            self._channel.release(picture)  # out of GetStream order: InvalidArgument, kept
+            self._channel.release(picture)
         self._picture = None
 
     def __enter__(self) -> EncodedStream:
