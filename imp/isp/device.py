@@ -329,6 +329,11 @@ class Isp:
             raise InvalidArgument(f"sensor fps {num}/{den}: both must be 1..65535")
         if num / den > 120:
             raise InvalidArgument(f"sensor fps {num}/{den} is above what a T31 sensor runs (120)")
+        if num < den:
+            # A period above 1 s stalls every channel (and the next SetSensorFPS waits it out).
+            raise InvalidArgument(
+                f"sensor fps {num}/{den} is below 1 fps; give 1..120 frames per second"
+            )
         with self._lock:
             self._tuning("SetSensorFPS").set(CONTROLS["sensor_fps"], (num << 16) | den)
             self._fps = (num, den)
