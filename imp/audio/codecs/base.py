@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from imp.types import IMPAudioFrame
+from imp.types import AUDIO_BIT_WIDTH_16, AUDIO_SOUND_MODE_MONO, IMPAudioFrame
 
 
 class PayloadType(IntEnum):
@@ -40,7 +40,7 @@ class PcmFrame:
         """The C view of this frame (built around ``samples`` when there is none)."""
         if self.c_frame is None:
             f = IMPAudioFrame()
-            f.bitwidth, f.soundmode = 16, 0
+            f.bitwidth, f.soundmode = AUDIO_BIT_WIDTH_16, AUDIO_SOUND_MODE_MONO
             f.virAddr = ctypes.cast(self.samples.ctypes.data, ctypes.POINTER(ctypes.c_uint32))
             f.timeStamp, f.seq, f.len = self.timestamp, self.seq, self.samples.nbytes
             self.c_frame = f
