@@ -62,6 +62,7 @@ __all__ = [
 ]
 
 CONTEXT_BYTES = 64
+OVERRUN_SLACK = 4096
 DECODE_OUT_BYTES = _adec.MAX_PCM_BYTES
 MAX_STREAM_BYTES = 1 << 20
 
@@ -80,7 +81,9 @@ class CallbackEncoder:
         self._spec = spec
         self._attr = c_attr
         self._context = ctypes.create_string_buffer(CONTEXT_BYTES)
-        self._out = ctypes.create_string_buffer(max(int(spec.maxFrmLen), 1))
+        self._max = max(int(spec.maxFrmLen), 1)
+        # slack past maxFrmLen: an encoder that overruns it is reported, not a heap corruption
+        self._out = ctypes.create_string_buffer(self._max + OVERRUN_SLACK)
         self._out_len = ctypes.c_int(0)
         self._closed = False
         opener = _callback(spec.openEncoder)
@@ -104,8 +107,8 @@ class CallbackEncoder:
         if rc != 0:
             raise DeviceError(0, f"the encoder's encoderFrm returned {rc}")
         n = self._out_len.value
-        if not 0 <= n <= len(self._out):
-            raise InvalidArgument(f"encoderFrm reported {n} bytes; maxFrmLen is {len(self._out)}")
+        if not 0 <= n <= self._max:
+            raise InvalidArgument(f"encoderFrm reported {n} bytes; maxFrmLen is {self._max}")
         return self._out.raw[:n]
 
     def close(self) -> None:
