@@ -22,6 +22,6 @@ def attach_physics(model: SensorModel, store: ControlStore) -> Isp3a | None:
     lighting = lighting_from_env(model.scene.lighting)
     if lighting is None:
         return None
-    isp = Isp3a(store, lighting)
+    isp = Isp3a(store, lighting, model.height)
     model.attach_isp(isp)
     return isp

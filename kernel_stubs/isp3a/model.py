@@ -22,7 +22,7 @@ from .ae import ae_step
 from .awb import ONE, awb_step, cct_of_gains
 from .chain import ChainParams, illuminant_rb
 from .lighting import Lighting
-from .physics import LINE_TIME_S, SensorExposure
+from .physics import SensorExposure, line_timing
 
 __all__ = ["Isp3a"]
 
@@ -42,11 +42,13 @@ def _ccm_saturation(store: ControlStore) -> float:
 class Isp3a:
     """3A loops and pipeline settings of one synthetic sensor under ``lighting``."""
 
-    def __init__(self, store: ControlStore, lighting: Lighting) -> None:
+    def __init__(self, store: ControlStore, lighting: Lighting, height: int) -> None:
         self.store = store
         self.lighting = lighting
+        self.height = height
         self._lock = threading.Lock()
-        self.exposure = SensorExposure(round(0.01 / LINE_TIME_S), 2048)
+        timing = line_timing(height, *store.fps())
+        self.exposure = SensorExposure(round(timing.lines(0.01)), 2048, line_s=timing.line_s)
         self.gains = (float(ONE), float(ONE))  # AWB (rgain, bgain), 256 = 1x
         self._frame = -1
         self._params: ChainParams | None = None
@@ -74,13 +76,14 @@ class Isp3a:
     def _advance(self, frame_no: int) -> ChainParams:
         store = self.store
         stats = self._stats
+        timing = line_timing(self.height, *store.fps())
         if store.custom_ae:
             ex = store.exposure
-            self.exposure = SensorExposure(
-                max(1, ex.integration_time), ex.again, ex.dgain, ex.isp_dgain
-            )
+            it = min(max(1, ex.integration_time), timing.it_max)
+            self.exposure = SensorExposure(it, ex.again, ex.dgain, ex.isp_dgain, timing.line_s)
         else:
-            decision = ae_step(self.exposure, stats.ae_zone if stats else None, store)
+            zones = stats.ae_zone if stats else None
+            decision = ae_step(self.exposure, zones, store, timing)
             self.exposure = ex2 = decision.exposure
             store.publish_exposure(
                 Exposure(ex2.integration_time, ex2.again, ex2.dgain, ex2.isp_dgain)

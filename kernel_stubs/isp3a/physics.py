@@ -1,10 +1,11 @@
 """The simulated image sensor's light response: a 1/2.9" 2 Mpix CMOS (gc2053 class) behind f/2.
 
 Signal in full-scale units (1.0 = the ADC's saturation) for a surface of reflectance ``rho``
-under ``lux``: ``rho * lux * K * t * gain``. ``K`` is calibrated so that an average scene
-(mean reflectance ~0.2) reaches the default AE target (96/255 before gamma) at 50 lux with the
-longest exposure of a 25 fps frame and the default maximum gains (again 32x, dgain 5.66x):
-AE compensates from there up to daylight, and below 50 lux the picture darkens.
+under ``lux``: ``rho * lux * K * t * gain``. ``K`` is calibrated so that the default textured
+scene reaches the default AE target (96/255 before gamma) at about 45 lux with the longest
+exposure of a 25 fps frame and the default maximum gains (again 32x x dgain 5.66x = 181x): AE
+compensates from there up to daylight (100 000 lux: ~30 lines at 1x), and below about 45 lux
+the picture darkens.
 
 Noise: shot noise of the collected electrons (full well 9000 e- at 1x) and a read noise of
 3 e-, both amplified by the gain, so the picture gets noisier as gain rises. A black pedestal
@@ -21,43 +22,60 @@ import numpy as np
 __all__ = [
     "CODES",
     "FULL_WELL_E",
-    "LINE_TIME_S",
     "PEDESTAL",
+    "LineTiming",
     "SensorExposure",
-    "frame_lines",
+    "line_timing",
     "radiance_of_codes",
     "signal_scale",
 ]
 
-K_RESPONSE = 0.0577  # full-scale units per (lux x s) at 1x gain and reflectance 1
+K_RESPONSE = 0.0049  # full-scale units per (lux x s) at 1x gain and reflectance 1
 FULL_WELL_E = 9000.0
 READ_NOISE_E = 3.0
 PEDESTAL = 256 / 4096
-LINE_TIME_S = 1 / (30 * 1125)  # gc2053: 1125 lines per frame at 30 fps
 CODES = 256  # scene codes: Y of the reference rendering; above 235: light sources
 
 
 @dataclass(frozen=True)
+class LineTiming:
+    """Lines per frame (VTS) and the time of one line at the current frame rate."""
+
+    vts: int
+    line_s: float
+
+    @property
+    def it_max(self) -> int:
+        return self.vts - 4  # the longest integration time the sensor allows
+
+    def lines(self, seconds: float) -> float:
+        return seconds / self.line_s
+
+
+def line_timing(height: int, fps_num: int, fps_den: int) -> LineTiming:
+    """The simulated sensor's timing, as the tuning node reports it (GetSensorAttr, GetExpr):
+    VTS = height + 45 blanking lines, one frame period per VTS lines."""
+    vts = max(height, 1) + 45
+    return LineTiming(vts, fps_den / (max(fps_num, 1) * vts))
+
+
+@dataclass(frozen=True)
 class SensorExposure:
-    """What the sensor integrates with: lines, and gains with 1024 = 1x."""
+    """What the sensor integrates with: lines of ``line_s`` seconds, gains with 1024 = 1x."""
 
     integration_time: int
     again: int = 1024
     dgain: int = 1024
     isp_dgain: int = 1024
+    line_s: float = 1 / (25 * 1125)
 
     @property
     def seconds(self) -> float:
-        return self.integration_time * LINE_TIME_S
+        return self.integration_time * self.line_s
 
     @property
     def gain(self) -> float:
         return self.again * self.dgain * self.isp_dgain / 1024**3
-
-
-def frame_lines(fps_num: int, fps_den: int) -> int:
-    """Lines in one frame (VTS) at ``fps_num/fps_den``: the longest integration time + 4."""
-    return max(8, round(1 / LINE_TIME_S * fps_den / max(fps_num, 1)))
 
 
 def radiance_of_codes() -> np.ndarray:

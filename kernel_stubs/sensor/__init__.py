@@ -40,6 +40,10 @@ SceneFactory = Callable[[int, int], Scene]
 _SCENES: dict[str, SceneFactory] = {
     "default": Scene.default,
     "static": lambda w, h: Scene.static(),
+    # Lit scenes: the physics model and 3A run (kernel_stubs.isp3a).
+    "dusk": Scene.dusk,
+    "light-switch": Scene.light_switch,
+    "backlight": Scene.backlit,
 }
 _BUILTIN_SCENES = frozenset(_SCENES)
 
@@ -76,6 +80,8 @@ def make_sensor(spec: str, size: tuple[int, int] | None = None) -> SensorModel:
 
     - ``synthetic`` or ``synthetic:default``: the moving demo scene (1920x1080 by default).
     - ``synthetic:static``: nothing moves; noise and flicker only.
+    - ``synthetic:dusk`` / ``synthetic:light-switch`` / ``synthetic:backlight``: lit scenes that
+      run the sensor physics and 3A (any scene does with ``IMP_SIM_LUX``/``IMP_SIM_CCT``).
     - ``synthetic:NAME``: a scene added with :func:`register_scene`.
     - ``file:PATH``: the video at PATH, looped (default size: the file's).
     - ``v4l2:/dev/videoN[?options]``: a V4L2 capture device (see :mod:`.v4l2`).

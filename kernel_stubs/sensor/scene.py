@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from kernel_stubs.isp3a.lighting import Lighting
@@ -157,6 +157,29 @@ class Scene:
             loop=True,
         )
         return cls(objects=(slider, orbiter, climber))
+
+    @classmethod
+    def dusk(cls, width: int = 1920, height: int = 1080, frames: int = 750) -> Scene:
+        """The demo scene as daylight fades: 2000 lux down to 1 lux over ``frames`` frames."""
+        return replace(cls.default(width, height), lighting=Lighting.dusk(2000, 1, frames))
+
+    @classmethod
+    def light_switch(cls, width: int = 1920, height: int = 1080, at: int = 100) -> Scene:
+        """A dim room (20 lux, tungsten 2800 K) until a light goes on at frame ``at`` (400 lux)."""
+        lighting = Lighting.steps(((0, 20.0), (at, 400.0)), cct=2800)
+        return replace(cls.default(width, height), lighting=lighting)
+
+    @classmethod
+    def backlit(cls, width: int = 1920, height: int = 1080) -> Scene:
+        """A room at 300 lux with a window onto daylight (32x white) in the upper right."""
+        w, h = float(width), float(height)
+        window = MovingObject.appear(
+            0, 1 << 30, (0.6 * w, 0.1 * h, 0.3 * w, 0.4 * h), (255, 128, 128)
+        )
+        person = MovingObject.appear(
+            0, 1 << 30, (0.3 * w, 0.4 * h, 0.12 * w, 0.5 * h), (60, 120, 140)
+        )
+        return cls(objects=(window, person), lighting=Lighting.constant(300.0))
 
     @classmethod
     def static(cls, noise_sigma: float = 2.0, flicker: Flicker | None = None) -> Scene:
