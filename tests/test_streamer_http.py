@@ -29,6 +29,9 @@ pytest.importorskip("gi", reason="the rtsp extra (PyGObject) is not installed")
 pytest.importorskip("aiohttp", reason="the rtsp extra (aiohttp) is not installed")
 pytestmark = pytest.mark.timeout(300)
 
+LOGO_SIZE = (40, 20)
+COVER = (400, 150, 100, 60)  # x, y, w, h in stream0 pixels (640x360)
+
 ROUTES = ["/", "/snapshot.jpg", "/mjpeg", "/api/settings", "/api/clips", "/api/events",
           "/metrics", "/clips/motion-x.mp4"]
 
@@ -36,7 +39,14 @@ ROUTES = ["/", "/snapshot.jpg", "/mjpeg", "/api/settings", "/api/clips", "/api/e
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     tmp: Path = tmp_path_factory.mktemp("streamer-http")
-    cfg = small_config(tmp, osd={"uptime": True}, http={"max_clients": 6})
+    from PIL import Image
+
+    logo = tmp / "logo.png"
+    Image.new("RGBA", LOGO_SIZE, (255, 0, 0, 255)).save(logo)  # opaque red
+    cfg = small_config(
+        tmp, http={"max_clients": 6},
+        osd={"uptime": True, "logo": str(logo), "covers": [list(COVER)]},
+    )
     d = Daemon(cfg, tmp).start().warm_up()
     yield d
     assert d.stop() == 0, "".join(d.lines)
@@ -211,3 +221,21 @@ def test_requests_in_progress_are_bounded(daemon: Daemon) -> None:
     while http_request(f"{daemon.http}/api/settings")[0] != 200:
         assert time.monotonic() < deadline, "requests stay refused after the viewers left"
         time.sleep(0.2)
+
+
+def test_logo_and_cover_in_decoded_pixels(daemon: Daemon) -> None:
+    """The red PNG logo at the bottom right and the black privacy cover, in decoded ch0 RGB."""
+    import av
+
+    container = av.open(daemon.rtsp(0), options={"rtsp_transport": "tcp"}, timeout=30)
+    try:
+        rgb = next(iter(container.decode(video=0))).to_ndarray(format="rgb24").astype(int)
+    finally:
+        container.close()
+    x, y, w, h = COVER
+    cover = rgb[y + 4 : y + h - 4, x + 4 : x + w - 4]
+    assert cover.max() <= 40, cover.max()  # black (coding noise aside)
+    margin, (lw, lh) = 6, LOGO_SIZE  # overlay.py: margin = max(4, 360 // 60)
+    lx, ly = 640 - lw - margin, 360 - lh - margin
+    logo = rgb[ly + 3 : ly + lh - 3, lx + 3 : lx + lw - 3].reshape(-1, 3).mean(axis=0)
+    assert logo[0] > 180 and logo[1] < 70 and logo[2] < 70, logo
