@@ -354,3 +354,19 @@ def test_adec_stream_mode_pcm_cut_anywhere() -> None:
             assert capi.IMP_ADEC_ReleaseStream(5, out) == 0
     assert got == data
     assert capi.IMP_ADEC_DestroyChn(5) == 0
+
+
+def test_channels_on_the_shared_registry() -> None:
+    """Numbers, lookups and messages as every module's (imp.core.registry)."""
+    a = aenc.open_encoder(None, PayloadType.G711A)
+    b = aenc.open_encoder(None, PayloadType.G711U)
+    assert (a.chn, b.chn) == (0, 1)
+    a.close()
+    assert aenc.open_encoder(None, PayloadType.PCM).chn == 0  # lowest free again
+    d = adec.open_decoder(payload_type=PayloadType.G711A)
+    assert d.chn == 0
+    d.close()
+    with pytest.raises(NotFound, match="destroyed"):
+        adec.get_adec().channel(0)
+    with pytest.raises(NotFound, match="IMP_AENC_CreateChn"):
+        aenc.get_aenc().channel(7)

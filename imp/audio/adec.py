@@ -221,13 +221,16 @@ class AudioDecoderChannel:
 
 
 def open_decoder(
-    chn: int,
+    chn: int | None = None,
     payload_type: int | None = None,
     *,
     decoder: AudioDecoder | None = None,
     buf_size: int = 20,
 ) -> AudioDecoderChannel:
-    """Create ADEC channel ``chn`` for a payload type or around a decoder object."""
+    """Create ADEC channel ``chn`` for a payload type or around a decoder object; ``chn=None``
+    takes the lowest free one."""
+    if chn is None:
+        chn = get_adec().free_chn()
     if decoder is not None:
         dec = decoder
         return AudioDecoderChannel(

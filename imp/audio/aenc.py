@@ -236,14 +236,16 @@ class AudioEncoderChannel:
 
 
 def open_encoder(
-    chn: int,
+    chn: int | None = None,
     payload_type: int | None = None,
     *,
     encoder: AudioEncoder | None = None,
     buf_size: int = 20,
 ) -> AudioEncoderChannel:
     """Create AENC channel ``chn`` for a payload type (built-in or registered handle) or around
-    an encoder object (e.g. ``AacEncoder(16000)``)."""
+    an encoder object (e.g. ``AacEncoder(16000)``); ``chn=None`` takes the lowest free one."""
+    if chn is None:
+        chn = get_aenc().free_chn()
     if encoder is not None:
         enc = encoder
         return AudioEncoderChannel(

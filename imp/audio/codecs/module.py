@@ -1,7 +1,8 @@
 """What AENC and ADEC share: a table of channels and of registered codec types.
 
-Process-wide, like libimp's; small and self-contained so that it can move onto the shared
-registry base of ``imp/core`` once that exists.
+Process-wide, like libimp's. Channels live in the shared :class:`imp.core.registry.Registry`
+(range checks and lookups worded as for every other module); registered codec types get
+handles after the built-in payload types, so they are a plain dict.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from typing import Generic, Protocol, TypeVar
 
 from imp.audio.codecs.base import PayloadType
+from imp.core.registry import Registry
 from imp.errors import AlreadyExists, Busy, InvalidArgument, NotFound
 
 NR_MAX_CHN = 32
@@ -33,19 +35,21 @@ class CodecModule(Generic[ChannelT, RegT]):
         self.kind = kind
         self.register_call = register_call
         self._lock = threading.RLock()
-        self.channels: dict[int, ChannelT] = {}
+        self.channels: Registry[ChannelT] = Registry(
+            f"{kind} channel", NR_MAX_CHN, f"IMP_{kind}_CreateChn"
+        )
         self.registered: dict[int, RegT] = {}
 
     def check_chn(self, chn: object) -> int:
-        if not isinstance(chn, int) or isinstance(chn, bool) or not 0 <= chn < NR_MAX_CHN:
-            raise InvalidArgument(f"{self.kind} channel {chn!r} must be 0..{NR_MAX_CHN - 1}")
-        return chn
+        return self.channels.check(chn)
 
     def channel(self, chn: object) -> ChannelT:
-        c = self.channels.get(self.check_chn(chn))
-        if c is None:
-            raise NotFound(f"{self.kind} channel {chn} does not exist (CreateChn first)")
-        return c
+        return self.channels.lookup(chn)
+
+    def free_chn(self) -> int:
+        """The lowest channel number not in use (the Pythonic layer's default)."""
+        with self._lock:
+            return self.channels.free()
 
     def unknown_type(self, payload_type: object) -> InvalidArgument:
         return InvalidArgument(
