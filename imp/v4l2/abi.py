@@ -13,7 +13,7 @@ import ctypes
 import platform
 from ctypes import c_int32, c_long, c_uint8, c_uint32, c_ulong, c_void_p
 
-from imp.kernel.abi import Arch, ioc
+from imp.kernel.abi import Arch, V4L2PixFormat, ioc
 
 __all__ = [
     "HOST_ARCH",
@@ -101,21 +101,9 @@ class Capability(ctypes.Structure):
     ]
 
 
-class PixFormat(ctypes.Structure):
-    _fields_ = [
-        ("width", c_uint32),
-        ("height", c_uint32),
-        ("pixelformat", c_uint32),
-        ("field", c_uint32),
-        ("bytesperline", c_uint32),
-        ("sizeimage", c_uint32),
-        ("colorspace", c_uint32),
-        ("priv", c_uint32),
-        ("flags", c_uint32),
-        ("ycbcr_enc", c_uint32),
-        ("quantization", c_uint32),
-        ("xfer_func", c_uint32),
-    ]
+# All twelve words are fixed-width: the T31 ABI's layout is the host's on the little-endian
+# machines this package runs on (x86, arm, MIPS LE), so the one definition serves both.
+PixFormat = V4L2PixFormat
 
 
 class _FormatUnion(ctypes.Union):
