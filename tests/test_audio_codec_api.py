@@ -370,3 +370,15 @@ def test_channels_on_the_shared_registry() -> None:
         adec.get_adec().channel(0)
     with pytest.raises(NotFound, match="IMP_AENC_CreateChn"):
         aenc.get_aenc().channel(7)
+
+
+def test_system_exit_destroys_channels_and_returns_rmem() -> None:
+    from imp import runtime
+
+    assert capi.IMP_System_Init() == 0
+    assert capi.IMP_AENC_CreateChn(0, capi.IMPAudioEncChnAttr(type=capi.PT_G711A, bufSize=4)) == 0
+    assert capi.IMP_ADEC_CreateChn(0, capi.IMPAudioDecChnAttr(type=capi.PT_G711A, bufSize=4)) == 0
+    assert capi.IMP_AENC_SendFrame(0, _frame(PCM)) == 0
+    assert capi.IMP_System_Exit() == 0
+    assert not aenc.get_aenc().channels and not adec.get_adec().channels
+    assert runtime._allocator is None or runtime._allocator.stats()["blocks"] == 0

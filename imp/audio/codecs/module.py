@@ -14,6 +14,7 @@ from typing import Generic, Protocol, TypeVar
 from imp.audio.codecs.base import PayloadType
 from imp.core.registry import Registry
 from imp.errors import AlreadyExists, Busy, InvalidArgument, NotFound
+from imp.system import get_system
 
 NR_MAX_CHN = 32
 MAX_REGISTERED = 16
@@ -82,6 +83,8 @@ class CodecModule(Generic[ChannelT, RegT]):
     def insert(self, chn: int, make: Callable[[], ChannelT]) -> ChannelT:
         """Create channel ``chn`` with ``make()`` unless it exists."""
         self.check_chn(chn)
+        # System_Exit returns all DMA memory: channels go first (AI/AO hook at order 20)
+        get_system().on_exit(self.destroy_channels, order=15)
         with self._lock:
             if chn in self.channels:
                 raise AlreadyExists(f"{self.kind} channel {chn} exists already (DestroyChn first)")
@@ -95,8 +98,8 @@ class CodecModule(Generic[ChannelT, RegT]):
             del self.channels[chn]
         channel.close()
 
-    def shutdown(self) -> None:
-        """Destroy every channel and forget every registration (System_Exit, tests)."""
+    def destroy_channels(self) -> None:
+        """Destroy every channel (System_Exit); registrations stay."""
         with self._lock:
             chans = list(self.channels)
         for chn in chans:
@@ -104,5 +107,9 @@ class CodecModule(Generic[ChannelT, RegT]):
                 self.destroy(chn)
             except NotFound:
                 pass
+
+    def shutdown(self) -> None:
+        """Destroy every channel and forget every registration (a fresh process, tests)."""
+        self.destroy_channels()
         with self._lock:
             self.registered.clear()
