@@ -30,8 +30,7 @@ from tests.conftest import running_system
 W, H = 640, 360
 BAND = mark_band_height(W)
 STEP = 4  # the statistics grid
-ZONE_ROWS = H // STEP // 15  # grid rows per zone
-FIRST_ZONE_ROW = -(-BAND // (STEP * ZONE_ROWS))  # first zone row below the frame mark
+FIRST_ZONE_ROW = -(-BAND * 15 // H)  # first zone row below the frame mark
 # The default gamma curve of the tuning node (129 points over 12 bits).
 GAMMA = np.array([round(4095 * (i / 128) ** (1 / 2.2)) for i in range(129)], dtype=float)
 
@@ -112,9 +111,19 @@ def zone_means(plane: np.ndarray) -> np.ndarray:
     return means
 
 
+def pixel_zones(plane: np.ndarray) -> np.ndarray:
+    """15x15 means over every pixel, zone edges at i * size // 15 (the AE zones' layout)."""
+    rows = np.arange(plane.shape[0]) * 15 // plane.shape[0]
+    cols = np.arange(plane.shape[1]) * 15 // plane.shape[1]
+    index = (rows[:, None] * 15 + cols[None, :]).ravel()
+    sums = np.bincount(index, weights=plane.ravel().astype(float), minlength=225)
+    means: np.ndarray = (sums / np.bincount(index, minlength=225)).reshape(15, 15)
+    return means
+
+
 def metered(y: np.ndarray) -> float:
-    """The linear mean over the statistics grid's zones below the frame mark."""
-    return float(zone_means(linear(y[::STEP, ::STEP]))[FIRST_ZONE_ROW:].mean())
+    """The linear mean over the AE zones below the frame mark."""
+    return float(pixel_zones(linear(y))[FIRST_ZONE_ROW:].mean())
 
 
 def chroma(uv: np.ndarray) -> float:

@@ -68,6 +68,7 @@ class ChainLuts:
     luma_pair: np.ndarray
     stat_noisy: np.ndarray
     stat_clean: np.ndarray
+    stat_mean: np.ndarray  # float64[256]: mean linear value per code over the noise
     chroma_pair: np.ndarray
     noisy: bool  # noise is visible: render through luma_noisy
 
@@ -145,6 +146,7 @@ class _Luma:
     y_clean: np.ndarray  # float, for the mean level
     stat_noisy: np.ndarray
     stat_clean: np.ndarray
+    stat_mean: np.ndarray
     visible_noise: bool
 
 
@@ -165,6 +167,7 @@ def _luma(p: ChainParams) -> _Luma:
         y_clean,
         to_u8(lin_noisy * 255, 0, 255),
         to_u8(lin_clean * 255, 0, 255),
+        lin_noisy.reshape(256, BUCKETS).mean(axis=1) * 255,
         bool(spread / 2 > VISIBLE_NOISE),
     )
 
@@ -192,6 +195,7 @@ def build_luts(p: ChainParams, code_hist: tuple[int, ...]) -> ChainLuts:
         luma_pair=_pair_table(luma.clean.tobytes()),
         stat_noisy=luma.stat_noisy,
         stat_clean=luma.stat_clean,
+        stat_mean=luma.stat_mean,
         chroma_pair=_chroma_pair(p, level, ratio),
         noisy=luma.visible_noise,
     )

@@ -27,7 +27,7 @@ from kernel_stubs.sensor.scene import Scene
 from kernel_stubs.sensor.tuning import sharpen, to_u8
 
 from .chain import BUCKETS, build_luts
-from .stats import STEP, frame_statistics
+from .stats import STEP, ZONES, frame_statistics
 
 if TYPE_CHECKING:
     from .model import Isp3a
@@ -43,6 +43,8 @@ class _Physical:
     code: np.ndarray  # uint8 (h, w): scene codes
     pairs: np.ndarray  # uint16 (h/2, w/2): Cb | Cr << 8
     hist: tuple[int, ...]
+    zone_codes: np.ndarray  # float64 (225, 256): pixels of each code in each AE zone
+    zone_of: tuple[np.ndarray, np.ndarray]  # zone row of each pixel row, column of each column
     source: tuple[int, int, int, int]
     seed: tuple[int, ...]
     noisy: dict[int, np.ndarray] = field(default_factory=dict)
@@ -104,7 +106,8 @@ class PhysicsRenderer:
                 linear[-(-y0 // STEP) : -(-y1 // STEP), -(-x0 // STEP) : -(-x1 // STEP)] = (
                     luts.stat_clean[code]
                 )
-            self.isp.publish(frame_statistics(linear, y, uv, frame_no))
+            zones = _ae_zones(prep, boxes, luts.stat_mean)
+            self.isp.publish(frame_statistics(linear, y, uv, frame_no, zones))
         stamp_frame_mark(y, frame_no, uv)
 
     def _prepared(self, geometry: ChannelGeometry, controls: IspControls) -> _Physical:
@@ -139,7 +142,33 @@ class PhysicsRenderer:
             code, pairs = code[::-1], pairs[::-1]
         code, pairs = np.ascontiguousarray(code), np.ascontiguousarray(pairs)
         hist = tuple(int(n) for n in np.bincount(code[::STEP, ::STEP].ravel(), minlength=256))
-        return _Physical(code, pairs, hist, source, (self.scene.seed, out_w, out_h))
+        rows = np.arange(out_h) * ZONES // out_h
+        cols = np.arange(out_w) * ZONES // out_w
+        zone_index = (rows[:, None] * ZONES + cols[None, :]) * 256 + code
+        counts = np.bincount(zone_index.ravel(), minlength=ZONES * ZONES * 256)
+        zone_codes = counts.reshape(ZONES * ZONES, 256).astype(np.float64)
+        seed = (self.scene.seed, out_w, out_h)
+        return _Physical(code, pairs, hist, zone_codes, (rows, cols), source, seed)
+
+
+def _ae_zones(
+    prep: _Physical, boxes: list[tuple[tuple[int, int, int, int], int]], linear: np.ndarray
+) -> np.ndarray:
+    """Mean linear value of every pixel of each zone: the zones' code counts x the frame's
+    linear value per code (objects replace the background codes they cover)."""
+    counts = prep.zone_codes
+    if boxes:
+        counts = counts.copy()
+        rows, cols = prep.zone_of
+        for (x0, y0, x1, y1), code in boxes:
+            covered = (rows[y0:y1, None] * ZONES + cols[None, x0:x1]) * 256 + prep.code[
+                y0:y1, x0:x1
+            ]
+            under = np.bincount(covered.ravel(), minlength=counts.size).reshape(counts.shape)
+            counts -= under
+            counts[:, code] += under.sum(axis=1)
+    means: np.ndarray = (counts @ linear) / np.maximum(counts.sum(axis=1), 1)
+    return means.reshape(ZONES, ZONES)
 
 
 def _take_pairs(table: np.ndarray, src: np.ndarray, dst: np.ndarray) -> None:

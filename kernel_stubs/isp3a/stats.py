@@ -1,7 +1,8 @@
 """Per-frame statistics of the simulated ISP, at the stages the T31 documents them.
 
-- AE zones (15x15 means) and the 256-bin histogram: the linear picture before gamma (after BLC),
-  0..255, from every 4th pixel of every 4th row of the frame's first rendered channel;
+- AE zones: the mean linear value before gamma (after BLC), 0..255, over every pixel of each of
+  15x15 equal zones of the frame's first rendered channel (from per-zone code counts);
+- the 256-bin AE histogram: the same linear values at every 4th pixel of every 4th row;
 - AWB zones: mean R, G, B (BT.601 from the delivered YUV) per zone, same subsampling;
 - AF zones / metric: mean absolute horizontal gradient of the delivered luma x 16.
 """
@@ -12,7 +13,7 @@ import numpy as np
 
 from kernel_stubs.devices.isp_stats import ZONES, Statistics
 
-__all__ = ["STEP", "frame_statistics", "zone_means"]
+__all__ = ["STEP", "ZONES", "frame_statistics", "zone_means"]
 
 STEP = 4  # subsampling of the statistics grid
 
@@ -27,8 +28,11 @@ def zone_means(plane: np.ndarray) -> np.ndarray:
     return means
 
 
-def frame_statistics(linear: np.ndarray, y: np.ndarray, uv: np.ndarray, frame: int) -> Statistics:
-    """``linear``: the subsampled pre-gamma plane (uint8); ``y``/``uv``: the delivered NV12."""
+def frame_statistics(
+    linear: np.ndarray, y: np.ndarray, uv: np.ndarray, frame: int, ae_zones: np.ndarray
+) -> Statistics:
+    """``linear``: the subsampled pre-gamma plane (uint8); ``y``/``uv``: the delivered NV12;
+    ``ae_zones``: the zones' linear means."""
     ys = y[::STEP, ::STEP]
     luma = zone_means(ys)
     u = zone_means(uv[:: STEP // 2, 0::STEP])
@@ -41,7 +45,7 @@ def frame_statistics(linear: np.ndarray, y: np.ndarray, uv: np.ndarray, frame: i
     ]
     grad = np.abs(np.diff(ys.astype(np.int16), axis=1))
     return Statistics(
-        ae_zone=np.rint(zone_means(linear)).astype(np.uint32),
+        ae_zone=np.rint(ae_zones).astype(np.uint32),
         hist256=np.bincount(linear.ravel(), minlength=256).astype(np.uint32),
         awb_r=rgb[0],
         awb_g=rgb[1],
