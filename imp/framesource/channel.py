@@ -15,6 +15,7 @@ from imp.errors import (
     DeviceError,
     InvalidArgument,
     InvalidState,
+    NotFound,
     Timeout,
 )
 from imp.framesource.attr import (
@@ -75,6 +76,12 @@ class FsChannel(CaptureLoop):
         self.stats = ChannelStats()
         self.hw_index: int | None = None
         self._lock = threading.RLock()
+        # Owner of the enable/disable/destroy transitions, held from check to end: DisableChn
+        # drops _lock while it joins the capture thread, and an EnableChn slipping in there
+        # used to open a session that the disable's clean-up then cleared (leaking its node,
+        # buffers and thread). Taken before _lock, never while holding it.
+        self._lifecycle = threading.RLock()
+        self._destroyed = False
         self._depth = 0
         self._fifo: Fifo[Frame] = Fifo(0, on_drop=self._fifo_drop, drop_oldest=True)
         self._device: FrameChannelDevice | None = None
@@ -148,9 +155,18 @@ class FsChannel(CaptureLoop):
 
     # -- enable / disable -----------------------------------------------------------------------
     def enable(self, hw_index: int) -> None:
+        with self._lifecycle:
+            self._enable(hw_index)
+
+    def _check_not_destroyed(self) -> None:
+        if self._destroyed:
+            raise NotFound(f"EnableChn({self.group}): the channel was destroyed; CreateChn first")
+
+    def _enable(self, hw_index: int) -> None:
         with self._lock:
             if self.enabled:
                 return
+            self._check_not_destroyed()
             self._join_stale()
             isp = get_isp()
             if isp.txisp is None or not isp.sensor_enabled:
@@ -258,9 +274,10 @@ class FsChannel(CaptureLoop):
 
     def enable_extension(self, source: FsChannel) -> None:
         """EnableChn of an extension channel fed by ``source`` (see extension.py)."""
-        with self._lock:
+        with self._lifecycle, self._lock:
             if self.enabled:
                 return
+            self._check_not_destroyed()
             self._fifo.reset()
             self._stop = threading.Event()
             self._rate_acc = Fraction(0)
@@ -295,6 +312,10 @@ class FsChannel(CaptureLoop):
         self._extra_pools = []
 
     def disable(self) -> None:
+        with self._lifecycle:
+            self._disable()
+
+    def _disable(self) -> None:
         with self._lock:
             if not self.enabled:
                 return
@@ -350,9 +371,14 @@ class FsChannel(CaptureLoop):
             self._retired.append(pool)
 
     def destroy(self) -> None:
-        self.disable()
-        with self._lock:
-            pools, self._retired = self._retired, []
+        with self._lifecycle:
+            self._disable()
+            with self._lock:
+                self._destroyed = True
+                pools, self._retired = self._retired, []
+            self._free_retired(pools)
+
+    def _free_retired(self, pools: list[FramePool]) -> None:
         for pool in pools:
             # Frames an application took with GetFrame can only come back through ReleaseFrame
             # on this channel, which is going away: waiting for them would only block.

@@ -100,7 +100,7 @@ class EmuChannel(FsChannel):
             self._feed, self.pace = source, pace
 
     # -- enable / disable ----------------------------------------------------------------------
-    def enable(self, hw_index: int) -> None:
+    def _enable(self, hw_index: int) -> None:
         del hw_index  # no ISP output behind an emulated channel
         with self._lock:
             if self.enabled:
@@ -130,7 +130,7 @@ class EmuChannel(FsChannel):
                 self._feeder.start()
         _log.info("EmuFrameSource channel %d enabled: %dx%d", self.group, a.width, a.height)
 
-    def disable(self) -> None:
+    def _disable(self) -> None:
         with self._lock:
             if not self.enabled:
                 return
