@@ -17,6 +17,7 @@ PACKAGES=(
     libgirepository1.0-dev
     libcairo2-dev
     pkg-config
+    gcc
     chromium
     chromium-driver
 )
