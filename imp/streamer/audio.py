@@ -17,6 +17,7 @@ import numpy as np
 
 import imp
 from imp.output import Packet
+from imp.streamer.subscribers import close_quietly, deliver
 
 __all__ = ["RTSP_AUDIO_CODECS", "AudioSource"]
 
@@ -96,22 +97,13 @@ class AudioSource:
                 with stream:
                     packet = stream.packet(self.rate)
                 self.frames += 1
-                for fn in list(self.subscribers):
-                    try:
-                        fn(packet)
-                    except Exception:
-                        _log.exception("audio subscriber %r failed", fn)
+                deliver(self.subscribers, packet, "audio")
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        for part in (self._enc, self._mic):
-            if part is not None:
-                try:
-                    part.close()
-                except Exception as exc:
-                    _log.warning("closing audio: %s", exc)
+        close_quietly((self._enc, self._mic), "the microphone")
         self._enc = self._mic = None
 
 
@@ -187,12 +179,7 @@ class SpeakerSink:
                 except queue.Full:
                     self._queue.get_nowait()
             self._thread.join(timeout=5)
-        for part in (self._dec, self._spk):
-            if part is not None:
-                try:
-                    part.close()
-                except Exception as exc:
-                    _log.warning("closing the speaker: %s", exc)
+        close_quietly((self._dec, self._spk), "the speaker")
         self._dec = self._spk = None
 
 

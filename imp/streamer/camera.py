@@ -30,6 +30,7 @@ from imp.streamer.audio import (
     backchannel_codec,
 )
 from imp.streamer.overlay import StreamOverlay
+from imp.streamer.subscribers import deliver
 
 __all__ = ["CameraPipeline", "MotionSample", "Packet", "StreamCounters"]
 
@@ -85,11 +86,7 @@ class _Fanout:
 
     def write(self, packet: Packet) -> None:
         self.counters.add(len(packet.data))
-        for fn in list(self.subscribers):
-            try:
-                fn(packet)
-            except Exception:  # one broken consumer must not stop the others
-                _log.exception("%s: subscriber %r failed", self.name, fn)
+        deliver(self.subscribers, packet, self.name)
 
     def close(self) -> None:
         pass  # the subscribers are closed by their owners
@@ -192,12 +189,8 @@ class CameraPipeline:
         self._motion.on_motion(self._on_motion)
 
     def _on_motion(self, event: Any) -> None:
-        sample = MotionSample(int(event.timestamp), tuple(event.rois))
-        for fn in list(self.motion_subscribers):
-            try:
-                fn(sample)
-            except Exception:
-                _log.exception("motion subscriber %r failed", fn)
+        deliver(self.motion_subscribers, MotionSample(int(event.timestamp), tuple(event.rois)),
+                "motion")
 
     def stop(self) -> None:
         """Close every node (the camera does it consumers first) and the camera itself."""
