@@ -116,14 +116,185 @@ FS_CALLS: dict[str, Callable[[], object]] = {
     "SetChnAttr": lambda: IMP_FrameSource_SetChnAttr(0, _fs_attr()),
 }
 
+
+def _cell(dev: int, grp: int, out: int) -> IMPCell:
+    c = IMPCell()
+    c.deviceID, c.groupID, c.outputID = dev, grp, out
+    return c
+
+
+def _enc_attr() -> IMPEncoderChnAttr:
+    a = IMPEncoderChnAttr()
+    assert (
+        IMP_Encoder_SetDefaultParam(
+            a, IMP_ENC_PROFILE_AVC_MAIN, IMP_ENC_RC_MODE_CBR, W, H, 25, 1, 25, 2, -1, 300
+        )
+        == 0
+    )
+    return a
+
+
+def _start_encoder() -> None:
+    _start_fs()
+    assert IMP_Encoder_CreateGroup(0) == 0
+    assert IMP_Encoder_CreateChn(0, _enc_attr()) == 0
+    assert IMP_Encoder_RegisterChn(0, 0) == 0
+    assert IMP_System_Bind(_cell(DEV_ID_FS, 0, 0), _cell(DEV_ID_ENC, 0, 0)) == 0
+    assert IMP_Encoder_StartRecvPic(0) == 0
+
+
+def _get_release_stream() -> None:
+    s = IMPEncoderStream()
+    if IMP_Encoder_PollingStream(0, 100) == 0 and IMP_Encoder_GetStream(0, s, False) == 0:
+        IMP_Encoder_ReleaseStream(0, s)
+
+
+ENC_CALLS: dict[str, Callable[[], object]] = {
+    "StartRecvPic": lambda: IMP_Encoder_StartRecvPic(0),
+    "StopRecvPic": lambda: IMP_Encoder_StopRecvPic(0),
+    "RegisterChn": lambda: IMP_Encoder_RegisterChn(0, 0),
+    "UnRegisterChn": lambda: IMP_Encoder_UnRegisterChn(0),
+    "CreateChn": lambda: IMP_Encoder_CreateChn(0, _enc_attr()),
+    "DestroyChn": lambda: IMP_Encoder_DestroyChn(0),
+    "GetStream": _get_release_stream,
+}
+ENC_PAIRS = [
+    ("StartRecvPic", "StopRecvPic"),
+    ("StartRecvPic", "StartRecvPic"),
+    ("StopRecvPic", "StopRecvPic"),
+    ("RegisterChn", "UnRegisterChn"),
+    ("StartRecvPic", "UnRegisterChn"),
+    ("StopRecvPic", "UnRegisterChn"),
+    ("CreateChn", "DestroyChn"),
+    ("DestroyChn", "StartRecvPic"),
+    ("GetStream", "StopRecvPic"),
+    ("GetStream", "UnRegisterChn"),
+]
+
+_ivs_ifaces: list[object] = []
+
+
+def _move_interface() -> object:
+    param = IMP_IVS_MoveParam()
+    param.skipFrameCnt, param.roiRectCnt, param.sense[0] = 1, 1, 4
+    param.frameInfo.width, param.frameInfo.height = W, H
+    param.roiRect[0].p1.x, param.roiRect[0].p1.y = W - 1, H - 1
+    iface = IMP_IVS_CreateMoveInterface(param)
+    assert iface
+    _ivs_ifaces.append(iface)
+    return iface
+
+
+def _start_ivs() -> None:
+    _start_fs()
+    assert IMP_IVS_CreateGroup(0) == 0
+    assert IMP_IVS_CreateChn(0, _move_interface()) == 0
+    assert IMP_IVS_RegisterChn(0, 0) == 0
+    assert IMP_System_Bind(_cell(DEV_ID_FS, 0, 0), _cell(DEV_ID_IVS, 0, 0)) == 0
+    assert IMP_IVS_StartRecvPic(0) == 0
+
+
+def _get_release_result() -> None:
+    result = ctypes.POINTER(IMP_IVS_MoveOutput)()
+    if IMP_IVS_PollingResult(0, 100) == 0 and IMP_IVS_GetResult(0, result) == 0:
+        IMP_IVS_ReleaseResult(0, result)
+
+
+IVS_CALLS: dict[str, Callable[[], object]] = {
+    "StartRecvPic": lambda: IMP_IVS_StartRecvPic(0),
+    "StopRecvPic": lambda: IMP_IVS_StopRecvPic(0),
+    "RegisterChn": lambda: IMP_IVS_RegisterChn(0, 0),
+    "UnRegisterChn": lambda: IMP_IVS_UnRegisterChn(0),
+    "CreateChn": lambda: IMP_IVS_CreateChn(0, _move_interface()),
+    "DestroyChn": lambda: IMP_IVS_DestroyChn(0),
+    "GetResult": _get_release_result,
+}
+IVS_PAIRS = [
+    ("StartRecvPic", "StopRecvPic"),
+    ("StartRecvPic", "UnRegisterChn"),
+    ("RegisterChn", "UnRegisterChn"),
+    ("CreateChn", "DestroyChn"),
+    ("DestroyChn", "StartRecvPic"),
+    ("GetResult", "StopRecvPic"),
+]
+
+
+def _cover() -> IMPOSDRgnAttr:
+    a = IMPOSDRgnAttr()
+    a.type, a.fmt = OSD_REG_COVER, PIX_FMT_BGRA
+    a.rect.p0.x, a.rect.p0.y, a.rect.p1.x, a.rect.p1.y = 10, 10, 73, 73
+    a.data.coverData.color = OSD_WHITE
+    return a
+
+
+def _grp_attr() -> IMPOSDGrpRgnAttr:
+    g = IMPOSDGrpRgnAttr()
+    g.show, g.layer = 1, 1
+    return g
+
+
+def _start_osd() -> None:
+    _start_fs()
+    assert IMP_OSD_CreateGroup(0) == 0
+    handle = IMP_OSD_CreateRgn(_cover())
+    assert handle == 0
+    assert IMP_OSD_RegisterRgn(0, 0, _grp_attr()) == 0
+    assert IMP_System_Bind(_cell(DEV_ID_FS, 0, 0), _cell(DEV_ID_OSD, 0, 0)) == 0
+    assert IMP_OSD_Start(0) == 0
+
+
+OSD_CALLS: dict[str, Callable[[], object]] = {
+    "Start": lambda: IMP_OSD_Start(0),
+    "Stop": lambda: IMP_OSD_Stop(0),
+    "CreateRgn": lambda: IMP_OSD_CreateRgn(_cover()),
+    "DestroyRgn": lambda: IMP_OSD_DestroyRgn(0),
+    "RegisterRgn": lambda: IMP_OSD_RegisterRgn(0, 0, _grp_attr()),
+    "UnRegisterRgn": lambda: IMP_OSD_UnRegisterRgn(0, 0),
+    "ShowRgn": lambda: IMP_OSD_ShowRgn(0, 0, 1),
+}
+OSD_PAIRS = [
+    ("Start", "Stop"),
+    ("RegisterRgn", "UnRegisterRgn"),
+    ("CreateRgn", "DestroyRgn"),
+    ("DestroyRgn", "ShowRgn"),
+    ("UnRegisterRgn", "ShowRgn"),
+    ("Stop", "DestroyRgn"),
+]
+
+
+def _bind() -> int:
+    return IMP_System_Bind(_cell(DEV_ID_FS, 0, 0), _cell(DEV_ID_ENC, 0, 0))
+
+
+def _unbind() -> int:
+    return IMP_System_UnBind(_cell(DEV_ID_FS, 0, 0), _cell(DEV_ID_ENC, 0, 0))
+
+
+SYSTEM_CALLS: dict[str, Callable[[], object]] = {
+    "Bind": _bind,
+    "UnBind": _unbind,
+    "GetFrame": _get_release_frame,
+    "DisableChn": lambda: IMP_FrameSource_DisableChn(0),
+}
+SYSTEM_PAIRS = [("Bind", "UnBind"), ("Bind", "DisableChn"), ("UnBind", "GetFrame")]
+
 MODULES: dict[str, tuple[Callable[[], None], dict[str, Callable[[], object]]]] = {
     "FrameSource": (_start_fs, FS_CALLS),
+    "Encoder": (_start_encoder, ENC_CALLS),
+    "IVS": (_start_ivs, IVS_CALLS),
+    "OSD": (_start_osd, OSD_CALLS),
+    "System": (_start_encoder, SYSTEM_CALLS),
 }
+_EXPLICIT = {"Encoder": ENC_PAIRS, "IVS": IVS_PAIRS, "OSD": OSD_PAIRS, "System": SYSTEM_PAIRS}
 
 
 def _pairs() -> Iterator[tuple[str, str, str]]:
-    for module, (_, calls) in MODULES.items():
-        for a, b in itertools.combinations_with_replacement(sorted(calls), 2):
+    """Every pair of FrameSource's calls; the lifecycle pairs of the others (both orders of a
+    pair are the same race: two threads start together)."""
+    for a, b in itertools.combinations_with_replacement(sorted(FS_CALLS), 2):
+        yield "FrameSource", a, b
+    for module, pairs in _EXPLICIT.items():
+        for a, b in pairs:
             yield module, a, b
 
 
@@ -150,6 +321,8 @@ def _teardown_and_check() -> None:
 
     IMP_System_Exit()
     IMP_ISP_Close()
+    while _ivs_ifaces:
+        IMP_IVS_DestroyMoveInterface(_ivs_ifaces.pop())
     allocator = runtime._allocator
     blocks = [] if allocator is None else allocator.live_blocks()
     kernel = kernel_mod._kernel

@@ -80,6 +80,11 @@ class EncoderChannel:
         self._backend_name = backend
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
+        # Owner of StartRecvPic/StopRecvPic/UnRegisterChn/DestroyChn, held from check to end
+        # (including the worker's join): a start slipping into a stop used to clear the abort
+        # the stop had just set, leaving two workers on the channel and the stop waiting 10 s.
+        # Taken before the module's and this channel's _lock.
+        self.lifecycle = threading.RLock()
         self._pictures: deque[StoredPicture] = deque()
         self._taken = 0  # pictures handed out and not released: a prefix of _pictures
         self._generation = 0  # bumped when waiters must give up (stop, reset, destroy)
@@ -270,6 +275,10 @@ class EncoderChannel:
     # -- receiving -------------------------------------------------------------------------------
     def start(self) -> None:
         """StartRecvPic."""
+        with self.lifecycle:
+            self._start()
+
+    def _start(self) -> None:
         with self._lock:
             self._check_alive()
             if self.group is None:
@@ -290,6 +299,10 @@ class EncoderChannel:
 
     def stop(self) -> None:
         """StopRecvPic: no new pictures; the stream buffer keeps what it has. Idempotent."""
+        with self.lifecycle:
+            self._stop()
+
+    def _stop(self) -> None:
         with self._lock:
             worker, self._worker = self._worker, None
             self.receiving = False
@@ -556,7 +569,11 @@ class EncoderChannel:
 
     def destroy(self) -> None:
         """DestroyChn / System_Exit: stop, drop everything, free the stream buffer and the fd."""
-        self.stop()
+        with self.lifecycle:
+            self._destroy()
+
+    def _destroy(self) -> None:
+        self._stop()
         with self._lock:
             self._destroyed = True
             self._pictures.clear()

@@ -198,18 +198,21 @@ class Encoder:
             ch.group = group
 
     def unregister(self, chn: int) -> None:
-        with self._lock:
-            ch = self.channel(chn)
-            if ch.group is None:
-                raise InvalidState(f"UnRegisterChn({chn}): the channel is not registered")
-            if ch.receiving:
-                raise Busy(f"UnRegisterChn({chn}): call StopRecvPic({chn}) first")
-            node = self.groups[ch.group]
-            node.remove(ch)
-            ch.group = None
-            if not node.created and not node.channels:
-                del self.groups[node.group]
-        ch.reset()
+        ch = self.channel(chn)
+        with ch.lifecycle:  # no StartRecvPic between the check and the reset
+            with self._lock:
+                if self.channels.get(chn) is not ch:
+                    raise InvalidState(f"UnRegisterChn({chn}): the channel was destroyed")
+                if ch.group is None:
+                    raise InvalidState(f"UnRegisterChn({chn}): the channel is not registered")
+                if ch.receiving:
+                    raise Busy(f"UnRegisterChn({chn}): call StopRecvPic({chn}) first")
+                node = self.groups[ch.group]
+                node.remove(ch)
+                ch.group = None
+                if not node.created and not node.channels:
+                    del self.groups[node.group]
+            ch.reset()
 
     # -- readiness across channels -------------------------------------------------------------
     def _notify_ready(self) -> None:

@@ -70,6 +70,11 @@ class IvsChannel:
         self.stats = IvsChannelStats()
         self.c_results = ResultTable()  # what C callers of GetResult hold
         self._lock = threading.Lock()
+        # Owner of StartRecvPic/StopRecvPic/UnRegisterChn/DestroyChn, held from check to end
+        # (including the worker's join): a start slipping into a stop used to reset the queue
+        # the stop had just aborted, leaving two workers and the stop waiting 5 s.
+        self.lifecycle = threading.RLock()
+        self.closed = False  # DestroyChn / System_Exit took it out of the table
         self._signal = threading.Condition()
         self._ready = 0
         self._receiving = False
@@ -104,7 +109,9 @@ class IvsChannel:
     # -- start / stop ---------------------------------------------------------------------------
     def start(self) -> None:
         """``IMP_IVS_StartRecvPic``."""
-        with self._lock:
+        with self.lifecycle, self._lock:
+            if self.closed:
+                raise InvalidState(f"StartRecvPic({self.num}): the channel was destroyed")
             if self.group is None:
                 raise InvalidState(
                     f"StartRecvPic({self.num}): the channel is not registered to a group; "
@@ -121,6 +128,10 @@ class IvsChannel:
 
     def stop(self) -> None:
         """``IMP_IVS_StopRecvPic``: join the worker, hand back every frame it still holds."""
+        with self.lifecycle:
+            self._stop()
+
+    def _stop(self) -> None:
         with self._lock:
             if not self._receiving:
                 return

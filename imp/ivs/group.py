@@ -74,12 +74,13 @@ class IvsGroup:
 
     def unregister(self, chn: IvsChannel) -> None:
         """``IMP_IVS_UnRegisterChn``."""
-        chn.check_idle("UnRegisterChn")
-        with self._lock:
-            if chn.group is not self:
-                raise InvalidState(f"channel {chn.num} is not registered to group {self.group}")
-            self._channels = tuple(c for c in self._channels if c is not chn)
-            chn.group = None
+        with chn.lifecycle:  # no StartRecvPic between the check and the act
+            chn.check_idle("UnRegisterChn")
+            with self._lock:
+                if chn.group is not self:
+                    raise InvalidState(f"channel {chn.num} is not registered to group {self.group}")
+                self._channels = tuple(c for c in self._channels if c is not chn)
+                chn.group = None
 
 
 __all__ = ["IvsGroup"]

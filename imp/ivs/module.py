@@ -101,8 +101,10 @@ class Ivs:
             return chn
 
     def destroy_channel(self, num: int) -> None:
-        with self._lock:
-            chn = self.channel(num)
+        chn = self.channel(num)
+        with chn.lifecycle, self._lock:  # no StartRecvPic between the check and the act
+            if self.channels.get(num) is not chn:
+                raise NotFound(f"IVS DestroyChn({num}): the channel was destroyed already")
             chn.check_idle("IVS DestroyChn")
             if chn.group is not None:
                 raise Busy(
@@ -110,6 +112,7 @@ class Ivs:
                     "UnRegisterChn first"
                 )
             del self.channels[num]
+            chn.closed = True
         self._release_results(chn)
         chn.algorithm.exit()
 
@@ -140,9 +143,11 @@ class Ivs:
             self._hooked = False
         for chn in channels:
             try:
-                chn.stop()
-                if chn.group is not None:
-                    chn.group.unregister(chn)
+                with chn.lifecycle:  # a racing StartRecvPic waits, then finds it closed
+                    chn.closed = True
+                    chn.stop()
+                    if chn.group is not None:
+                        chn.group.unregister(chn)
                 self._release_results(chn)
                 chn.algorithm.exit()
             except Exception as exc:
