@@ -29,7 +29,7 @@ from tests.conftest import running_system
 
 W, H = 640, 360
 BAND = mark_band_height(W)
-STEP = 4  # the statistics grid
+STEP = 8  # the statistics grid
 FIRST_ZONE_ROW = -(-BAND * 15 // H)  # first zone row below the frame mark
 # The default gamma curve of the tuning node (129 points over 12 bits).
 GAMMA = np.array([round(4095 * (i / 128) ** (1 / 2.2)) for i in range(129)], dtype=float)

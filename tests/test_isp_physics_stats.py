@@ -71,18 +71,16 @@ def test_awb_makes_a_grey_patch_neutral_under_tungsten_and_daylight(cct: int) ->
     assert (manual[0] > 1.1) == warm and (manual[1] < 0.9) == warm
 
 
-def _stats_of_a_held_frame() -> tuple[Held, imp.isp.IspTuning]:
+def _hold_two() -> tuple[Held, Held]:
     """Hold both buffers: the engine stops, and the published statistics are those of the
-    newest held frame."""
-    t = imp.isp.tuning()
+    newest held frame until one is released."""
     first = Held()
     second = Held()
     deadline = time.monotonic() + 10
     while store().statistics().frame != second.n and time.monotonic() < deadline:
         time.sleep(0.02)
-    first.release()
     assert store().statistics().frame == second.n
-    return second, t
+    return first, second
 
 
 def test_statistics_equal_an_independent_computation_at_their_stage() -> None:
@@ -93,13 +91,16 @@ def test_statistics_equal_an_independent_computation_at_their_stage() -> None:
     scene = Scene(background="texture", seed=5, objects=boxes, lighting=Lighting.constant(300))
     with lit_system(scene):
         frames_until(30)
-        held, t = _stats_of_a_held_frame()
+        t = imp.isp.tuning()
+        first, held = _hold_two()
         try:
             zones = t.ae_zones().astype(float)
             hist = t.ae_histogram_256()
             awb = t.awb_zones().astype(float)
             af = t.af_zones().astype(float)
+            assert store().statistics().frame == held.n  # all of one frame
         finally:
+            first.release()
             held.release()
     y, uv = held.y, held.uv
     rows = slice(FIRST_ZONE_ROW, 15)  # zones below the frame mark

@@ -3,9 +3,10 @@
 A frame's settings (:class:`ChainParams`: light, exposure, noise reduction, BLC, DRC, gamma,
 defog, BCSH, CCM, white balance, day/night) become, once per frame and only when they change:
 
-- ``luma_noisy``: uint8[256 x 16] from (scene code, noise bucket) to delivered Y: signal +
-  shot/read noise (bucket = a quantile of the unit normal, pre-rendered per pixel), saturation,
-  pedestal and BLC, DRC, gamma, defog, contrast/brightness;
+- ``luma_noisy``: uint8[256 x 2] from (scene code, noise level) to delivered Y: signal +
+  shot/read noise (level = +-1 sigma, pre-drawn per pixel and cycled over 4 phases),
+  saturation, pedestal and BLC, DRC, gamma, defog, contrast/brightness; ``noisy_pair`` the same
+  for two neighbouring pixels per look-up (uint16[2^18]);
 - ``luma_clean`` / ``luma_pair``: the same without noise, per code and per pair of codes
   (uint16[65536]: two pixels per look-up, for pictures whose noise is below a code);
 - ``stat_noisy`` / ``stat_clean``: the linear value (0..255) before gamma, for the statistics;
@@ -31,10 +32,15 @@ from kernel_stubs.sensor.tuning import C_MAX, C_MIN, Y_MAX, Y_MIN, adjust_luma, 
 
 from .physics import PEDESTAL, SensorExposure, noise_sigma, radiance_of_codes, signal_scale
 
-__all__ = ["BUCKETS", "ChainLuts", "ChainParams", "build_luts", "illuminant_rb"]
+__all__ = ["BUCKETS", "LEVEL_BITS", "ChainLuts", "ChainParams", "build_luts", "illuminant_rb"]
 
-BUCKETS = 16  # noise quantiles per pixel
-_Z = np.array([NormalDist().inv_cdf((i + 0.5) / BUCKETS) for i in range(BUCKETS)])
+# Noise levels per pixel: quantiles of the unit normal, scaled to unit variance. Two (+-1 sigma)
+# keep the two-pixel table at 512 KiB, within the CPU cache: a bigger one costs more per
+# look-up than it saves.
+LEVEL_BITS = 1
+BUCKETS = 1 << LEVEL_BITS
+_Q = np.array([NormalDist().inv_cdf((i + 0.5) / BUCKETS) for i in range(BUCKETS)])
+_Z = _Q / np.sqrt(np.mean(_Q**2))
 _RHO = radiance_of_codes()
 _PAIR = np.arange(65536, dtype=np.uint32)
 _LO, _HI = _PAIR & 0xFF, _PAIR >> 8
@@ -66,6 +72,7 @@ class ChainLuts:
     luma_noisy: np.ndarray
     luma_clean: np.ndarray
     luma_pair: np.ndarray
+    noisy_pair: np.ndarray | None  # (code, code, level, level) -> two pixels, when noisy
     stat_noisy: np.ndarray
     stat_clean: np.ndarray
     stat_mean: np.ndarray  # float64[256]: mean linear value per code over the noise
@@ -160,7 +167,7 @@ def _luma(p: ChainParams) -> _Luma:
     luma_noisy = to_u8(_post_gamma(lin_noisy, p), Y_MIN, Y_MAX)
     y_clean = _post_gamma(lin_clean, p)
     mid = 118  # a mid-grey scene code: is the noise there visible?
-    spread = np.ptp(luma_noisy[mid * BUCKETS + 2 : mid * BUCKETS + BUCKETS - 2].astype(float))
+    spread = np.ptp(luma_noisy[mid * BUCKETS : (mid + 1) * BUCKETS].astype(float))
     return _Luma(
         luma_noisy,
         to_u8(y_clean, Y_MIN, Y_MAX),
@@ -170,6 +177,15 @@ def _luma(p: ChainParams) -> _Luma:
         lin_noisy.reshape(256, BUCKETS).mean(axis=1) * 255,
         bool(spread / 2 > VISIBLE_NOISE),
     )
+
+
+@lru_cache(maxsize=4)
+def _noisy_pair_table(noisy: bytes) -> np.ndarray:
+    """uint16[256*256*BUCKETS^2]: (code a, code b, level i, level j) -> Y(a, i) | Y(b, j) << 8."""
+    table = np.frombuffer(noisy, dtype=np.uint8).reshape(256, BUCKETS).astype(np.uint16)
+    pair = table[:, None, :, None] | (table[None, :, None, :] << 8)
+    flat: np.ndarray = pair.ravel()
+    return flat
 
 
 @lru_cache(maxsize=32)
@@ -193,6 +209,7 @@ def build_luts(p: ChainParams, code_hist: tuple[int, ...]) -> ChainLuts:
         luma_noisy=luma.noisy,
         luma_clean=luma.clean,
         luma_pair=_pair_table(luma.clean.tobytes()),
+        noisy_pair=_noisy_pair_table(luma.noisy.tobytes()) if luma.visible_noise else None,
         stat_noisy=luma.stat_noisy,
         stat_clean=luma.stat_clean,
         stat_mean=luma.stat_mean,

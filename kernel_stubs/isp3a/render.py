@@ -26,7 +26,7 @@ from kernel_stubs.sensor.resample import resample_plane
 from kernel_stubs.sensor.scene import Scene
 from kernel_stubs.sensor.tuning import sharpen, to_u8
 
-from .chain import BUCKETS, build_luts
+from .chain import BUCKETS, LEVEL_BITS, build_luts
 from .stats import STEP, ZONES, frame_statistics
 
 if TYPE_CHECKING:
@@ -50,11 +50,14 @@ class _Physical:
     noisy: dict[int, np.ndarray] = field(default_factory=dict)
 
     def noisy_index(self, phase: int) -> np.ndarray:
+        """uint32 (h, w/2): per pixel pair (code a, code b, level a, level b)."""
         plane = self.noisy.get(phase)
         if plane is None:
             rng = np.random.default_rng([*self.seed, phase])
-            buckets = rng.integers(0, BUCKETS, self.code.shape, dtype=np.uint8)
-            plane = self.code.astype(np.uint16) * BUCKETS + buckets
+            pairs = self.code.view(np.uint16)  # a | b << 8 (little endian: a is the left pixel)
+            levels = rng.integers(0, BUCKETS * BUCKETS, pairs.shape, dtype=np.uint32)
+            a, b = (pairs & 0xFF).astype(np.uint32), (pairs >> 8).astype(np.uint32)
+            plane = (a << (8 + 2 * LEVEL_BITS)) | (b << (2 * LEVEL_BITS)) | levels
             self.noisy[phase] = plane
         return plane
 
@@ -85,11 +88,14 @@ class PhysicsRenderer:
         check_planes(geometry, y, uv)
         prep = self._prepared(geometry, controls)
         luts = build_luts(self.isp.params(frame_no), prep.hist)
-        if luts.noisy:
+        noisy = luts.noisy_pair
+        if noisy is not None:
             index = prep.noisy_index(frame_no % _PHASES)
-            np.take(luts.luma_noisy, index, out=y)
+            if y.flags.c_contiguous:
+                np.take(noisy, index, out=y.view(np.uint16))
+            else:
+                y[...] = np.take(noisy, index).view(np.uint8).reshape(y.shape)
         else:
-            index = prep.code
             _take_pairs(luts.luma_pair, prep.code, y)
         _take_pairs(luts.chroma_pair, prep.pairs.view(np.uint8), uv)
         boxes = []
@@ -100,8 +106,13 @@ class PhysicsRenderer:
                 boxes.append((box, code))
                 _fill(y, uv, box, int(luts.luma_clean[code]), int(luts.chroma_pair[pair]))
         if self.isp.wants_statistics(frame_no):
-            table = luts.stat_noisy if luts.noisy else luts.stat_clean
-            linear = np.take(table, index[::STEP, ::STEP])
+            if noisy is not None:  # the left pixel of every STEP-th pair: code a, level a
+                grid = prep.noisy_index(frame_no % _PHASES)[::STEP, :: STEP // 2]
+                code_a = (grid >> (8 + 2 * LEVEL_BITS)) & 0xFF
+                per_pixel = code_a * BUCKETS + ((grid >> LEVEL_BITS) & (BUCKETS - 1))
+                linear = np.take(luts.stat_noisy, per_pixel)
+            else:
+                linear = np.take(luts.stat_clean, prep.code[::STEP, ::STEP])
             for (x0, y0, x1, y1), code in boxes:
                 linear[-(-y0 // STEP) : -(-y1 // STEP), -(-x0 // STEP) : -(-x1 // STEP)] = (
                     luts.stat_clean[code]

@@ -2,7 +2,7 @@
 
 - AE zones: the mean linear value before gamma (after BLC), 0..255, over every pixel of each of
   15x15 equal zones of the frame's first rendered channel (from per-zone code counts);
-- the 256-bin AE histogram: the same linear values at every 4th pixel of every 4th row;
+- the 256-bin AE histogram: the same linear values at every 8th pixel of every 8th row;
 - AWB zones: mean R, G, B (BT.601 from the delivered YUV) per zone, same subsampling;
 - AF zones / metric: mean absolute horizontal gradient of the delivered luma x 16.
 """
@@ -15,7 +15,7 @@ from kernel_stubs.devices.isp_stats import ZONES, Statistics
 
 __all__ = ["STEP", "ZONES", "frame_statistics", "zone_means"]
 
-STEP = 4  # subsampling of the statistics grid
+STEP = 8  # subsampling of the statistics grid (histogram, AWB and AF zones)
 
 
 def zone_means(plane: np.ndarray) -> np.ndarray:
