@@ -42,11 +42,16 @@ def store() -> ControlStore:
 
 
 @contextmanager
-def lit_system(scene: Scene, name: str = "physics-test") -> Iterator[None]:
-    """A running system whose sensor shows ``scene``, channel 0 streaming NV12 W x H."""
+def lit_system(
+    scene: Scene, name: str = "physics-test", sim: dict[str, object] | None = None
+) -> Iterator[None]:
+    """A running system whose sensor shows ``scene``, channel 0 streaming NV12 W x H;
+    ``sim``: more simulator settings (``sim_overrides``)."""
     register_scene(name, scene)
     try:
-        with running_system("virtual", sensor=f"synthetic:{name}", sensor_size=(W, H)):
+        with running_system(
+            "virtual", sensor=f"synthetic:{name}", sensor_size=(W, H), **(sim or {})
+        ):
             a = IMPFSChnAttr()
             a.picWidth, a.picHeight, a.pixFmt, a.nrVBs = W, H, PIX_FMT_NV12, 2
             a.outFrmRateNum, a.outFrmRateDen = 25, 1

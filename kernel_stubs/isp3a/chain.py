@@ -60,8 +60,8 @@ class ChainParams:
     controls: IspControls  # brightness, contrast, saturation, hue, night
     gamma: tuple[int, ...]  # 129 points over 0..4095
     blc: int = 256  # /4096
-    drc: int = 128
-    defog: int = 128
+    drc: int = 0  # strength while EnableDRC is on, else 0
+    defog: int = 0  # strength while EnableDefog is on, else 0
     denoise: int = 256  # sinter + temper strength
     ccm_saturation: float = 1.0
     cast_rb: tuple[float, float] = (1.0, 1.0)  # linear R/G, B/G after the WB gains
@@ -82,10 +82,10 @@ class ChainLuts:
 
 def _post_gamma(lin: np.ndarray, p: ChainParams) -> np.ndarray:
     """Linear 0..1 -> delivered Y (float): DRC, gamma, defog, contrast/brightness."""
-    k = max(0.0, (p.drc - 128) / 64)
+    k = p.drc / 64  # 0: off; 255: shadows lifted ~5x (a Reinhard-like curve)
     lin = lin * (1 + k) / (1 + k * lin)
     g = np.interp(lin * 128, np.arange(129), np.asarray(p.gamma, dtype=np.float64)) / 4095
-    haze = (p.defog - 128) / 255 * 0.2  # defog removes a haze offset and restretches
+    haze = p.defog / 255 * 0.2  # defog removes a haze offset and restretches (0: off)
     g = np.clip((g - haze) / (1 - haze), 0, 1)
     y = (Y_MIN + (Y_MAX - Y_MIN) * g).astype(np.float32)
     return adjust_luma(y, p.controls)
