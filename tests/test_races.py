@@ -278,14 +278,69 @@ SYSTEM_CALLS: dict[str, Callable[[], object]] = {
 }
 SYSTEM_PAIRS = [("Bind", "UnBind"), ("Bind", "DisableChn"), ("UnBind", "GetFrame")]
 
+
+def _start_audio() -> None:
+    from imp.samples import audio_common as ac
+
+    ac.ai_start(60, 20)
+    ac.ao_start(60, 20)
+
+
+def _ai_get_release() -> None:
+    frm = IMPAudioFrame()
+    if IMP_AI_PollingFrame(1, 0, 100) == 0 and IMP_AI_GetFrame(1, 0, frm, IMPBlock.NOBLOCK) == 0:
+        IMP_AI_ReleaseFrame(1, 0, frm)
+
+
+_silence = (ctypes.c_uint8 * 640)()
+
+
+def _ao_send() -> None:
+    f = IMPAudioFrame()
+    f.bitwidth, f.soundmode = AUDIO_BIT_WIDTH_16, AUDIO_SOUND_MODE_MONO
+    f.virAddr = ctypes.cast(_silence, type(f.virAddr))
+    f.len = len(_silence)
+    IMP_AO_SendFrame(0, 0, f, IMPBlock.NOBLOCK)
+
+
+AUDIO_CALLS: dict[str, Callable[[], object]] = {
+    "AI_Enable": lambda: IMP_AI_Enable(1),
+    "AI_Disable": lambda: IMP_AI_Disable(1),
+    "AI_EnableChn": lambda: IMP_AI_EnableChn(1, 0),
+    "AI_DisableChn": lambda: IMP_AI_DisableChn(1, 0),
+    "AI_GetFrame": _ai_get_release,
+    "AO_Enable": lambda: IMP_AO_Enable(0),
+    "AO_Disable": lambda: IMP_AO_Disable(0),
+    "AO_EnableChn": lambda: IMP_AO_EnableChn(0, 0),
+    "AO_DisableChn": lambda: IMP_AO_DisableChn(0, 0),
+    "AO_SendFrame": _ao_send,
+}
+AUDIO_PAIRS = [
+    ("AI_Enable", "AI_Disable"),
+    ("AI_EnableChn", "AI_DisableChn"),
+    ("AI_GetFrame", "AI_DisableChn"),
+    ("AI_EnableChn", "AI_Disable"),
+    ("AO_Enable", "AO_Disable"),
+    ("AO_EnableChn", "AO_DisableChn"),
+    ("AO_SendFrame", "AO_DisableChn"),
+    ("AO_EnableChn", "AO_Disable"),
+]
+
 MODULES: dict[str, tuple[Callable[[], None], dict[str, Callable[[], object]]]] = {
     "FrameSource": (_start_fs, FS_CALLS),
     "Encoder": (_start_encoder, ENC_CALLS),
     "IVS": (_start_ivs, IVS_CALLS),
     "OSD": (_start_osd, OSD_CALLS),
     "System": (_start_encoder, SYSTEM_CALLS),
+    "Audio": (_start_audio, AUDIO_CALLS),
 }
-_EXPLICIT = {"Encoder": ENC_PAIRS, "IVS": IVS_PAIRS, "OSD": OSD_PAIRS, "System": SYSTEM_PAIRS}
+_EXPLICIT = {
+    "Encoder": ENC_PAIRS,
+    "IVS": IVS_PAIRS,
+    "OSD": OSD_PAIRS,
+    "System": SYSTEM_PAIRS,
+    "Audio": AUDIO_PAIRS,
+}
 
 
 def _pairs() -> Iterator[tuple[str, str, str]]:
@@ -316,9 +371,11 @@ def _fresh_pipeline_runs() -> None:
 
 
 def _teardown_and_check() -> None:
+    import imp.audio
     from imp import kernel as kernel_mod
     from imp import runtime
 
+    imp.audio.shutdown()  # what an application's exit path does for AI/AO (no System hook)
     IMP_System_Exit()
     IMP_ISP_Close()
     while _ivs_ifaces:
