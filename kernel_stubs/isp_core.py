@@ -23,6 +23,7 @@ from kernel_stubs.devices.controls import ControlStore
 from kernel_stubs.devices.engine import FrameEngine
 from kernel_stubs.faults import FaultPlan
 from kernel_stubs.isp3a.attach import attach_physics
+from kernel_stubs.isp3a.board import Gpios
 from kernel_stubs.sensor import SensorModel, make_sensor
 
 __all__ = ["NATIVE_SENSOR_SIZES", "IspCore", "RegisteredSensor", "monotonic_raw_ns"]
@@ -85,6 +86,7 @@ class IspCore:
         self.bin_path = bytes(abi.BIN_PATH_LEN)
         self.frame_drop = bytes(0x24)
         self.night_drop_pending = 0
+        self.gpios = Gpios()  # the board's GPIOs (IR LED, IR-cut) as SET_GPIO left them
         self.shut_down = False
         self.engine = FrameEngine(self)
 
@@ -150,7 +152,7 @@ class IspCore:
             size = self.config.sensor_size or NATIVE_SENSOR_SIZES.get(name, DEFAULT_SENSOR_SIZE)
             try:
                 model = make_sensor(self.config.sensor, size)
-                attach_physics(model, self.controls)
+                attach_physics(model, self.controls, self.gpios)
             except (ValueError, OSError) as exc:
                 fail(errno.EINVAL, f"register sensor {name!r}: sensor model: {exc}")
             self.sensors.append(RegisteredSensor(name, info, model))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from imp.kernel import abi
 from kernel_stubs.devices.algo3a import algo_handlers
 from kernel_stubs.devices.base import Device, OpenFile, fail, need
+from kernel_stubs.isp3a.board import SensorRegisters
 
 if TYPE_CHECKING:
     from kernel_stubs.isp_core import IspCore
@@ -25,7 +26,8 @@ class TxIspDevice(Device):
     def __init__(self, core: IspCore) -> None:
         self.core = core
         self.gpio: dict[int, bytes] = {}
-        self.registers: dict[int, int] = {}  # DBG_S/G_REGISTER: sensor register -> value
+        # DBG_S/G_REGISTER: the sensor's register map (exposure/gain registers follow AE)
+        self.registers = SensorRegisters(core.controls, lambda: core.sensor_size()[1])
         self._handlers: dict[int, Callable[[bytearray], None]] = {
             abi.VIDIOC_REGISTER_SENSOR: self._register_sensor,
             abi.VIDIOC_RELEASE_SENSOR: self._release_sensor,
@@ -191,6 +193,7 @@ class TxIspDevice(Device):
 
     def _gpio(self, cmd: int, arg: bytearray) -> None:
         self.gpio[cmd] = bytes(need(arg, _GPIO_ATTR_SIZE, "SET_GPIO")[:_GPIO_ATTR_SIZE])
+        self.core.gpios.apply(cmd == abi.VIDIOC_SET_GPIO_STA, self.gpio[cmd])
 
     def _dbg_s_register(self, arg: bytearray) -> None:
         need(arg, _DBG_REGISTER_SIZE, "DBG_S_REGISTER")

@@ -5,13 +5,16 @@ from __future__ import annotations
 from kernel_stubs.devices.controls import ControlStore
 from kernel_stubs.sensor import SensorModel, SyntheticSensor
 
+from .board import Gpios
 from .lighting import lighting_from_env
 from .model import Isp3a
 
 __all__ = ["attach_physics"]
 
 
-def attach_physics(model: SensorModel, store: ControlStore) -> Isp3a | None:
+def attach_physics(
+    model: SensorModel, store: ControlStore, gpios: Gpios | None = None
+) -> Isp3a | None:
     """Give a synthetic sensor whose scene is lit (or with IMP_SIM_LUX/IMP_SIM_CCT set) the
     physics model and 3A over ``store``; other models keep their reference pictures.
 
@@ -22,6 +25,6 @@ def attach_physics(model: SensorModel, store: ControlStore) -> Isp3a | None:
     lighting = lighting_from_env(model.scene.lighting)
     if lighting is None:
         return None
-    isp = Isp3a(store, lighting, model.height)
+    isp = Isp3a(store, lighting, model.height, gpios or Gpios())
     model.attach_isp(isp)
     return isp

@@ -20,6 +20,7 @@ from kernel_stubs.devices.isp_stats import Statistics
 
 from .ae import ae_step
 from .awb import ONE, awb_step, cct_of_gains
+from .board import IR_LED_GPIO, IRCUT_GPIO, Gpios
 from .chain import ChainParams, illuminant_rb
 from .lighting import Lighting
 from .physics import SensorExposure, line_timing
@@ -42,8 +43,9 @@ def _ccm_saturation(store: ControlStore) -> float:
 class Isp3a:
     """3A loops and pipeline settings of one synthetic sensor under ``lighting``."""
 
-    def __init__(self, store: ControlStore, lighting: Lighting, height: int) -> None:
+    def __init__(self, store: ControlStore, lighting: Lighting, height: int, gpios: Gpios) -> None:
         self.store = store
+        self.gpios = gpios
         self.lighting = lighting
         self.height = height
         self._lock = threading.Lock()
@@ -92,10 +94,15 @@ class Isp3a:
         self._white_balance(stats)
         night = store.night
         lux = self.lighting.lux_at(frame_no)
-        if night:
-            lux = lux * _NIGHT_VISIBLE + self.lighting.ir_led_lux
         ir, ib = illuminant_rb(self.lighting.cct)
         cast = (1.0, 1.0) if night else (ir * self.gains[0] / ONE, ib * self.gains[1] / ONE)
+        # The IR-cut filter blocks infrared; out of the path it lets the IR LED's light in (and
+        # tints a colour picture red) and, as a night filter would, dims the visible light.
+        if self.gpios.level(IRCUT_GPIO, default=night):
+            infrared = self.lighting.ir_led_lux if self.gpios.level(IR_LED_GPIO, night) else 0.0
+            lux = lux * _NIGHT_VISIBLE + infrared
+            if not night and lux > 0:
+                cast = (cast[0] * (1 + infrared / lux), cast[1])
         return ChainParams(
             lux=lux,
             exposure=self.exposure,
