@@ -115,10 +115,12 @@ class Camera:
 
     def _teardown(self) -> None:
         isp, system = _isp.get_isp(), get_system()
-        if system.initialized:
-            system.exit()
-        if isp.txisp is not None:
-            isp.close()  # disables tuning and the sensor and removes it on the way
+        try:
+            if system.initialized:
+                system.exit()
+        finally:  # a second Ctrl-C inside System_Exit must not leave the ISP open
+            if isp.txisp is not None:
+                isp.close()  # disables tuning and the sensor and removes it on the way
 
     def _check_open(self) -> None:
         if not self._open:

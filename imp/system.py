@@ -12,6 +12,7 @@ from collections.abc import Callable
 from imp import log, runtime
 from imp.core.clock import ImpClock
 from imp.core.graph import Cell, Graph, cell_name, check_cell
+from imp.core.teardown import run_all
 from imp.errors import InvalidArgument, InvalidState
 
 VERSION = "IMP-1.1.6"
@@ -48,16 +49,12 @@ class System:
                 raise InvalidState("IMP_System_Exit without IMP_System_Init")
             hooks = self._exit_order()
             self.initialized = False
-        errors: list[str] = []
-        for hook in hooks:
-            try:
-                hook()
-            except Exception as exc:  # keep tearing down the rest
-                errors.append(f"{getattr(hook, '__qualname__', hook)}: {exc}")
-                _log.error("exit hook failed: %s", exc)
-        with self._lock:
-            self.graph.clear()
-        runtime.release_if_idle()
+        try:
+            errors = run_all(((getattr(h, "__qualname__", str(h)), h) for h in hooks), _log)
+        finally:  # even when a Ctrl-C landed in a hook (run_all re-raises it after the last)
+            with self._lock:
+                self.graph.clear()
+            runtime.release_if_idle()
         if errors:
             raise InvalidState("System_Exit finished with errors: " + "; ".join(errors))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from imp import log, runtime
 from imp.core.alloc import Block
+from imp.core.teardown import run_all
 from imp.drivers.tuning import TuningDevice
 from imp.drivers.txisp import TxIspDevice
 from imp.errors import ImpError, InvalidArgument, InvalidState
@@ -102,16 +103,42 @@ class Isp:
         with self._lock:
             if self.txisp is None:
                 raise InvalidState("IMP_ISP_Close: the ISP is not open")
-            if self.tuning is not None:
-                self.disable_tuning()
-            if self.sensor_enabled:
-                self.disable_sensor()
-            if self.sensor is not None:
-                self.del_sensor(self.sensor)
-            self.algos.clear()
-            dev, self.txisp = self.txisp, None
-            dev.close()
-        runtime.release_if_idle()
+            try:
+                # Every step runs even if one fails or a Ctrl-C lands in it: the device is
+                # closed in the end, so the next IMP_ISP_Open in the process works.
+                errors = run_all(
+                    (
+                        ("DisableTuning", self._close_tuning),
+                        ("DisableSensor", self._close_sensor),
+                        ("DelSensor", self._close_del_sensor),
+                    ),
+                    _log,
+                )
+            finally:
+                # A step cut short by a Ctrl-C leaves its device open: close what is left.
+                tuning, self.tuning = self.tuning, None
+                if tuning is not None:
+                    run_all((("close tuning", tuning.close),), _log)
+                self.algos.clear()
+                dev, self.txisp = self.txisp, None
+                try:
+                    dev.close()
+                finally:
+                    runtime.release_if_idle()
+        if errors:
+            raise InvalidState("IMP_ISP_Close finished with errors: " + "; ".join(errors))
+
+    def _close_tuning(self) -> None:
+        if self.tuning is not None:
+            self.disable_tuning()
+
+    def _close_sensor(self) -> None:
+        if self.sensor_enabled:
+            self.disable_sensor()
+
+    def _close_del_sensor(self) -> None:
+        if self.sensor is not None:
+            self.del_sensor(self.sensor)
 
     def _dev(self, what: str) -> TxIspDevice:
         if self.txisp is None:
