@@ -152,7 +152,7 @@ class IspCore:
             size = self.config.sensor_size or NATIVE_SENSOR_SIZES.get(name, DEFAULT_SENSOR_SIZE)
             try:
                 model = make_sensor(self.config.sensor, size)
-                attach_physics(model, self.controls, self.gpios)
+                attach_physics(model, self.controls, self.gpios, lambda: self.wdr_enabled)
             except (ValueError, OSError) as exc:
                 fail(errno.EINVAL, f"register sensor {name!r}: sensor model: {exc}")
             self.sensors.append(RegisteredSensor(name, info, model))

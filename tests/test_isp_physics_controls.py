@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import imp.isp
+from imp.isp.values import FrontCrop
 from kernel_stubs.isp3a.lighting import Lighting
 from kernel_stubs.sensor import MovingObject, Scene
 from tests.isp_physics_support import BAND, chroma, frame, frames_until, lit_system
@@ -103,3 +104,29 @@ def test_night_mode_is_grey_and_lit_by_infrared_and_drops_frames_after_the_switc
     assert chroma(uv_night) < 1.0  # grey
     # 0.5 lux is far below AE's range in the day; the IR LED lights the night picture.
     assert _body(y_night).mean() > _body(y_day).mean() + 30
+
+
+def test_wdr_keeps_highlights_and_front_crop_zooms_into_the_sensor() -> None:
+    lamp = MovingObject.appear(0, 1 << 30, (40, 200, 80, 80), (30, 128, 128))  # dark square
+    lighting = Lighting.steps(((0, 300.0), (45, 2400.0)))  # 8x more light at frame 45
+    scene = Scene(background="texture", objects=(lamp,), lighting=lighting)
+    with lit_system(scene):
+        t = imp.isp.tuning()
+        frames_until(35)
+        t.freeze_ae(True)  # the exposure of 300 lux under 8x the light: highlights clip
+        frames_until(50)
+        y_over, _, _ = _take()
+        t.wdr = True
+        y_wdr, _, _ = _take()
+        t.wdr = False
+        t.freeze_ae(False)
+        frames_until(frame()[2] + 20)
+        y_full, _, _ = _take()
+        t.front_crop = FrontCrop(True, 180, 0, 320, 180)  # top, left, width, height
+        y_crop, _, _ = _take()
+    clipped = (_body(y_over) >= 234).mean()
+    assert clipped > 0.2 and (_body(y_wdr) >= 234).mean() < clipped / 5
+    # The dark square (x 40..120, y 200..280 of the sensor) doubles in size and moves to
+    # (80..240, 40..200) of the output.
+    assert y_crop[60:180, 100:220].mean() < 60 and y_full[60:180, 100:220].mean() > 60
+    assert y_full[210:270, 50:110].mean() < 60

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from kernel_stubs.devices.controls import ControlStore
 from kernel_stubs.sensor import SensorModel, SyntheticSensor
 
@@ -13,7 +15,10 @@ __all__ = ["attach_physics"]
 
 
 def attach_physics(
-    model: SensorModel, store: ControlStore, gpios: Gpios | None = None
+    model: SensorModel,
+    store: ControlStore,
+    gpios: Gpios | None = None,
+    wdr: Callable[[], bool] = lambda: False,
 ) -> Isp3a | None:
     """Give a synthetic sensor whose scene is lit (or with IMP_SIM_LUX/IMP_SIM_CCT set) the
     physics model and 3A over ``store``; other models keep their reference pictures.
@@ -25,6 +30,6 @@ def attach_physics(
     lighting = lighting_from_env(model.scene.lighting)
     if lighting is None:
         return None
-    isp = Isp3a(store, lighting, model.height, gpios or Gpios())
+    isp = Isp3a(store, lighting, model.height, gpios or Gpios(), wdr)
     model.attach_isp(isp)
     return isp

@@ -44,6 +44,7 @@ _Z = _Q / np.sqrt(np.mean(_Q**2))
 _RHO = radiance_of_codes()
 _PAIR = np.arange(65536, dtype=np.uint32)
 _LO, _HI = _PAIR & 0xFF, _PAIR >> 8
+WDR_RANGE = 16.0
 VISIBLE_NOISE = 1.5  # Y codes of noise at mid grey above which the noisy table is used
 
 
@@ -64,6 +65,7 @@ class ChainParams:
     defog: int = 0  # strength while EnableDefog is on, else 0
     denoise: int = 256  # sinter + temper strength
     ccm_saturation: float = 1.0
+    wdr: bool = False
     cast_rb: tuple[float, float] = (1.0, 1.0)  # linear R/G, B/G after the WB gains
 
 
@@ -92,8 +94,14 @@ def _post_gamma(lin: np.ndarray, p: ChainParams) -> np.ndarray:
 
 
 def _linear(signal: np.ndarray, p: ChainParams) -> np.ndarray:
-    raw = np.clip(signal + PEDESTAL, 0, 1)  # the ADC saturates
     black = p.blc / 4096
+    if p.wdr:
+        # Line-interleaved long/short exposures merged: 16x the range before saturation, then
+        # a global tone curve (extended Reinhard, white at 16) brings it back to 0..1.
+        x = np.clip(signal + PEDESTAL - black, 0, WDR_RANGE * (1 - black)) / (1 - black)
+        merged: np.ndarray = x * (1 + x / WDR_RANGE**2) / (1 + x)
+        return merged
+    raw = np.clip(signal + PEDESTAL, 0, 1)  # the ADC saturates
     lin: np.ndarray = np.clip((raw - black) / (1 - black), 0, 1)
     return lin
 

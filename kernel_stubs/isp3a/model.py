@@ -11,12 +11,15 @@ published through the store, is what the next frames are exposed with.
 
 from __future__ import annotations
 
+import struct
 import threading
+from collections.abc import Callable
 
 import numpy as np
 
 from kernel_stubs.devices.controls import AeState, ControlStore, Exposure
 from kernel_stubs.devices.isp_stats import Statistics
+from kernel_stubs.sensor.base import ChannelGeometry
 
 from .ae import ae_step
 from .awb import ONE, awb_step, cct_of_gains
@@ -43,9 +46,18 @@ def _ccm_saturation(store: ControlStore) -> float:
 class Isp3a:
     """3A loops and pipeline settings of one synthetic sensor under ``lighting``."""
 
-    def __init__(self, store: ControlStore, lighting: Lighting, height: int, gpios: Gpios) -> None:
+    def __init__(
+        self,
+        store: ControlStore,
+        lighting: Lighting,
+        height: int,
+        gpios: Gpios,
+        wdr: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.store = store
         self.gpios = gpios
+        self.wdr = wdr
+        self.front_crop: tuple[int, int, int, int] | None = None
         self.lighting = lighting
         self.height = height
         self._lock = threading.Lock()
@@ -64,6 +76,17 @@ class Isp3a:
                 self._params = self._advance(frame_no)
                 self._frame = frame_no
             return self._params
+
+    def geometry(self, geometry: ChannelGeometry, width: int, height: int) -> ChannelGeometry:
+        """The channel's geometry under the front crop (SetFrontCrop), when it fits the sensor:
+        the crop is what every channel then scales from."""
+        crop = self.front_crop
+        if crop is None:
+            return geometry
+        left, top, w, h = crop
+        if left + w > width or top + h > height:
+            return geometry
+        return ChannelGeometry(geometry.out_width, geometry.out_height, crop, scale=True)
 
     def wants_statistics(self, frame_no: int) -> bool:
         return self._stats_frame != frame_no
@@ -92,6 +115,8 @@ class Isp3a:
             )
             store.publish_ae_state(AeState(decision.stable, decision.target, round(decision.mean)))
         self._white_balance(stats)
+        enable, top, left, width, height = struct.unpack("<?3xIIII", store.blob("front_crop"))
+        self.front_crop = (left, top, width, height) if enable and width and height else None
         night = store.night
         lux = self.lighting.lux_at(frame_no)
         ir, ib = illuminant_rb(self.lighting.cct)
@@ -113,6 +138,7 @@ class Isp3a:
             defog=store.defog_strength() if store.get_named("defog_enable") else 0,
             denoise=(store.get_named("sinter_strength") + store.get_named("temper_strength")),
             ccm_saturation=_ccm_saturation(store),
+            wdr=self.wdr(),
             cast_rb=cast,
         )
 

@@ -86,8 +86,10 @@ class PhysicsRenderer:
         uv: np.ndarray,
     ) -> None:
         check_planes(geometry, y, uv)
+        params = self.isp.params(frame_no)
+        geometry = self.isp.geometry(geometry, self.width, self.height)
         prep = self._prepared(geometry, controls)
-        luts = build_luts(self.isp.params(frame_no), prep.hist)
+        luts = build_luts(params, prep.hist)
         noisy = luts.noisy_pair
         if noisy is not None:
             index = prep.noisy_index(frame_no % _PHASES)
