@@ -11,18 +11,14 @@ come from the frame's first channel before the frame mark is stamped.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kernel_stubs.sensor.background import render_background
 from kernel_stubs.sensor.base import ChannelGeometry, IspControls, check_planes
-from kernel_stubs.sensor.boxes import output_box
+from kernel_stubs.sensor.framing import BuildCache, background_planes, output_box
 from kernel_stubs.sensor.mark import stamp_frame_mark
-from kernel_stubs.sensor.resample import resample_plane
 from kernel_stubs.sensor.scene import Scene
 from kernel_stubs.sensor.tuning import sharpen, to_u8
 
@@ -69,9 +65,7 @@ class PhysicsRenderer:
         self, width: int, height: int, scene: Scene, isp: Isp3a, cache_size: int = 6
     ) -> None:
         self.width, self.height, self.scene, self.isp = width, height, scene, isp
-        self._cache: OrderedDict[tuple[object, ...], _Physical] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
+        self._cache: BuildCache[_Physical] = BuildCache(cache_size)
         self._objects = [
             (obj, int(obj.color[0]), int(obj.color[1]) | (int(obj.color[2]) << 8))
             for obj in scene.objects
@@ -125,28 +119,15 @@ class PhysicsRenderer:
 
     def _prepared(self, geometry: ChannelGeometry, controls: IspControls) -> _Physical:
         key = (geometry, controls.hflip, controls.vflip, controls.sharpness)
-        with self._lock:
-            prep = self._cache.get(key)
-            if prep is None:
-                prep = self._prepare(geometry, controls)
-                self._cache[key] = prep
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-            else:
-                self._cache.move_to_end(key)
-            return prep
+        return self._cache.get(key, lambda: self._prepare(geometry, controls))
 
     def _prepare(self, geometry: ChannelGeometry, controls: IspControls) -> _Physical:
-        source = geometry.source_rect(self.width, self.height)
-        left, top, width, height = source
-        out_w, out_h = geometry.out_width, geometry.out_height
-        bg_y, bg_u, bg_v = render_background(
-            self.width, self.height, self.scene.background, self.scene.seed
+        source, luma, u_plane, v_plane = background_planes(
+            self.width, self.height, self.scene, geometry
         )
-        luma = sharpen(resample_plane(bg_y, source, out_w, out_h), controls.sharpness)
-        chroma_box = (left / 2, top / 2, width / 2, height / 2)
-        u = to_u8(resample_plane(bg_u, chroma_box, out_w // 2, out_h // 2), 0, 255)
-        v = to_u8(resample_plane(bg_v, chroma_box, out_w // 2, out_h // 2), 0, 255)
+        out_w, out_h = geometry.out_width, geometry.out_height
+        luma = sharpen(luma, controls.sharpness)
+        u, v = to_u8(u_plane, 0, 255), to_u8(v_plane, 0, 255)
         code = to_u8(luma, 0, _WHITE)
         pairs = u.astype(np.uint16) | (v.astype(np.uint16) << 8)
         if controls.hflip:

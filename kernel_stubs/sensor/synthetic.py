@@ -7,8 +7,6 @@ boxes and the frame mark: about a millisecond at 1080p.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,11 +14,9 @@ import numpy as np
 
 from kernel_stubs.isp3a.render import PhysicsRenderer
 
-from .background import render_background
 from .base import ChannelGeometry, IspControls, SensorBase, check_planes
-from .boxes import output_box
+from .framing import BuildCache, background_planes, output_box
 from .mark import stamp_frame_mark
-from .resample import resample_plane
 from .scene import Scene, Yuv
 from .tuning import (
     C_MAX,
@@ -70,10 +66,7 @@ class SyntheticSensor(SensorBase):
         self.width = width
         self.height = height
         self._scene = scene if scene is not None else Scene.default(width, height)
-        self._cache: OrderedDict[tuple[ChannelGeometry, IspControls], _Prepared] = OrderedDict()
-        self._cache_size = cache_size
-        # The fake ISP may render channels from several threads; a build must happen once.
-        self._lock = threading.Lock()
+        self._cache: BuildCache[_Prepared] = BuildCache(cache_size)
         self._physics: PhysicsRenderer | None = None
 
     def attach_isp(self, isp: Isp3a) -> None:
@@ -115,29 +108,11 @@ class SyntheticSensor(SensorBase):
         stamp_frame_mark(y, frame_no, uv)
 
     def _prepared(self, geometry: ChannelGeometry, controls: IspControls) -> _Prepared:
-        key = (geometry, controls)
-        with self._lock:
-            prepared = self._cache.get(key)
-            if prepared is None:
-                prepared = self._prepare(geometry, controls)
-                self._cache[key] = prepared
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-            else:
-                self._cache.move_to_end(key)
-            return prepared
+        return self._cache.get((geometry, controls), lambda: self._prepare(geometry, controls))
 
     def _prepare(self, geometry: ChannelGeometry, controls: IspControls) -> _Prepared:
-        source = geometry.source_rect(self.width, self.height)
-        left, top, width, height = source
+        source, luma, u, v = background_planes(self.width, self.height, self.scene, geometry)
         out_w, out_h = geometry.out_width, geometry.out_height
-        bg_y, bg_u, bg_v = render_background(
-            self.width, self.height, self.scene.background, self.scene.seed
-        )
-        luma = resample_plane(bg_y, source, out_w, out_h)
-        chroma_box = (left / 2, top / 2, width / 2, height / 2)
-        u = resample_plane(bg_u, chroma_box, out_w // 2, out_h // 2)
-        v = resample_plane(bg_v, chroma_box, out_w // 2, out_h // 2)
 
         luma = adjust_luma(sharpen(luma, controls.sharpness), controls)
         u, v = adjust_chroma(u, v, controls)
