@@ -242,6 +242,9 @@ class RtspServer:
         for feed in feeds:
             feed.attach(media)
         media.connect("unprepared", self._on_unprepared, feeds)
+        pipeline = media.get_element().get_parent()
+        if pipeline is not None:
+            pipeline.connect("deep-element-added", self._on_element)
         sink = media.get_element().get_by_name("backchannel")
         if sink is not None:  # this client talks: its audio goes to the speaker
             sink.connect("new-sample", self._on_talk)
@@ -257,6 +260,15 @@ class RtspServer:
                 speaker.feed(bytes(info.data))
                 buf.unmap(info)
         return self.Gst.FlowReturn.OK
+
+    @staticmethod
+    def _on_element(_pipeline: Any, _bin: Any, element: Any) -> None:
+        """The server's per-stream sinks sync to the clock by default, holding each packet
+        until its running time: with our capture-time PTS that would add whatever latency the
+        first packet had to all later ones. The camera paces the packets already: send at once."""
+        factory = element.get_factory()
+        if factory is not None and factory.get_name() in ("appsink", "multiudpsink", "udpsink"):
+            element.set_property("sync", False)
 
     @staticmethod
     def _on_unprepared(_media: Any, feeds: list[_Feed]) -> None:
