@@ -144,10 +144,9 @@ def run_loopback_in(writer: ClipWriter, encode: bool) -> list[np.ndarray]:
                 after += writer.done.is_set()
                 if after > POST_ROLL or len(chunks) > CLIP + 300:
                     break
-            codec = av.CodecContext.create("h264", "r")
-            data = b"".join(chunks)
-            for p in codec.parse(data):
-                pictures += [luma(f) for f in codec.decode(p)]
+            codec = av.CodecContext.create("h264", "r")  # one access unit per picture
+            for unit in chunks:
+                pictures += [luma(f) for f in codec.decode(av.Packet(unit))]
             pictures += [luma(f) for f in codec.decode(None)]
         else:
             main.depth = 3
