@@ -44,6 +44,23 @@ class _Physical:
     source: tuple[int, int, int, int]
     seed: tuple[int, ...]
     noisy: dict[int, np.ndarray] = field(default_factory=dict)
+    # The last planes made from each (plane, phase) with the table that made them: while the
+    # frame's tables do not change (AE/AWB settled) a frame is a copy, not a look-up.
+    made: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def through(
+        self, key: tuple[str, int], table: np.ndarray, index: np.ndarray, dst: np.ndarray
+    ) -> None:
+        """dst = table over the uint16/uint32 ``index`` (one entry per pixel pair)."""
+        done = self.made.get(key)
+        if done is not None and done[0] is table:
+            np.copyto(dst, done[1])
+            return
+        if dst.flags.c_contiguous:
+            np.take(table, index, out=dst.view(np.uint16))
+        else:
+            dst[...] = np.take(table, index).view(np.uint8).reshape(dst.shape)
+        self.made[key] = (table, dst.copy())
 
     def noisy_index(self, phase: int) -> np.ndarray:
         """uint32 (h, w/2): per pixel pair (code a, code b, level a, level b)."""
@@ -86,14 +103,11 @@ class PhysicsRenderer:
         luts = build_luts(params, prep.hist)
         noisy = luts.noisy_pair
         if noisy is not None:
-            index = prep.noisy_index(frame_no % _PHASES)
-            if y.flags.c_contiguous:
-                np.take(noisy, index, out=y.view(np.uint16))
-            else:
-                y[...] = np.take(noisy, index).view(np.uint8).reshape(y.shape)
+            phase = frame_no % _PHASES
+            prep.through(("y", phase), noisy, prep.noisy_index(phase), y)
         else:
-            _take_pairs(luts.luma_pair, prep.code, y)
-        _take_pairs(luts.chroma_pair, prep.pairs.view(np.uint8), uv)
+            prep.through(("y", -1), luts.luma_pair, prep.code.view(np.uint16), y)
+        prep.through(("uv", 0), luts.chroma_pair, prep.pairs, uv)
         boxes = []
         for obj, code, pair in self._objects:
             rect = obj.rect_at(frame_no)
@@ -163,14 +177,6 @@ def _ae_zones(
             counts[:, code] += under.sum(axis=1)
     means: np.ndarray = (counts @ linear) / np.maximum(counts.sum(axis=1), 1)
     return means.reshape(ZONES, ZONES)
-
-
-def _take_pairs(table: np.ndarray, src: np.ndarray, dst: np.ndarray) -> None:
-    """dst = table over byte pairs of src (uint8 planes of even width)."""
-    if dst.flags.c_contiguous:
-        np.take(table, src.view(np.uint16), out=dst.view(np.uint16))
-    else:
-        dst[...] = np.take(table, src.view(np.uint16)).view(np.uint8).reshape(dst.shape)
 
 
 def _fill(
