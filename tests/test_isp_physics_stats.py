@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import imp.isp
-from imp.capi import IMP_ISP_SetAeAlgoFunc, IMPISPAeAlgoFunc
+from imp.capi import IMP_ISP_SetAeAlgoFunc, IMPISPAeAlgoFunc, IMPISPAwbAttr, IMPISPAwbInfo
 from kernel_stubs.isp3a.lighting import Lighting
 from kernel_stubs.sensor import MovingObject, Scene
 from tests.isp_physics_support import (
@@ -191,3 +191,40 @@ def test_ctypes_custom_ae_gets_statistics_every_frame_and_its_exposure_shows() -
     assert long / short == pytest.approx(2.0, rel=0.06)  # twice the time, twice the light
     assert calls >= 0.5 * frames and calls > 5  # called per AE cycle (a loaded host may skip)
     assert max(cell.zone_means) > 10  # with statistics of real frames
+
+
+class _RedAwb:
+    """A Python AWB algorithm: R gain 2x, B gain 1x, whatever the statistics say."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def open(self) -> int:
+        return 0
+
+    def handle(self, info: IMPISPAwbInfo, attr: IMPISPAwbAttr) -> None:
+        self.calls += 1
+        attr.change, attr.r_gain, attr.b_gain, attr.ct = 1, 512, 256, 4000
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_custom_awb_algorithm_decides_the_colour_of_the_picture() -> None:
+    patch = (MovingObject.appear(0, 1 << 30, (410, 190, 120, 80), (170, 128, 128)),)
+    with lit_system(Scene(background="flat", objects=patch, lighting=Lighting.constant(400))):
+        frames_until(20)
+        y0, uv0, _ = frame()
+        neutral = _grey_patch_ratios(y0, uv0)
+        algo = _RedAwb()
+        imp.isp.tuning().set_awb_algorithm(algo)
+        for _ in range(200):
+            frame()
+            time.sleep(0.005)  # let the algorithm's worker take the AWB cycle
+            if algo.calls >= 3:
+                break
+        frames_until(frame()[2] + 3)
+        y1, uv1, _ = frame()
+        red = _grey_patch_ratios(y1, uv1)
+    assert neutral == pytest.approx((1.0, 1.0), abs=0.05)
+    assert algo.calls >= 3 and red[0] > 1.25 and red[1] == pytest.approx(1.0, abs=0.1)
