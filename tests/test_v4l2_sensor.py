@@ -325,3 +325,13 @@ def test_an_idle_device_is_released_and_reopened_on_demand(fake: FakeV4L2) -> No
     y, _ = render(sensor, 1)
     assert read_frame_mark(y) == 1 and device.opens == 2
     sensor.close()
+
+
+def test_busy_at_stream_start_fails_a_frame_then_recovers(fake: FakeV4L2) -> None:
+    add_device(fake, [abi.PIX_NV12], faults={"streamon": [errno.EBUSY]})
+    with V4L2Sensor(DEV, W, H, V4L2Options(pace="fifo", retry=0.05)) as sensor:
+        with pytest.raises(V4L2Error, match=r"VIDIOC_STREAMON.*busy") as info:
+            render(sensor, 0)
+        assert info.value.errno == errno.EBUSY
+        y, _ = render(sensor, 1)
+        assert read_frame_mark(y) == 1
