@@ -105,7 +105,7 @@ def record(path: str, seconds: float) -> str:
     check(IMP_AI_SetGain(ac.AI_DEV, ac.AI_CHN, 12), "IMP_AI_SetGain")  # unity: 0 dB
     try:
         with open(path, "wb") as f:
-            for _ in range(frames):
+            for _ in common.until_stopped(frames):
                 check(IMP_AI_PollingFrame(ac.AI_DEV, ac.AI_CHN, 1000), "IMP_AI_PollingFrame")
                 frm = IMPAudioFrame()
                 check(IMP_AI_GetFrame(ac.AI_DEV, ac.AI_CHN, frm, IMPBlock.BLOCK), "IMP_AI_GetFrame")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import ctypes
 import sys
-import time
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -46,6 +45,7 @@ from imp.capi import (
     IMPAudioOChnState,
     IMPBlock,
 )
+from imp.samples import stopping as _stopping
 from imp.samples.common import check
 
 AI_DEV, AI_CHN = 1, 0
@@ -103,7 +103,7 @@ def record_loop(
         if setup is not None:
             setup()
         with open(path, "wb") as f:
-            for _ in range(frames):
+            for _ in _stopping.until_stopped(frames):
                 check(IMP_AI_PollingFrame(AI_DEV, AI_CHN, 1000), "IMP_AI_PollingFrame")
                 frm = IMPAudioFrame()
                 check(IMP_AI_GetFrame(AI_DEV, AI_CHN, frm, IMPBlock.BLOCK), "IMP_AI_GetFrame")
@@ -136,7 +136,7 @@ def ao_play_file(path: str, chunk: int, on_chunk: Callable[[int], None] | None =
     status = IMPAudioOChnState()
     n = 0
     with open(path, "rb") as f:
-        while True:
+        while not _stopping.stopping():
             data = f.read(chunk)
             if len(data) < 2:
                 break
@@ -158,7 +158,7 @@ def play_thread(path: str, chunk: int, tail: float, vol: int = 60, gain: int = 2
     ao_start(vol, gain)
     try:
         ao_play_file(path, chunk)
-        time.sleep(tail)
+        _stopping.pause(tail)
     finally:
         check(IMP_AO_DisableChn(AO_DEV, AO_CHN), "IMP_AO_DisableChn")
         check(IMP_AO_Disable(AO_DEV), "IMP_AO_Disable")
@@ -192,4 +192,4 @@ def pause(args: argparse.Namespace, prompt: str) -> None:
         print(prompt, file=sys.stderr)
         sys.stdin.readline()
     else:
-        time.sleep(max(0.0, getattr(args, "pause", 0.0)))
+        _stopping.pause(max(0.0, getattr(args, "pause", 0.0)))

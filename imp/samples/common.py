@@ -49,6 +49,10 @@ from imp.capi import (
     IMPFSChnAttr,
     IMPSensorInfo,
 )
+from imp.samples.stopping import interruptible
+from imp.samples.stopping import pause as pause  # re-exported: the samples call common.pause
+from imp.samples.stopping import stopping as stopping
+from imp.samples.stopping import until_stopped as until_stopped
 
 SENSOR_NAME = "gc2053"
 SENSOR_I2C_ADDR = 0x37
@@ -284,10 +288,13 @@ def sample_main(
     args = p.parse_args(argv)
     setup_logging()
     try:
-        files = run(args)
+        files = interruptible(lambda: run(args))
     except SampleError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted; everything was closed", file=sys.stderr)
+        return 130
     for path in files:
         print(f"wrote {path} ({os.path.getsize(path)} bytes)")
     return 0

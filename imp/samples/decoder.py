@@ -123,7 +123,8 @@ def record(path: str, frames: int) -> None:
     check(IMP_Encoder_StartRecvPic(ENC_CHN), "IMP_Encoder_StartRecvPic")
     written = 0
     with open(path, "wb") as out:
-        for _ in range(frames * 3):  # a loaded machine may time a poll out: try again
+        # a loaded machine may time a poll out: try again
+        for _ in common.until_stopped(frames * 3):
             if written == frames:
                 break
             if IMP_Encoder_PollingStream(ENC_CHN, enc.POLL_TIMEOUT_MS) < 0:

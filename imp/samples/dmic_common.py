@@ -31,6 +31,7 @@ from imp.capi import (
 )
 from imp.samples import audio_common as ac
 from imp.samples.common import Threads, check
+from imp.samples.stopping import until_stopped
 
 DMIC_DEV, DMIC_CHN = 0, 0
 MICS = 4
@@ -66,7 +67,7 @@ def dmic_loop(
     release: Callable[[IMPDmicChnFrame], None],
     use: Callable[[IMPDmicChnFrame], None],
 ) -> None:
-    for _ in range(frames):
+    for _ in until_stopped(frames):
         check(IMP_DMIC_PollingFrame(DMIC_DEV, DMIC_CHN, 1000), "IMP_DMIC_PollingFrame")
         cf = IMPDmicChnFrame()
         get(cf)

@@ -184,7 +184,7 @@ def get_video_stream(chn: int, path: str, frames: int = common.NR_FRAMES_TO_SAVE
     check(IMP_Encoder_StartRecvPic(chn), f"IMP_Encoder_StartRecvPic({chn})")
     written = 0
     with open(path, "wb") as out:
-        for _ in range(frames):
+        for _ in common.until_stopped(frames):
             if IMP_Encoder_PollingStream(chn, POLL_TIMEOUT_MS) < 0:
                 common.log.warning("IMP_Encoder_PollingStream(%d) timeout", chn)
                 continue

@@ -48,7 +48,7 @@ def base_move_results(chn: int, count: int, emit: Callable[[str], None], draw: b
     at least one moving block."""
     cols, rows = WIDTH // SAD_MODE_SIZE, HEIGHT // SAD_MODE_SIZE
     moving = 0
-    for i in range(count):
+    for i in common.until_stopped(count):
         check(IMP_IVS_PollingResult(chn, IMP_IVS_DEFAULT_TIMEOUTMS), "IMP_IVS_PollingResult")
         result = ctypes.POINTER(IMP_IVS_BaseMoveOutput)()
         check(IMP_IVS_GetResult(chn, result), "IMP_IVS_GetResult")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 from imp.samples import common
 from imp.samples import encoder_common as enc
@@ -31,7 +30,7 @@ def run(
         common.framesource_streamon(chns)
         try:
             with enc.video_streams(chns, out_dir, frames) as streams:
-                time.sleep(settle)
+                common.pause(settle)
                 snaps = enc.get_jpeg_snap(chns, out_dir)
         finally:
             common.framesource_streamoff(chns)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 from imp.samples import common
 from imp.samples import encoder_common as enc
@@ -27,7 +26,7 @@ def run(out_dir: str = ".", settle: float = 1.0) -> list[str]:
         enc.bind_all(chns)
         common.framesource_streamon(chns)
         try:
-            time.sleep(settle)
+            common.pause(settle)
             files = enc.get_jpeg_snap(chns, out_dir)
         finally:
             common.framesource_streamoff(chns)

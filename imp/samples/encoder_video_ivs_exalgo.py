@@ -32,7 +32,6 @@ import ctypes
 import os
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -320,7 +319,7 @@ def show_results(chn: int, grp: int, handles: list[int], count: int) -> int:
     """The sample's OSD thread: ``count`` x (PollingResult(-1), GetResult, a red rect region
     per result rect, the other regions hidden, ReleaseResult). Returns the rects drawn."""
     drawn = 0
-    for _ in range(count):
+    for _ in common.until_stopped(count):
         check(IMP_IVS_PollingResult(chn, IMP_IVS_DEFAULT_TIMEOUTMS), "IMP_IVS_PollingResult")
         result = ctypes.POINTER(ExAlgoOutput)()
         check(IMP_IVS_GetResult(chn, result), "IMP_IVS_GetResult")
@@ -423,7 +422,7 @@ def run(
             # 6. teardown
             osd_exit(handles, OSD_GROUP)
             check(IMP_IVS_StopRecvPic(IVS_CHN), f"IMP_IVS_StopRecvPic({IVS_CHN})")
-            time.sleep(settle)
+            common.pause(settle)
             check(IMP_IVS_UnRegisterChn(IVS_CHN), f"IMP_IVS_UnRegisterChn({IVS_CHN})")
             check(IMP_IVS_DestroyChn(IVS_CHN), f"IMP_IVS_DestroyChn({IVS_CHN})")
             algo.free()

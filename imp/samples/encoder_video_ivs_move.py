@@ -13,7 +13,6 @@ import argparse
 import ctypes
 import os
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -94,7 +93,7 @@ def move_results(chn: int, count: int, emit: Callable[[str], None]) -> int:
     """The sample's result thread: ``count`` x Polling(-1), GetResult, print, ReleaseResult.
     Returns how many results said "motion"."""
     moving = 0
-    for i in range(count):
+    for i in common.until_stopped(count):
         check(IMP_IVS_PollingResult(chn, IMP_IVS_DEFAULT_TIMEOUTMS), "IMP_IVS_PollingResult")
         result = ctypes.POINTER(IMP_IVS_MoveOutput)()
         check(IMP_IVS_GetResult(chn, result), "IMP_IVS_GetResult")
@@ -144,7 +143,7 @@ def run_with_ivs(
         finally:
             ivs_thread.join()
             check(IMP_IVS_StopRecvPic(IVS_CHN), "IMP_IVS_StopRecvPic")
-            time.sleep(settle)
+            common.pause(settle)
             check(IMP_IVS_UnRegisterChn(IVS_CHN), "IMP_IVS_UnRegisterChn")
             check(IMP_IVS_DestroyChn(IVS_CHN), "IMP_IVS_DestroyChn")
             destroy_interface(intf)

@@ -49,7 +49,7 @@ def snapshot_loop(save: dict[str, tuple[int, int]], out_dir: str) -> list[str]:
     """SNAP_LOOPS x (SetFrameDepth 1, GetFrame, at SNAP_AT write each ``name: (offset, length)``
     of the frame, ReleaseFrame, SetFrameDepth 0). Returns the files written."""
     written: list[str] = []
-    for i in range(SNAP_LOOPS):
+    for i in common.until_stopped(SNAP_LOOPS):
         check(IMP_FrameSource_SetFrameDepth(EXT_CHN, 1), "IMP_FrameSource_SetFrameDepth")
         frame = ctypes.POINTER(IMPFrameInfo)()
         check(IMP_FrameSource_GetFrame(EXT_CHN, frame), "IMP_FrameSource_GetFrame")

@@ -28,7 +28,7 @@ def get_frame(
     attr = chn.attr
     path = os.path.join(out_dir, f"frame{attr.picWidth}x{attr.picHeight}.nv12")
     with open(path, "wb") as f:
-        for i in range(frames):
+        for i in common.until_stopped(frames):
             frame = ctypes.POINTER(IMPFrameInfo)()
             check(
                 IMP_FrameSource_GetFrame(chn.index, frame), f"IMP_FrameSource_GetFrame({chn.index})"

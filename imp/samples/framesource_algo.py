@@ -58,7 +58,7 @@ def sample_algo(
     try:
         check(inf.init(intf), "intf->init")
         check(IMP_FrameSource_SetFrameDepth(chn.index, 4), "IMP_FrameSource_SetFrameDepth")
-        for i in range(frames):
+        for i in common.until_stopped(frames):
             frame = ctypes.POINTER(IMPFrameInfo)()
             check(IMP_FrameSource_GetFrame(chn.index, frame), "IMP_FrameSource_GetFrame")
             try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 from imp.capi import (
     IMPISP_TUNING_OPS_MODE_DISABLE,
@@ -43,7 +42,7 @@ def run(out_dir: str = ".", frames: int = common.NR_FRAMES_TO_SAVE, step: float 
         try:
             with enc.video_streams(chns, out_dir, frames) as files:
                 for setter, mode, what in FLIP_STEPS:
-                    time.sleep(step)
+                    common.pause(step)
                     check(setter(mode), what)
         finally:
             common.framesource_streamoff(chns)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 from imp.capi import IMP_ISP_Tuning_SetSensorFPS
 from imp.samples import common
@@ -33,7 +32,7 @@ def run(
         common.framesource_streamon(chns)
         try:
             with enc.video_streams(chns, out_dir, frames) as files:
-                time.sleep(after)
+                common.pause(after)
                 check(IMP_ISP_Tuning_SetSensorFPS(20, 1), "IMP_ISP_Tuning_SetSensorFPS(20, 1)")
         finally:
             common.framesource_streamoff(chns)

@@ -44,7 +44,7 @@ def run(out_dir: str = ".") -> str:
         check(IMP_FrameSource_EnableChn(0), "IMP_FrameSource_EnableChn")
         check(IMP_FrameSource_SetFrameDepth(0, 1), "IMP_FrameSource_SetFrameDepth")
         with open(path, "wb") as f:
-            for m in range(SNAP_INDEX + 1):
+            for m in common.until_stopped(SNAP_INDEX + 1):
                 frame = ctypes.POINTER(IMPFrameInfo)()
                 check(IMP_FrameSource_GetFrame(0, frame), "IMP_FrameSource_GetFrame")
                 if m == SNAP_INDEX:
