@@ -14,6 +14,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from imp.kernel import abi
 from kernel_stubs.arena import Arena
 from kernel_stubs.config import SimConfig
@@ -152,7 +154,9 @@ class IspCore:
             size = self.config.sensor_size or NATIVE_SENSOR_SIZES.get(name, DEFAULT_SENSOR_SIZE)
             try:
                 model = make_sensor(self.config.sensor, size)
-                attach_physics(model, self.controls, self.gpios, lambda: self.wdr_enabled)
+                isp = attach_physics(model, self.controls, self.gpios, lambda: self.wdr_enabled)
+                if isp is not None:
+                    isp.channel_of = self._channel_of
             except (ValueError, OSError) as exc:
                 fail(errno.EINVAL, f"register sensor {name!r}: sensor model: {exc}")
             self.sensors.append(RegisteredSensor(name, info, model))
@@ -179,6 +183,15 @@ class IspCore:
                 fail(errno.EBUSY, "S_INPUT: stop the sensor stream first")
             self.input_index = index
             self.cond.notify_all()
+
+    def _channel_of(self, plane: np.ndarray) -> int | None:
+        """The frame channel whose buffer the ISP is filling at ``plane``'s address."""
+        phys = self.arena.phys_of(plane.__array_interface__["data"][0])
+        with self.lock:
+            for ch in self.channels:
+                if any(buf.phys == phys for buf in ch.buffers):
+                    return ch.index
+        return None
 
     # -- streaming -----------------------------------------------------------------------
     def set_sensor_streaming(self, on: bool) -> None:

@@ -58,6 +58,9 @@ class Isp3a:
         self.gpios = gpios
         self.wdr = wdr
         self.front_crop: tuple[int, int, int, int] | None = None
+        # Which frame channel a destination plane belongs to (the privacy mask is per channel);
+        # set by the tx-isp core, None when unknown.
+        self.channel_of: Callable[[np.ndarray], int | None] = lambda plane: None
         self.lighting = lighting
         self.height = height
         self._lock = threading.Lock()

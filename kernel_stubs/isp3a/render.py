@@ -23,6 +23,7 @@ from kernel_stubs.sensor.scene import Scene
 from kernel_stubs.sensor.tuning import sharpen, to_u8
 
 from .chain import BUCKETS, LEVEL_BITS, build_luts
+from .mask import draw_masks, mask_blocks
 from .stats import STEP, ZONES, frame_statistics
 
 if TYPE_CHECKING:
@@ -129,6 +130,10 @@ class PhysicsRenderer:
                 )
             zones = _ae_zones(prep, boxes, luts.stat_mean)
             self.isp.publish(frame_statistics(linear, y, uv, frame_no, zones))
+        channel = self.isp.channel_of(y)
+        if channel is not None:
+            blob = self.isp.store.blob("mask")
+            draw_masks(y, uv, mask_blocks(blob, channel, geometry.out_width, geometry.out_height))
         stamp_frame_mark(y, frame_no, uv)
 
     def _prepared(self, geometry: ChannelGeometry, controls: IspControls) -> _Physical:
