@@ -247,3 +247,20 @@ def test_camera_isp_is_the_tuning_object() -> None:
         assert cam.isp is imp.isp.tuning()
         cam.isp.brightness = 140
         assert cam.get_control("brightness") == 140
+
+
+def test_every_node_is_a_source_fs_motion_osd_encoder_chain() -> None:
+    imp.kernel.sim_overrides(clock="virtual")
+    out = ListOutput()
+    with imp.open() as cam:
+        lores = cam.framesource(size=(640, 360))
+        motion = cam.motion(lores)
+        osd = cam.overlay(motion)  # IVS group output -> OSD
+        osd.cover((0, 300, 32, 32), colour=0xFFFFFFFF)
+        h264 = cam.encoder(osd, imp.H264(bitrate_kbps=500), output=out)
+        assert h264.frame_format() == ((640, 360), (25, 1))
+        cam.run(seconds=1)
+        assert motion.analysed >= 25
+    frames = decode(b"".join(p.data for p in out.packets), "h264")
+    assert len(frames) == 25 and frames[-1][304:328, 4:28].mean() > 220
+    assert np.all(np.diff([read_frame_mark(y) for y in frames]) == 1)
