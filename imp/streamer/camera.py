@@ -298,10 +298,9 @@ def configure_simulator(settings: dict[str, dict[str, Any]]) -> None:
     os.environ["IMP_PLATFORM"] = "sim"
     sim = settings["sim"]
     register_streamer_scenes()
-    sim_overrides(
-        clock=sim["clock"],
-        sensor=f"synthetic:{sim['scene']}",
-        sensor_size=(sim["sensor_width"], sim["sensor_height"]),
-        mic=sim["mic"],
-        speaker=sim["speaker"] or "null",
-    )
+    sensor = sim["sensor"] or os.environ.get("IMP_SIM_SENSOR", "").strip()
+    picture: dict[str, Any] = {"sensor": sensor} if sensor else {
+        "sensor": f"synthetic:{sim['scene']}",
+        "sensor_size": (sim["sensor_width"], sim["sensor_height"]),
+    }  # a file or a camera keeps its own size: fit the streams to it
+    sim_overrides(clock=sim["clock"], mic=sim["mic"], speaker=sim["speaker"] or "null", **picture)

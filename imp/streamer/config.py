@@ -136,6 +136,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "sim": {
         "scene": Key(str, "default", _choice("default", "static", "intruder")),
+        "sensor": Key(str, ""),
         "sensor_width": Key(int, 1920, _even_size(64, 4096)),
         "sensor_height": Key(int, 1080, _even_size(64, 4096)),
         "clock": Key(str, "realtime", _choice("realtime", "virtual")),
