@@ -41,12 +41,12 @@ from imp.osd import get_osd
 from imp.pipeline.events import EventBus
 from imp.pipeline.motion import MotionDetector, move_params
 from imp.pipeline.node import Node, close_all
-from imp.pipeline.outputs import Output
 from imp.pipeline.overlay import Overlay
 from imp.pipeline.source import CapturedFrame, FrameSourceChannel
 from imp.system import get_system
 
 if TYPE_CHECKING:
+    from imp.output.packet import Output
     from imp.pipeline.events import Event
 
 DEFAULT_NR_VBS = 4

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from imp.core.graph import DEV_ID_ENC, Cell
 from imp.core.iterate import borrowed
@@ -27,9 +28,12 @@ from imp.errors import Busy, ImpError, InvalidArgument, InvalidState
 from imp.framesource import MAX_VBS
 from imp.pipeline.events import DEFAULT_TIMEOUT, EventBus, State
 from imp.pipeline.node import FrameFormat, Node
-from imp.pipeline.outputs import Output, OutputPump
+from imp.pipeline.outputs import OutputPump
 from imp.pipeline.pacing import consumers_pace_source
 from imp.system import get_system
+
+if TYPE_CHECKING:
+    from imp.output.packet import Output
 
 log = logging.getLogger("imp.encoder")
 

@@ -18,12 +18,10 @@ from imp.encoder.stream import EncodedStream
 from imp.errors import InvalidState, Timeout
 
 if TYPE_CHECKING:
-    from imp.pipeline.node import Node
-
-try:
+    # Not at run time: importing imp.output loads the muxers (PyAV), which ``import imp`` must
+    # not need (the MIPS tier has no PyAV); the pump imports Packet when it first needs one.
     from imp.output.packet import Output, Packet
-except ImportError:  # imp.output lands separately (engineer B); same contract
-    from imp.pipeline._packet import Output, Packet  # type: ignore[assignment]
+    from imp.pipeline.node import Node
 
 log = logging.getLogger("imp.pipeline")
 
@@ -33,6 +31,8 @@ _TAKE_WAIT = 0.1  # s: how often the pump looks at its stop flag while no pictur
 
 def to_packet(stream: EncodedStream, width: int, height: int) -> Packet:
     """One encoded picture as a contract :class:`Packet` (µs pts on the IMP clock)."""
+    from imp.output.packet import Packet
+
     return Packet(
         data=stream.data,
         pts=stream.timestamp,
@@ -133,4 +133,4 @@ def _close(output: Output) -> None:
         log.error("closing output %r: %s", output, exc)
 
 
-__all__ = ["Output", "OutputPump", "Packet", "to_packet"]
+__all__ = ["OutputPump", "to_packet"]
