@@ -76,16 +76,20 @@ def capture_and_encode(
     bind(0, 0)
     assert IMP_FrameSource_EnableChn(0) == 0
     assert IMP_Encoder_StartRecvPic(0) == 0
-    streams = read_streams(0, n)
-    assert IMP_Encoder_StopRecvPic(0) == 0
+    streams: list[StreamCopy] = []
     sources: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     buf = ctypes.create_string_buffer(W * H * 3 // 2)
-    for s in streams:
+    for _ in range(n):
+        # Look the source up as soon as its picture is out: the capture runs on meanwhile
+        # (this encoder drops what it cannot take) and the channel keeps only 64 frames.
+        (s,) = read_streams(0, 1)
         info = IMPFrameInfo()
         want = IMPFrameTimestamp(s.timestamp, 0, 0)
         assert IMP_FrameSource_GetTimedFrame(0, want, 0, buf, info) == 0
         nv12 = np.frombuffer(buf.raw, np.uint8).reshape(H * 3 // 2, W)
         sources[s.timestamp] = (nv12[:H].copy(), nv12[H:].copy())
+        streams.append(s)
+    assert IMP_Encoder_StopRecvPic(0) == 0
     assert IMP_FrameSource_DisableChn(0) == 0
     unbind(0, 0)
     assert IMP_Encoder_UnRegisterChn(0) == 0

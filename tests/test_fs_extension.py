@@ -60,7 +60,9 @@ def reference_rgb(nv12: np.ndarray) -> np.ndarray:
 
 
 def test_rgba_and_hsv_extension_channels_match_an_independent_conversion() -> None:
-    with running_system("virtual"):
+    # real time: the source frame is looked up by timestamp among the last 50 kept; the
+    # virtual clock could run further ahead than that while this thread waits
+    with running_system("realtime"):
         assert IMP_FrameSource_CreateChn(0, fs_attr(1920, 1080)) == 0
         assert IMP_FrameSource_CreateChn(2, fs_attr(W, H)) == 0
         assert IMP_FrameSource_CreateChn(3, fs_attr(W, H, PIX_FMT_RGBA, ext=True)) == 0
@@ -109,7 +111,7 @@ def test_rgba_and_hsv_extension_channels_match_an_independent_conversion() -> No
 
 @pytest.mark.parametrize("rot", [1, 2], ids=["90", "270"])
 def test_rotation_turns_the_content_and_encoders_take_it(rot: int) -> None:
-    with running_system("virtual"):
+    with running_system("realtime"):  # timed lookups: see the test above
         assert IMP_FrameSource_CreateChn(0, fs_attr(1920, 1080)) == 0
         assert IMP_FrameSource_CreateChn(1, fs_attr(W, H)) == 0
         assert IMP_FrameSource_CreateChn(2, fs_attr(W, H)) == 0
@@ -143,23 +145,26 @@ def test_rotation_turns_the_content_and_encoders_take_it(rot: int) -> None:
 
 
 def test_timed_frame_window_and_blocking() -> None:
-    with running_system("virtual"):
+    # Real time: the virtual clock runs ahead as fast as it can, so "10 frames from now" would
+    # not be a moment still to come. 64 frames kept = 2.5 s of history for a loaded machine.
+    with running_system("realtime"):
         assert IMP_FrameSource_CreateChn(0, fs_attr(1920, 1080)) == 0
         assert IMP_FrameSource_CreateChn(1, fs_attr(W, H)) == 0
-        assert IMP_FrameSource_SetMaxDelay(1, 4) == 0
+        assert IMP_FrameSource_SetMaxDelay(1, 64) == 0
         assert IMP_FrameSource_EnableChn(1) == 0
         assert IMP_FrameSource_SetFrameDepth(1, 1) == 0
         _, ts = get(1, W * H * 3 // 2)
         buf = ctypes.create_string_buffer(W * H * 3 // 2)
         info = IMPFrameInfo()
-        # a window around a time 10 frames ahead: blocking waits for it
+        # a window around a time 10 frames ahead (half a period each side, so one frame lies
+        # in it whatever the real-time jitter): blocking waits for it
         ahead = ts + 10 * 40000
         assert (
-            IMP_FrameSource_GetTimedFrame(1, IMPFrameTimestamp(ahead, 5000, 5000), 1, buf, info)
+            IMP_FrameSource_GetTimedFrame(1, IMPFrameTimestamp(ahead, 20000, 20000), 1, buf, info)
             == 0
         )
-        assert abs(info.timeStamp - ahead) <= 5000
-        # non-blocking, already gone (older than the 4 kept): fails
+        assert abs(info.timeStamp - ahead) <= 20000 and info.timeStamp > ts
+        # non-blocking, already gone (older than the frames kept): fails
         assert (
             IMP_FrameSource_GetTimedFrame(1, IMPFrameTimestamp(ts - 10**6, 0, 0), 0, buf, info)
             == -1

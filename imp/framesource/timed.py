@@ -57,10 +57,13 @@ class TimedHistory:
                         f"{oldest}..{newest})"
                     )
                 if newest is not None and newest >= hi:
-                    raise NotFound(
-                        f"no frame with a timestamp in [{lo}, {hi}] µs; it is older than the "
-                        f"{self._frames.maxlen} frames kept (SetMaxDelay)"
+                    oldest = self._frames[0][0]
+                    why = (
+                        f"it is older than the {self._frames.maxlen} frames kept (SetMaxDelay)"
+                        if oldest > lo
+                        else f"no frame was captured in it (frames kept: {oldest}..{newest})"
                     )
+                    raise NotFound(f"no frame with a timestamp in [{lo}, {hi}] µs; {why}")
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     if hits:
