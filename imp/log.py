@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 
+from imp.errors import InvalidArgument
+
 _configured = False
 
 
@@ -57,7 +59,9 @@ def set_option(op: int) -> None:
     """``IMP_Log_Set_Option``: the IMP_LOG_OP_* mask of prefixes; bits above 63 are refused."""
     global _option
     if not isinstance(op, int) or isinstance(op, bool) or not 0 <= op <= OP_ALL:
-        raise ValueError(f"log option {op!r} must be a mask of IMP_LOG_OP_* bits (0..{OP_ALL})")
+        raise InvalidArgument(
+            f"log option {op!r} must be a mask of IMP_LOG_OP_* bits (0..{OP_ALL})"
+        )
     _option = op
 
 

@@ -140,11 +140,7 @@ def _now_us() -> int:
 @c_function(None)
 def IMP_Log_Set_Option(op: int) -> None:
     """``void IMP_Log_Set_Option(int op)``: the IMP_LOG_OP_* mask used by the IMP_LOG_* macros."""
-    value = check_int(op, "op")
-    try:
-        _log.set_option(value)
-    except ValueError as exc:
-        raise InvalidArgument(str(exc)) from exc
+    _log.set_option(check_int(op, "op"))
 
 
 @c_function(-1)
