@@ -85,6 +85,9 @@ class EncoderChannel:
         # the stop had just set, leaving two workers on the channel and the stop waiting 10 s.
         # Taken before the module's and this channel's _lock.
         self.lifecycle = threading.RLock()
+        # Why frames cannot be encoded (e.g. the crop does not fit the bound source's frames):
+        # GetStream/PollingStream say it instead of timing out with no reason.
+        self.input_error: str | None = None
         self._pictures: deque[StoredPicture] = deque()
         self._taken = 0  # pictures handed out and not released: a prefix of _pictures
         self._generation = 0  # bumped when waiters must give up (stop, reset, destroy)
@@ -289,6 +292,7 @@ class EncoderChannel:
             if self.receiving:
                 return
             self._force_idr = True  # whoever starts reading needs a decodable start
+            self.input_error = None
             self._gate.reset()
             self._input.reset()
             self.receiving = True
@@ -326,6 +330,14 @@ class EncoderChannel:
                 return  # aborted: StopRecvPic
             try:
                 pictures = self._encode(frame)
+            except InvalidArgument as exc:  # the frames do not suit the channel's attributes
+                self.stats.errors += 1
+                if self.input_error is None:
+                    log.error("channel %d: %s", self.chn, exc)
+                with self._lock:
+                    self.input_error = str(exc)
+                    self._changed.notify_all()
+                continue
             except Exception as exc:
                 self.stats.errors += 1
                 if self.stats.errors <= 3:
@@ -429,6 +441,7 @@ class EncoderChannel:
                     if self._fd is not None:
                         self._fd.take()
                     return picture
+                self._raise_input_error("GetStream")
                 if timeout == 0:
                     raise Timeout(f"GetStream({self.chn}): no stream ready (non-blocking call)")
                 if not self.receiving:
@@ -493,6 +506,14 @@ class EncoderChannel:
             "(released already, or discarded by UnRegisterChn)"
         )
 
+    def _raise_input_error(self, what: str) -> None:
+        # Caller holds the lock.
+        if self.input_error is not None:
+            raise InvalidArgument(
+                f"{what}({self.chn}): no picture can be encoded: {self.input_error}; fix the "
+                "channel attributes (DestroyChn and CreateChn)"
+            )
+
     def poll(self, timeout: float | None) -> bool:
         """PollingStream: wait until a stream is ready; False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -500,6 +521,7 @@ class EncoderChannel:
             self._check_alive()
             generation = self._generation
             while self._next_ready() is None:
+                self._raise_input_error("PollingStream")
                 if generation != self._generation or self._destroyed:
                     return False
                 remaining = None if deadline is None else deadline - time.monotonic()

@@ -412,7 +412,9 @@ class FsChannel(CaptureLoop):
             frame = self._fifo.get(timeout)
         except Timeout as exc:
             self._requeue_lost()  # no frame may mean no buffer left with the driver
-            raise Timeout(f"GetFrame({self.group}): no frame within {timeout} s") from exc
+            raise Timeout(
+                f"GetFrame({self.group}): no frame within {timeout} s{self._starved_by_app()}"
+            ) from exc
         except InvalidState as exc:
             self._raise_failure("GetFrame")
             raise InvalidState(f"GetFrame({self.group}): channel stopped") from exc
@@ -429,6 +431,19 @@ class FsChannel(CaptureLoop):
                 "(and SetDelay) before EnableChn"
             )
         return history.find(ts, minus, plus, block)
+
+    def _starved_by_app(self) -> str:
+        """Why a GetFrame timed out, when the application itself is the reason."""
+        pool = self._pool
+        if pool is None:
+            return ""
+        held = sum(1 for f in pool.frames if self._user_frames.holds(f))
+        if held < len(pool.frames):
+            return ""
+        return (
+            f": the application holds all {held} buffers of the channel (nrVBs) from GetFrame; "
+            "ReleaseFrame one, or raise nrVBs"
+        )
 
     def _raise_failure(self, what: str) -> None:
         failure = self.failure

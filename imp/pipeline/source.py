@@ -6,6 +6,8 @@ channel object's ``get_frame``/``release_frame``/``snap``/``stats``).
 
 from __future__ import annotations
 
+import logging
+import weakref
 from collections.abc import Iterator
 
 import numpy as np
@@ -13,10 +15,25 @@ import numpy as np
 from imp.core.graph import DEV_ID_FS, Cell
 from imp.core.iterate import borrowed
 from imp.core.vbm import Frame
-from imp.errors import InvalidState
+from imp.errors import ImpError, InvalidState
 from imp.framesource import ChannelAttr, ChannelStats, FsChannel, get_framesource
 from imp.pipeline.events import DEFAULT_TIMEOUT, EventBus, State
 from imp.pipeline.node import FrameFormat, Node
+
+log = logging.getLogger("imp.pipeline")
+
+
+def _release_dropped(channel: FsChannel, frame: Frame, generation: int) -> None:
+    log.warning(
+        "FrameSource channel %d: frame seq %d was dropped without release(); released it "
+        "(use 'with channel.get_frame() as frame:' or frames())",
+        channel.group,
+        frame.seq,
+    )
+    try:
+        channel.release_frame(frame, generation)
+    except ImpError:
+        pass  # the channel was destroyed since: its buffers are gone already
 
 
 class CapturedFrame:
@@ -28,6 +45,11 @@ class CapturedFrame:
     def __init__(self, channel: FsChannel, frame: Frame) -> None:
         self._channel = channel
         self._frame: Frame | None = frame
+        self._generation = frame.generation  # which fill: a later fill is not ours to release
+        # A frame dropped without release() would hold its buffer for good (the channel
+        # starves after nrVBs of them): the garbage collector gives it back, with a warning.
+        self._finalizer = weakref.finalize(self, _release_dropped, channel, frame, frame.generation)
+        self._finalizer.atexit = False
 
     def __repr__(self) -> str:
         if self._frame is None:
@@ -68,7 +90,8 @@ class CapturedFrame:
     def release(self) -> None:
         if self._frame is not None:
             frame, self._frame = self._frame, None
-            self._channel.release_frame(frame)
+            self._finalizer.detach()
+            self._channel.release_frame(frame, self._generation)
 
     def __enter__(self) -> CapturedFrame:
         return self
