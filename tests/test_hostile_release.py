@@ -121,3 +121,28 @@ def test_two_readers_release_streams_in_any_order_and_nothing_is_stuck() -> None
         assert IMP_Encoder_GetStream(0, c, True) == 0 and c.seq > max(seqs)
         assert IMP_Encoder_ReleaseStream(0, c) == 0
         assert IMP_Encoder_StopRecvPic(0) == 0
+
+
+def test_stale_encoder_handle_from_a_closed_camera_leaves_the_new_one_alone() -> None:
+    """Defect 7: a stale EncoderHandle from a closed camera, closed later, destroyed the new
+    camera's encoder channel 0 (handles were numbers; now they hold their channel object)."""
+    import imp
+    import imp.encoder as enc
+    from imp.encoder import get_encoder
+    from imp.system import get_system
+
+    imp.kernel.sim_overrides(clock="virtual")
+    with imp.open() as cam1:
+        old = enc.open_encoder(cam1.framesource(0, size=(320, 180)), enc.H264(bitrate_kbps=200))
+        old.get_stream().release()
+    with imp.open() as cam2:
+        new = enc.open_encoder(cam2.framesource(0, size=(320, 180)), enc.H264(bitrate_kbps=200))
+        assert new.chn == old.chn == 0
+        channel, binds = get_encoder().channels[0], get_system().graph.bindings()
+        old.close()
+        with pytest.raises(imp.Closed):
+            old.get_stream()
+        assert get_encoder().channels[0] is channel and get_system().graph.bindings() == binds
+        for _ in range(3):
+            with new.get_stream() as s:
+                assert s.size > 0
