@@ -93,6 +93,7 @@ class OsdGroup:
         self._draw_lock = threading.Lock()
         self._scratch = new_scratch()
         self._copies = CopyPool(f"osd{num}-copy")
+        self._copy_wait = COPY_WAIT
         self._queue: Fifo[Frame] = Fifo(queue_depth, on_drop=self._dropped, drop_oldest=True)
         self._thread = threading.Thread(target=self._run, name=f"imp-osd{num}", daemon=True)
         self._thread.start()
@@ -133,6 +134,13 @@ class OsdGroup:
     def stop(self) -> None:
         """``IMP_OSD_Stop``: frames pass through untouched."""
         self.started = False
+
+    def hold_frames(self, depth: int, copy_wait: float = COPY_WAIT) -> None:
+        """Let up to ``depth`` frames wait for the worker instead of dropping the oldest, and
+        wait up to ``copy_wait`` s for a copy buffer (the Pythonic layer: a long wait under the
+        virtual clock, where the slowest consumer paces the sensor and nothing may be lost)."""
+        self._queue.resize(max(depth, 1))
+        self._copy_wait = copy_wait
 
     def add_frame_hook(self, hook: FrameHook) -> None:
         """Call ``hook(timestamp_us)`` on the worker before each frame is drawn (while started).
@@ -217,7 +225,7 @@ class OsdGroup:
         if self._sole_holder(frame):
             self.stats.in_place += 1
             return frame
-        copy = self._copies.copy_of(frame, COPY_WAIT)
+        copy = self._copies.copy_of(frame, self._copy_wait)
         frame.release()  # the source gets its buffer back now
         if copy is None:
             self.stats.dropped_no_buffer += 1

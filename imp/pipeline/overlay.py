@@ -15,6 +15,7 @@ import numpy as np
 
 from imp.core.graph import DEV_ID_OSD, Cell
 from imp.errors import Closed
+from imp.framesource import MAX_VBS
 from imp.osd import (
     ClockOverlay,
     GroupRegionAttr,
@@ -26,8 +27,12 @@ from imp.osd import (
     rect_xywh,
 )
 from imp.osd.attrs import normalised
+from imp.osd.group import COPY_WAIT
 from imp.pipeline.events import EventBus, State
 from imp.pipeline.node import Node
+from imp.pipeline.pacing import consumers_pace_source
+
+LOSSLESS_COPY_WAIT = 60.0  # s: a copy buffer comes back once the slowest encoder is done
 
 Box = tuple[int, int, int, int]
 """(x, y, width, height) in pixels of the frames the overlay draws on."""
@@ -108,6 +113,11 @@ class Overlay(Node):
         super().__init__(bus)
         self.num = num
         self._group = get_osd().create_group(num)
+        # Hold frames rather than drop them, as the encoder does; under the virtual clock also
+        # wait for a copy buffer as long as the consumers downstream need.
+        self._group.hold_frames(
+            MAX_VBS, LOSSLESS_COPY_WAIT if consumers_pace_source() else COPY_WAIT
+        )
         self._regions: list[OverlayRegion] = []
 
     def __repr__(self) -> str:
