@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from imp.codec.base import CodecType
 from imp.core.graph import DEV_ID_DEC, Cell
 from imp.core.vbm import Frame
-from imp.decoder.attr import MAX_CHANNELS, DecoderAttr
+from imp.decoder.attr import DecoderAttr
 from imp.decoder.channel import DecoderChannel, DecoderStats
 from imp.decoder.module import get_decoder
-from imp.errors import Busy, InvalidArgument, Timeout
+from imp.errors import InvalidArgument, Timeout
 from imp.pipeline.events import EventBus, State
 from imp.pipeline.node import FrameFormat, Node
 
@@ -43,10 +43,7 @@ class VideoDecoder(Node):
             raise InvalidArgument(f"codec {codec!r} must be 'h264' or 'jpeg'") from exc
         module = get_decoder()
         if channel is None:
-            free = [c for c in range(MAX_CHANNELS) if c not in module.channels]
-            if not free:
-                raise Busy(f"all {MAX_CHANNELS} decoder channels are in use")
-            channel = free[0]
+            channel = module.channels.free()
         attr = DecoderAttr(kind, max_size[0], max_size[1], nr_keep_stream=keep, fps=fps)
         self._channel = module.create(channel, attr)
         self._channel.start()

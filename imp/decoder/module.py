@@ -6,9 +6,10 @@ import threading
 
 from imp import log
 from imp.core.graph import DEV_ID_DEC
+from imp.core.registry import Registry
 from imp.decoder.attr import MAX_CHANNELS, DecoderAttr
 from imp.decoder.channel import DecoderChannel
-from imp.errors import AlreadyExists, InvalidArgument, NotFound
+from imp.errors import AlreadyExists
 from imp.system import get_system
 
 _log = log.get("dec")
@@ -17,20 +18,16 @@ _log = log.get("dec")
 class Decoder:
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self.channels: dict[int, DecoderChannel] = {}
+        self.channels: Registry[DecoderChannel] = Registry(
+            "decoder channel", MAX_CHANNELS, "IMP_Decoder_CreateChn"
+        )
         self._hooked = False
 
     def channel(self, chn: int) -> DecoderChannel:
-        if not isinstance(chn, int) or not 0 <= chn < MAX_CHANNELS:
-            raise InvalidArgument(f"decoder channel {chn!r} must be 0..{MAX_CHANNELS - 1}")
-        ch = self.channels.get(chn)
-        if ch is None:
-            raise NotFound(f"decoder channel {chn} does not exist; call CreateChn first")
-        return ch
+        return self.channels.lookup(chn)
 
     def create(self, chn: int, attr: DecoderAttr) -> DecoderChannel:
-        if not isinstance(chn, int) or not 0 <= chn < MAX_CHANNELS:
-            raise InvalidArgument(f"decoder channel {chn!r} must be 0..{MAX_CHANNELS - 1}")
+        self.channels.check(chn)
         system = get_system()
         system.require_init(f"Decoder CreateChn({chn})")
         attr.validate(chn)
