@@ -137,3 +137,23 @@ def test_anti_flicker_steps_and_integration_limits() -> None:
         t.max_dgain = 0  # 1x at most: the picture goes dark
         y, _, _ = _settle()
         assert t.total_gain == 1024 and metered(y) < 0.7 * TARGET
+
+
+def test_ae_min_bounds_the_exposure_and_freeze_holds_it() -> None:
+    with lit_system(_scene(Lighting.steps(((0, 20000.0), (200, 5000.0))))):
+        t = imp.isp.tuning()
+        _settle()
+        free_it = t.exposure.integration_time
+        t.ae_min = (2 * free_it, 2048, 1, 1024)  # at least 2x the time and 2x analog gain
+        y, _, _ = _settle()
+        assert t.exposure.integration_time >= 2 * free_it and t.ev.again >= 2048
+        assert metered(y) > 1.5 * TARGET  # AE cannot go lower: overexposed
+        t.ae_min = (1, 1024, 1, 1024)
+        _settle()
+        t.freeze_ae(True)
+        held = (t.exposure.integration_time, t.total_gain)
+        y0, _, _ = frame()
+        frames_until(215)  # 4x less light from frame 200
+        y1, _, _ = frame()
+        assert (t.exposure.integration_time, t.total_gain) == held
+        assert metered(y1) == pytest.approx(metered(y0) / 4, rel=0.1)

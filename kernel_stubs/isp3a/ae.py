@@ -78,7 +78,8 @@ def split_exposure(product: float, store: ControlStore, timing: LineTiming) -> S
         it = min(product, it_max)
         if flicker and it_max >= flicker and it >= flicker:
             it = flicker * math.floor(it / flicker)
-        it = max(it_min, math.floor(it))  # down: the gain (>= 1x) makes up the rest
+        # Down to whole lines (the gain, >= 1x, makes up the rest), never beyond the frame.
+        it = min(max(it_min, math.floor(it)), it_max)
     rest = product / it
     again = min(max(rest, again_min / 1024, 1.0), max_again)
     dgain = min(max(rest / again, 1.0), max_dgain)
