@@ -77,3 +77,17 @@ def test_dusk_darkens_once_gain_runs_out_and_a_light_switched_on_is_followed() -
     after = [seen[n] for n in sorted(seen) if n >= 40]
     assert after[0] > 2 * 96  # the light comes on: overexposed for a moment
     assert abs(np.median(after[-10:]) / 96 - 1) <= 0.05  # then back at the target
+
+
+def test_backlight_clips_the_window_and_roi_on_the_person_brightens_them() -> None:
+    with lit_system(Scene.backlit(W, H)):
+        t = imp.isp.tuning()
+        y0, _, _ = frames_until(40)[-1]
+        roi = np.zeros((15, 15), dtype=np.uint8)
+        roi[8:13, 5:6] = 1  # zones inside the person (x 0.3-0.42 W, y 0.4-0.9 H)
+        t.ae_roi = roi
+        y1, _, _ = frames_until(frame()[2] + 30)[-1]
+    window = (slice(int(0.15 * H), int(0.45 * H)), slice(int(0.62 * W), int(0.88 * W)))
+    person = (slice(int(0.45 * H), int(0.85 * H)), slice(int(0.32 * W), int(0.40 * W)))
+    assert (y0[window] >= 234).all()  # daylight through the window: clipped
+    assert y1[person].mean() > y0[person].mean() + 20  # metering on the person lifts them
