@@ -70,9 +70,14 @@ def capture_and_encode(
 ) -> tuple[list[StreamCopy], dict[int, tuple[np.ndarray, np.ndarray]]]:
     """n coded pictures of FS channel 0, and the source frames they were coded from (kept by
     the channel: SetMaxDelay, read back by timestamp with GetTimedFrame)."""
+    from imp.encoder import get_encoder
+
     start_fs(0, W, H, nr_vbs=3)
     assert IMP_FrameSource_SetMaxDelay(0, 64) == 0
     add_channel(0, 0, attr)
+    # The encoder holds frames instead of dropping them, so on the virtual clock it paces the
+    # capture: the frame of each picture is still among the 64 the channel keeps.
+    get_encoder().channel(0).lossless = True
     bind(0, 0)
     assert IMP_FrameSource_EnableChn(0) == 0
     assert IMP_Encoder_StartRecvPic(0) == 0
@@ -80,8 +85,7 @@ def capture_and_encode(
     sources: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     buf = ctypes.create_string_buffer(W * H * 3 // 2)
     for _ in range(n):
-        # Look the source up as soon as its picture is out: the capture runs on meanwhile
-        # (this encoder drops what it cannot take) and the channel keeps only 64 frames.
+        # Look the source up as soon as its picture is out (the channel keeps 64 frames).
         (s,) = read_streams(0, 1)
         info = IMPFrameInfo()
         want = IMPFrameTimestamp(s.timestamp, 0, 0)

@@ -204,7 +204,7 @@ def test_capi_bad_input(caplog: pytest.LogCaptureFixture) -> None:
         "FrameSource channel 0 exists already",
         "IMP_EmuFrameSource_EnableChn: FrameSource channel 0 is a camera channel",
         "IMP_EmuFrameSource_GetChnAttr: FrameSource channel 0 is a camera channel",
-        "IMP_EmuFrameSource_EnableChn: FrameSource channel 2 does not exist",
+        "IMP_EmuFrameSource_EnableChn: FrameSource channel 2 ",  # does not exist / destroyed
         "IMP_EmuFrameSource_GetChnAttr: chn_attr is NULL",
         "IMP_EmuFrameSource_DisableChn: DisableChn(2): channel is not enabled",
         "IMP_EmuFrameSource_DestroyChn: DestroyChn(2): channel is enabled",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from imp import log
+from imp.core.registry import Registry
 from imp.errors import AlreadyExists, Busy, InvalidArgument, InvalidState, NotFound
 from imp.framesource.attr import (
     DEV_ID_FS,
@@ -26,19 +27,13 @@ class FrameSource:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self.channels: dict[int, FsChannel] = {}
+        self.channels: Registry[FsChannel] = Registry(
+            "FrameSource channel", MAX_CHANNELS, "IMP_FrameSource_CreateChn"
+        )
         self._hooked = False
 
-    def _check_chn(self, chn: int) -> None:
-        if not isinstance(chn, int) or not 0 <= chn < MAX_CHANNELS:
-            raise InvalidArgument(f"channel {chn!r} must be 0..{MAX_CHANNELS - 1}")
-
     def channel(self, chn: int) -> FsChannel:
-        self._check_chn(chn)
-        ch = self.channels.get(chn)
-        if ch is None:
-            raise NotFound(f"FrameSource channel {chn} does not exist; call CreateChn first")
-        return ch
+        return self.channels.lookup(chn)
 
     def create(self, chn: int, attr: ChannelAttr) -> FsChannel:
         return self._create(chn, attr, emulated=False)
@@ -50,7 +45,7 @@ class FrameSource:
     def _create(self, chn: int, attr: ChannelAttr, emulated: bool) -> FsChannel:
         from imp.framesource.emulated import EmuChannel
 
-        self._check_chn(chn)
+        self.channels.check(chn)
         system = get_system()
         system.require_init(f"{'EmuFrameSource ' if emulated else ''}CreateChn({chn})")
         attr.validate(chn, emulated=emulated)
