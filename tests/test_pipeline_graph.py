@@ -264,6 +264,7 @@ def test_every_node_is_a_source_fs_motion_osd_encoder_chain() -> None:
         # the OSD drew on copies (the IVS channel shares each frame) and lost none of them
         assert osd.group.stats.copied > 0 and osd.group.stats.drawn >= 25
         assert osd.drops == {"behind": 0, "no_buffer": 0} and motion.drops == {"behind": 0}
+        assert osd.flush() >= 0 and motion.flush() >= 0
     frames = decode(b"".join(p.data for p in out.packets), "h264")
     assert len(frames) == 25 and frames[-1][304:328, 4:28].mean() > 220
     assert np.all(np.diff([read_frame_mark(y) for y in frames]) == 1)

@@ -142,6 +142,13 @@ class OsdGroup:
         self._queue.resize(max(depth, 1))
         self._copy_wait = copy_wait
 
+    def flush(self) -> int:
+        """Hand back the frames waiting for the worker without drawing or passing them on."""
+        frames = self._queue.drain()
+        for frame in frames:
+            frame.release()
+        return len(frames)
+
     def add_frame_hook(self, hook: FrameHook) -> None:
         """Call ``hook(timestamp_us)`` on the worker before each frame is drawn (while started).
 

@@ -154,6 +154,10 @@ class Overlay(Node):
         s = self.group.stats
         return self.note_drops({"behind": s.dropped_behind, "no_buffer": s.dropped_no_buffer})
 
+    def flush(self) -> int:
+        """Drop the frames waiting to be drawn (e.g. before a resolution change)."""
+        return self.group.flush()
+
     def start(self) -> None:
         self.group.start()
         self._set_state(State.RUNNING)
