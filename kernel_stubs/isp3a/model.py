@@ -11,6 +11,7 @@ published through the store, is what the next frames are exposed with.
 
 from __future__ import annotations
 
+import math
 import struct
 import threading
 from collections.abc import Callable
@@ -30,7 +31,16 @@ from .physics import SensorExposure, line_timing
 
 __all__ = ["Isp3a"]
 
+_LUX_STEP = math.log(1.02)
 _NIGHT_VISIBLE = 0.2  # share of visible light reaching the sensor at night (IR-cut out, dusk)
+
+
+def _quantised(lux: float) -> float:
+    """Lux in 2 % steps: a slow ramp (dusk) then rebuilds the frame's tables every few frames,
+    not every frame; AE's own dead band is 2 % too."""
+    if lux <= 0:
+        return 0.0
+    return math.exp(round(math.log(lux) / _LUX_STEP) * _LUX_STEP)
 
 
 def _ccm_saturation(store: ControlStore) -> float:
@@ -121,7 +131,7 @@ class Isp3a:
         enable, top, left, width, height = struct.unpack("<?3xIIII", store.blob("front_crop"))
         self.front_crop = (left, top, width, height) if enable and width and height else None
         night = store.night
-        lux = self.lighting.lux_at(frame_no)
+        lux = _quantised(self.lighting.lux_at(frame_no))
         ir, ib = illuminant_rb(self.lighting.cct)
         cast = (1.0, 1.0) if night else (ir * self.gains[0] / ONE, ib * self.gains[1] / ONE)
         # The IR-cut filter blocks infrared; out of the path it lets the IR LED's light in (and
