@@ -89,3 +89,66 @@ def test_a_destroyed_channel_says_it_is_closed() -> None:
         table.lookup(1)
     with pytest.raises(InvalidArgument, match=r"encoder channel 4 must be 0\.\.3"):
         table.lookup(4)
+
+
+def test_every_module_hooks_system_exit_by_device() -> None:
+    """FrameSource (and EmuFrameSource), the decoder and the five audio modules are placed by
+    the graph (device=DEV_ID_*), never by an order number; consumers go before producers."""
+    import imp
+    from imp.audio.adec import get_adec
+    from imp.audio.aenc import get_aenc
+    from imp.audio.ai import get_ai
+    from imp.audio.ao import get_ao
+    from imp.audio.dmic import get_dmic
+    from imp.codec.base import CodecType
+    from imp.core.graph import DEV_ID_ADEC, DEV_ID_AENC, DEV_ID_AI, DEV_ID_AO, DEV_ID_DMIC
+    from imp.decoder.attr import DecoderAttr
+    from imp.decoder.module import get_decoder
+    from imp.framesource.module import get_framesource
+    from imp.system import get_system
+
+    system = get_system()
+    imp.kernel.sim_overrides(clock="virtual")
+    with imp.open() as cam:
+        cam.framesource(size=(640, 360))
+        get_decoder().create(0, DecoderAttr(CodecType.H264, 640, 360))
+        aenc, adec = get_aenc(), get_adec()
+        aenc.create(0, 0, 16)  # PT_PCM
+        adec.create(0, 0, 16)
+        modules = {
+            get_framesource().shutdown: DEV_ID_FS,
+            get_decoder().shutdown: DEV_ID_DEC,
+            get_ai().shutdown: DEV_ID_AI,
+            get_ao().shutdown: DEV_ID_AO,
+            get_dmic().shutdown: DEV_ID_DMIC,
+            aenc.destroy_channels: DEV_ID_AENC,
+            adec.destroy_channels: DEV_ID_ADEC,
+        }
+        registered = {hook: dev for dev, _, hook in system._exit_hooks if hook in modules}
+        assert registered == modules  # every one by device, none by order
+        order = [modules[h] for h in system._exit_order() if h in modules]
+        assert order.index(DEV_ID_AENC) < order.index(DEV_ID_AI)
+        assert order.index(DEV_ID_AO) < order.index(DEV_ID_AI)
+        assert set(order[-4:]) == {DEV_ID_FS, DEV_ID_DEC, DEV_ID_AI, DEV_ID_DMIC}
+    assert not aenc.channels and not adec.channels and not get_decoder().channels
+
+
+def test_destroy_all_logs_a_failure_and_destroys_the_rest(caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+    import threading
+
+    from imp.core.registry import Registry
+
+    table: Registry[str] = Registry("decoder channel", 4, "CreateChn")
+    table.update({0: "ok", 1: "bad", 2: "ok too"})
+    destroyed: list[str] = []
+
+    def destroy(item: str) -> None:
+        if item == "bad":
+            raise OSError("device gone")
+        destroyed.append(item)
+
+    with caplog.at_level(logging.ERROR):
+        table.destroy_all(threading.Lock(), destroy, logging.getLogger("imp.test"))
+    assert destroyed == ["ok", "ok too"] and not table
+    assert "decoder channel 1: teardown: device gone" in caplog.text

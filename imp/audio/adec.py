@@ -18,6 +18,7 @@ import numpy as np
 from imp.audio.codecs import BUILTIN_TYPES, AudioDecoder, PayloadType, builtin_decoder
 from imp.audio.codecs.module import NR_MAX_CHN, CodecModule
 from imp.audio.codecs.streamq import StoredStream, StreamQueue
+from imp.core.graph import DEV_ID_ADEC
 from imp.core.iterate import borrowed
 from imp.errors import InvalidArgument
 
@@ -121,7 +122,7 @@ class Adec(CodecModule[AdecChannel, RegisteredDecoder]):
     """The process-wide ADEC module: channels and registered decoders."""
 
     def __init__(self) -> None:
-        super().__init__("ADEC", "IMP_ADEC_RegisterDecoder")
+        super().__init__("ADEC", "IMP_ADEC_RegisterDecoder", DEV_ID_ADEC)
 
     def register(self, name: str, factory: DecoderFactory) -> int:
         return self.add_registration(factory, lambda h: RegisteredDecoder(h, name, factory))

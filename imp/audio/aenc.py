@@ -23,6 +23,7 @@ import numpy as np
 from imp.audio.codecs import BUILTIN_TYPES, AudioEncoder, PayloadType, PcmFrame, builtin_encoder
 from imp.audio.codecs.module import NR_MAX_CHN, CodecModule
 from imp.audio.codecs.streamq import StoredStream, StreamQueue
+from imp.core.graph import DEV_ID_AENC
 from imp.core.iterate import borrowed
 from imp.errors import InvalidArgument
 
@@ -131,7 +132,7 @@ class Aenc(CodecModule[AencChannel, RegisteredEncoder]):
     """The process-wide AENC module: channels and registered encoders."""
 
     def __init__(self) -> None:
-        super().__init__("AENC", "IMP_AENC_RegisterEncoder")
+        super().__init__("AENC", "IMP_AENC_RegisterEncoder", DEV_ID_AENC)
 
     def register(self, name: str, factory: EncoderFactory, max_frame_len: int) -> int:
         if not isinstance(max_frame_len, int) or not 1 <= max_frame_len <= 1 << 20:

@@ -23,6 +23,7 @@ from imp.audio.shared import (
     shutdown_all,
     stop_reader,
 )
+from imp.core.graph import DEV_ID_AI
 from imp.core.registry import Registry
 from imp.drivers.dsp import DspStream
 from imp.errors import InvalidArgument, InvalidState, Timeout
@@ -72,7 +73,7 @@ class AudioInput:
         self.chain = ProcessingChain("IMP_AI")
         self.agc_mode = 0
         self.profile_path = ""
-        get_system().on_exit(self.shutdown, order=20)
+        get_system().on_exit(self.shutdown, device=DEV_ID_AI)
 
     # -- lookups ----------------------------------------------------------------------------------
     def device(self, dev: int) -> AiDevice:

@@ -24,6 +24,7 @@ from imp.audio import levels
 from imp.audio.attrs import IoAttr
 from imp.audio.buffers import Slot, SlotPool
 from imp.audio.shared import ProcessingChain, ProcessWide, close_device, shutdown_all
+from imp.core.graph import DEV_ID_AO
 from imp.core.registry import Registry
 from imp.drivers.dsp import DspStream
 from imp.errors import DeviceError, InvalidArgument, InvalidState, Timeout
@@ -78,7 +79,7 @@ class AudioOutput:
         self._chn: Registry[AoChannel] = Registry("AO device", len(AO_DEVICES), "EnableChn")
         self._levels: dict[int, tuple[int, bool, int]] = {}  # dev -> (volume, mute, gain)
         self.chain = ProcessingChain("IMP_AO")  # AGC and HPF (IMP_AO_Enable{Agc,Hpf})
-        get_system().on_exit(self.shutdown, order=20)
+        get_system().on_exit(self.shutdown, device=DEV_ID_AO)
 
     # -- lookups ----------------------------------------------------------------------------------
     def _check_dev(self, dev: int) -> None:

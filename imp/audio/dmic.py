@@ -19,6 +19,7 @@ from imp.audio import levels
 from imp.audio.attrs import IoAttr, processing
 from imp.audio.capture import CapturedFrame, CaptureEngine
 from imp.audio.shared import ProcessWide, close_device, shutdown_all, stop_reader
+from imp.core.graph import DEV_ID_DMIC
 from imp.core.registry import Registry
 from imp.drivers.dsp import DspStream
 from imp.errors import InvalidArgument, InvalidState, Timeout
@@ -54,7 +55,7 @@ class DmicArray:
         self.attr: IoAttr | None = None
         self.dsp: DspStream | None = None
         self.chn = _DmicChannel()
-        get_system().on_exit(self.shutdown, order=20)
+        get_system().on_exit(self.shutdown, device=DEV_ID_DMIC)
 
     def _check(self, dev: int, chn: int | None = None) -> None:
         _DEVICE_NUMBERS.check(dev)

@@ -27,8 +27,17 @@ DEV_ID_DEC = 2
 DEV_ID_IVS = 3
 DEV_ID_OSD = 4
 DEV_ID_FG1DIRECT = 5
-PRODUCERS = frozenset({DEV_ID_FS, DEV_ID_DEC})
-"""Devices whose groups make frames (the sensor, the decoder) rather than take them in."""
+# The audio modules are no IMPCell devices (nothing binds them, cell checks refuse these
+# numbers); they are numbered past the vendor's reserved range 6..23 only so that System_Exit
+# orders their teardown with the video modules' (``System.on_exit(hook, device=...)``).
+DEV_ID_AI = 32
+DEV_ID_AO = 33
+DEV_ID_DMIC = 34
+DEV_ID_AENC = 35
+DEV_ID_ADEC = 36
+PRODUCERS = frozenset({DEV_ID_FS, DEV_ID_DEC, DEV_ID_AI, DEV_ID_DMIC})
+"""Devices that make frames or samples (the sensor, the decoder, the microphones) rather than
+take them in: they stop after every consumer."""
 DEVICE_NAMES = {
     DEV_ID_FS: "FS",
     DEV_ID_ENC: "ENC",
@@ -297,7 +306,12 @@ class Graph:
 
 __all__ = [
     "DEVICE_NAMES",
+    "DEV_ID_ADEC",
+    "DEV_ID_AENC",
+    "DEV_ID_AI",
+    "DEV_ID_AO",
     "DEV_ID_DEC",
+    "DEV_ID_DMIC",
     "DEV_ID_ENC",
     "DEV_ID_FG1DIRECT",
     "DEV_ID_FS",

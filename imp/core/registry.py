@@ -9,6 +9,9 @@ picks when the caller gives none.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TypeVar
 
 from imp.errors import Busy, InvalidArgument, NotFound
@@ -65,6 +68,24 @@ class Registry(dict[int, T]):
             if n not in self:
                 return n
         raise Busy(f"no free {self.what}: all {self.limit} are in use; destroy one first")
+
+    def destroy_all(
+        self,
+        lock: AbstractContextManager[object],
+        destroy: Callable[[T], object],
+        log: logging.Logger,
+    ) -> None:
+        """System_Exit of a module: empty the table under the module's ``lock``, then
+        ``destroy`` each item outside it (a teardown may wait for threads that take the lock);
+        an item that fails is logged and the others still go."""
+        with lock:
+            items = list(self.items())
+            self.clear()
+        for num, item in items:
+            try:
+                destroy(item)
+            except Exception as exc:
+                log.error("%s %d: teardown: %s", self.what, num, exc)
 
 
 __all__ = ["Registry"]

@@ -32,10 +32,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("imp.core.vbm")
 
-PIXFMT_NV12 = 10
+PIX_FMT_NV12 = 10
 PIXFMT_NV21 = 11
 # Formats laid out as a full-resolution Y plane plus a half-height interleaved chroma plane.
-_SEMIPLANAR = (PIXFMT_NV12, PIXFMT_NV21)
+_SEMIPLANAR = (PIX_FMT_NV12, PIXFMT_NV21)
 
 
 class BufferState(enum.Enum):
@@ -387,4 +387,4 @@ class FramePool:
         return f"<FramePool {self.name!r} {len(self.frames)}x{self.size}B {states}>"
 
 
-__all__ = ["PIXFMT_NV12", "BufferState", "Frame", "FramePool"]
+__all__ = ["PIX_FMT_NV12", "BufferState", "Frame", "FramePool"]

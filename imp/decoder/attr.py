@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from imp.codec.base import CodecType
+from imp.core.vbm import PIX_FMT_NV12
 from imp.errors import InvalidArgument, NotSupported
 
 PT_JPEG, PT_H264, PT_H265 = 0, 1, 2  # IMPPayloadType
 PAYLOADS = {PT_JPEG: CodecType.JPEG, PT_H264: CodecType.H264}
-PIX_FMT_NV12 = 10
 MAX_CHANNELS = 8  # decoder channels 0..7
 MAX_KEEP = 32  # nrKeepStream bound: pictures (and queued units) a channel holds
 MAX_SIZE = 4096

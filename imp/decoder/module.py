@@ -21,7 +21,6 @@ class Decoder:
         self.channels: Registry[DecoderChannel] = Registry(
             "decoder channel", MAX_CHANNELS, "IMP_Decoder_CreateChn"
         )
-        self._hooked = False
 
     def channel(self, chn: int) -> DecoderChannel:
         return self.channels.lookup(chn)
@@ -37,9 +36,7 @@ class Decoder:
             ch = DecoderChannel(chn, attr)
             system.graph.register(ch)
             self.channels[chn] = ch
-            if not self._hooked:
-                system.on_exit(self.shutdown, order=80)  # a source: after its consumers
-                self._hooked = True
+            system.on_exit(self.shutdown, device=DEV_ID_DEC)  # the graph puts sources last
             return ch
 
     def destroy(self, chn: int) -> None:
@@ -50,15 +47,8 @@ class Decoder:
         ch.destroy()
 
     def shutdown(self) -> None:
-        with self._lock:
-            channels = list(self.channels.items())
-            self.channels.clear()
-            self._hooked = False
-        for chn, ch in channels:
-            try:
-                ch.destroy()
-            except Exception as exc:
-                _log.error("decoder channel %d: teardown: %s", chn, exc)
+        """System_Exit: destroy every channel (its worker stopped, its frames returned)."""
+        self.channels.destroy_all(self._lock, lambda ch: ch.destroy(), _log)
 
 
 _decoder = Decoder()

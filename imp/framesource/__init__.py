@@ -30,9 +30,9 @@ Modules:
 
 from __future__ import annotations
 
+from imp.core.graph import DEV_ID_FS
 from imp.framesource.attr import (
     DEFAULT_GETFRAME_TIMEOUT,
-    DEV_ID_FS,
     FS_EXT_CHANNEL,
     FS_PHY_CHANNEL,
     MAX_CHANNELS,

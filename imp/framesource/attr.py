@@ -5,13 +5,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
+from imp.core.vbm import PIX_FMT_NV12
 from imp.errors import InvalidArgument, NotSupported
 
-DEV_ID_FS = 0
 MAX_CHANNELS = 6  # framechan0..2 are physical; 3.. are extension channels
 PHYSICAL_CHANNELS = 3
 NUM_OUTPUTS = 2  # prudynt binds output 1 of a channel while output 0 feeds OSD -> ENC
-PIX_FMT_NV12 = 10
 FS_PHY_CHANNEL, FS_EXT_CHANNEL = 0, 1
 PIX_FMT_RGBA, PIX_FMT_BGRA, PIX_FMT_HSV = 15, 17, 35
 CONVERTED_FORMATS = (PIX_FMT_RGBA, PIX_FMT_BGRA, PIX_FMT_HSV)  # extension channels only

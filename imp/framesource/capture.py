@@ -14,10 +14,11 @@ from fractions import Fraction
 
 from imp import log
 from imp.core.fifo import Fifo
+from imp.core.graph import DEV_ID_FS
 from imp.core.vbm import BufferState, Frame, FramePool
 from imp.drivers.framechan import FrameChannelDevice
 from imp.errors import DeviceError
-from imp.framesource.attr import DEV_ID_FS, NUM_OUTPUTS, ChannelAttr, ChannelStats
+from imp.framesource.attr import NUM_OUTPUTS, ChannelAttr, ChannelStats
 from imp.framesource.timed import TimedHistory
 from imp.isp import get_isp
 from imp.kernel import abi

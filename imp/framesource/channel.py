@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from imp import log, runtime
 from imp.core.fifo import Fifo
+from imp.core.graph import DEV_ID_FS
 from imp.core.vbm import Frame, FramePool
 from imp.drivers.framechan import ChannelFormat, FrameChannelDevice
 from imp.errors import (
@@ -20,7 +21,6 @@ from imp.errors import (
 )
 from imp.framesource.attr import (
     _DEFAULT_TIMEOUT,
-    DEV_ID_FS,
     MAX_VBS,
     NUM_OUTPUTS,
     PIX_FMT_NV12,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 
 from imp import log
+from imp.core.graph import DEV_ID_FS
 from imp.core.registry import Registry
 from imp.errors import AlreadyExists, Busy, InvalidArgument, InvalidState, NotFound
 from imp.framesource.attr import (
-    DEV_ID_FS,
     FS_EXT_CHANNEL,
     FS_PHY_CHANNEL,
     MAX_CHANNELS,
@@ -30,7 +30,6 @@ class FrameSource:
         self.channels: Registry[FsChannel] = Registry(
             "FrameSource channel", MAX_CHANNELS, "IMP_FrameSource_CreateChn"
         )
-        self._hooked = False
 
     def channel(self, chn: int) -> FsChannel:
         return self.channels.lookup(chn)
@@ -55,9 +54,7 @@ class FrameSource:
             ch = EmuChannel(chn, attr) if emulated else FsChannel(chn, attr)
             system.graph.register(ch)
             self.channels[chn] = ch
-            if not self._hooked:
-                system.on_exit(self.shutdown, order=80)  # sources stop after their consumers
-                self._hooked = True
+            system.on_exit(self.shutdown, device=DEV_ID_FS)  # the graph puts sources last
             return ch
 
     def destroy(self, chn: int) -> None:
@@ -132,15 +129,7 @@ class FrameSource:
 
     def shutdown(self) -> None:
         """System_Exit: disable and destroy every channel, returning all buffers."""
-        with self._lock:
-            channels = list(self.channels.items())
-            self.channels.clear()
-            self._hooked = False
-        for chn, ch in channels:
-            try:
-                ch.destroy()
-            except Exception as exc:
-                _log.error("channel %d: teardown: %s", chn, exc)
+        self.channels.destroy_all(self._lock, lambda ch: ch.destroy(), _log)  # EmuChannel too
 
 
 _fs = FrameSource()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from imp import log
+from imp.core.vbm import PIX_FMT_NV12
 from imp.errors import InvalidArgument
 from imp.types import IMPFrameInfo
 
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from imp.core.vbm import Frame
 
 _log = log.get("ivs")
-
-PIX_FMT_NV12 = 10
 
 
 class FrameView:

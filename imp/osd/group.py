@@ -29,7 +29,7 @@ import numpy as np
 from imp import log
 from imp.core.fifo import Fifo
 from imp.core.graph import DEV_ID_OSD
-from imp.core.vbm import PIXFMT_NV12, Frame
+from imp.core.vbm import PIX_FMT_NV12, Frame
 from imp.errors import InvalidArgument, InvalidState
 from imp.osd.attrs import GroupRegionAttr
 from imp.osd.copypool import CopyPool
@@ -200,7 +200,7 @@ class OsdGroup:
         try:
             patches: list[Patch] = []
             plan_ns = 0
-            if self.started and frame.pixfmt == PIXFMT_NV12:
+            if self.started and frame.pixfmt == PIX_FMT_NV12:
                 self._run_hooks(frame.timestamp)
                 t0 = time.perf_counter_ns()
                 with self._draw_lock:

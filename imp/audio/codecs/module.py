@@ -7,6 +7,7 @@ handles after the built-in payload types, so they are a plain dict.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Generic, Protocol, TypeVar
@@ -19,6 +20,7 @@ from imp.system import get_system
 NR_MAX_CHN = 32
 MAX_REGISTERED = 16
 FIRST_HANDLE = PayloadType.MAX + 1  # registered types are numbered after the built-in ones
+_log = logging.getLogger("imp.audio")
 
 
 class Closable(Protocol):
@@ -32,8 +34,9 @@ RegT = TypeVar("RegT")
 class CodecModule(Generic[ChannelT, RegT]):
     """Channels 0..31 and up to 16 registered codec types of one module (``kind``)."""
 
-    def __init__(self, kind: str, register_call: str) -> None:
+    def __init__(self, kind: str, register_call: str, device: int) -> None:
         self.kind = kind
+        self.device = device  # DEV_ID_AENC/DEV_ID_ADEC: where System_Exit runs our teardown
         self.register_call = register_call
         self._lock = threading.RLock()
         self.channels: Registry[ChannelT] = Registry(
@@ -83,8 +86,9 @@ class CodecModule(Generic[ChannelT, RegT]):
     def insert(self, chn: int, make: Callable[[], ChannelT]) -> ChannelT:
         """Create channel ``chn`` with ``make()`` unless it exists."""
         self.check_chn(chn)
-        # System_Exit returns all DMA memory: channels go first (AI/AO hook at order 20)
-        get_system().on_exit(self.destroy_channels, order=15)
+        # System_Exit returns all DMA memory: the graph order puts the codec channels (consumers
+        # of AI, feeders of AO) before the microphones and after nothing that uses them
+        get_system().on_exit(self.destroy_channels, device=self.device)
         with self._lock:
             if chn in self.channels:
                 raise AlreadyExists(f"{self.kind} channel {chn} exists already (DestroyChn first)")
@@ -100,13 +104,7 @@ class CodecModule(Generic[ChannelT, RegT]):
 
     def destroy_channels(self) -> None:
         """Destroy every channel (System_Exit); registrations stay."""
-        with self._lock:
-            chans = list(self.channels)
-        for chn in chans:
-            try:
-                self.destroy(chn)
-            except NotFound:
-                pass
+        self.channels.destroy_all(self._lock, lambda ch: ch.close(), _log)
 
     def shutdown(self) -> None:
         """Destroy every channel and forget every registration (a fresh process, tests)."""
