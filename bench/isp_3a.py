@@ -4,7 +4,8 @@ Prints (1) AE convergence: frames from a 4x light step (brighter and darker) unt
 metered pre-gamma mean is within 5 % of the target, and whether it overshoots; (2) the
 per-frame cost of the statistics + 3A (AE/AWB step, tables of the frame, zone means,
 histogram, AWB/AF zones) at 1080p; (3) capture frames/s through FrameSource at 1080p on the
-virtual clock with the whole model on (a lit scene at several light levels), and with it off.
+virtual clock with the whole model on (a lit scene at several light levels, and a dusk ramp),
+and with it off.
 
 Run: ``.venv/bin/python -m bench.isp_3a [--frames N]``
 """
@@ -138,6 +139,9 @@ def main() -> None:
     capture_fps(a.frames, "synthetic", "model off (reference pictures)")
     for lux in (20000, 400, 20):
         capture_fps(a.frames, f"synthetic:bench-{lux}", f"model on, {lux} lux")
+    # Light changing every frame (tables rebuilt as AE follows): the worst case.
+    register_scene("bench-dusk", lambda w, h: Scene.dusk(w, h, frames=a.frames + 30))
+    capture_fps(a.frames, "synthetic:bench-dusk", "model on, dusk 2000 -> 1 lux")
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ class ChainParams:
 class ChainLuts:
     luma_noisy: np.ndarray
     luma_clean: np.ndarray
-    luma_pair: np.ndarray
+    luma_pair: np.ndarray | None  # two clean pixels per look-up, when not noisy
     noisy_pair: np.ndarray | None  # (code, code, level, level) -> two pixels, when noisy
     stat_noisy: np.ndarray
     stat_clean: np.ndarray
@@ -189,10 +189,15 @@ def _luma(p: ChainParams) -> _Luma:
 
 @lru_cache(maxsize=4)
 def _noisy_pair_table(noisy: bytes) -> np.ndarray:
-    """uint16[256*256*BUCKETS^2]: (code a, code b, level i, level j) -> Y(a, i) | Y(b, j) << 8."""
+    """uint16[BUCKETS^2 x 65536]: index ``(i << LEVEL_BITS | j) << 16 | a | b << 8`` (levels i,
+    j of the left and right pixel, codes a, b) -> Y(a, i) | Y(b, j) << 8. The codes are the
+    low 16 bits so that each level pair fills a contiguous 256 x 256 block (fast to build)."""
     table = np.frombuffer(noisy, dtype=np.uint8).reshape(256, BUCKETS).astype(np.uint16)
-    pair = table[:, None, :, None] | (table[None, :, None, :] << 8)
-    flat: np.ndarray = pair.ravel()
+    out = np.empty((BUCKETS, BUCKETS, 256, 256), dtype=np.uint16)  # [i, j, b, a]
+    for i in range(BUCKETS):
+        for j in range(BUCKETS):
+            np.bitwise_or(table[None, :, i], table[:, j, None] << 8, out=out[i, j])
+    flat: np.ndarray = out.reshape(-1)
     return flat
 
 
@@ -216,7 +221,7 @@ def build_luts(p: ChainParams, code_hist: tuple[int, ...]) -> ChainLuts:
     return ChainLuts(
         luma_noisy=luma.noisy,
         luma_clean=luma.clean,
-        luma_pair=_pair_table(luma.clean.tobytes()),
+        luma_pair=None if luma.visible_noise else _pair_table(luma.clean.tobytes()),
         noisy_pair=_noisy_pair_table(luma.noisy.tobytes()) if luma.visible_noise else None,
         stat_noisy=luma.stat_noisy,
         stat_clean=luma.stat_clean,

@@ -47,31 +47,33 @@ class _Physical:
     noisy: dict[int, np.ndarray] = field(default_factory=dict)
     # The last planes made from each (plane, phase) with the table that made them: while the
     # frame's tables do not change (AE/AWB settled) a frame is a copy, not a look-up.
-    made: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # A plane is kept only once its table came back (while the light ramps, tables change every
+    # frame and keeping each plane would only cost a copy).
+    made: dict[tuple[str, int], tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict)
 
     def through(
         self, key: tuple[str, int], table: np.ndarray, index: np.ndarray, dst: np.ndarray
     ) -> None:
         """dst = table over the uint16/uint32 ``index`` (one entry per pixel pair)."""
         done = self.made.get(key)
-        if done is not None and done[0] is table:
+        seen = done is not None and done[0] is table
+        if seen and done is not None and done[1] is not None:
             np.copyto(dst, done[1])
             return
         if dst.flags.c_contiguous:
             np.take(table, index, out=dst.view(np.uint16))
         else:
             dst[...] = np.take(table, index).view(np.uint8).reshape(dst.shape)
-        self.made[key] = (table, dst.copy())
+        self.made[key] = (table, dst.copy() if seen else None)
 
     def noisy_index(self, phase: int) -> np.ndarray:
-        """uint32 (h, w/2): per pixel pair (code a, code b, level a, level b)."""
+        """uint32 (h, w/2): per pixel pair (level a, level b) << 16 | code a | code b << 8."""
         plane = self.noisy.get(phase)
         if plane is None:
             rng = np.random.default_rng([*self.seed, phase])
             pairs = self.code.view(np.uint16)  # a | b << 8 (little endian: a is the left pixel)
             levels = rng.integers(0, BUCKETS * BUCKETS, pairs.shape, dtype=np.uint32)
-            a, b = (pairs & 0xFF).astype(np.uint32), (pairs >> 8).astype(np.uint32)
-            plane = (a << (8 + 2 * LEVEL_BITS)) | (b << (2 * LEVEL_BITS)) | levels
+            plane = (levels << 16) | pairs
             self.noisy[phase] = plane
         return plane
 
@@ -107,6 +109,7 @@ class PhysicsRenderer:
             phase = frame_no % _PHASES
             prep.through(("y", phase), noisy, prep.noisy_index(phase), y)
         else:
+            assert luts.luma_pair is not None
             prep.through(("y", -1), luts.luma_pair, prep.code.view(np.uint16), y)
         prep.through(("uv", 0), luts.chroma_pair, prep.pairs, uv)
         boxes = []
@@ -119,8 +122,8 @@ class PhysicsRenderer:
         if self.isp.wants_statistics(frame_no):
             if noisy is not None:  # the left pixel of every STEP-th pair: code a, level a
                 grid = prep.noisy_index(frame_no % _PHASES)[::STEP, :: STEP // 2]
-                code_a = (grid >> (8 + 2 * LEVEL_BITS)) & 0xFF
-                per_pixel = code_a * BUCKETS + ((grid >> LEVEL_BITS) & (BUCKETS - 1))
+                level_a = (grid >> (16 + LEVEL_BITS)) & (BUCKETS - 1)
+                per_pixel = (grid & 0xFF) * BUCKETS + level_a
                 linear = np.take(luts.stat_noisy, per_pixel)
             else:
                 linear = np.take(luts.stat_clean, prep.code[::STEP, ::STEP])
