@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -81,14 +82,28 @@ def test_one_source_two_groups_h264_and_jpeg_in_one_group_h265_through_fan_out()
     assert set(np.diff(jpeg_marks).tolist()) == {5}  # 5 fps out of 25
 
 
-def test_undrained_channel_does_not_slow_the_source_or_the_other_channels() -> None:
-    """Real time: a JPEG channel nobody reads fills its buffer and drops new pictures, while the
-    H.264 channel next to it and another group keep 25 fps."""
+@dataclass
+class UndrainedRun:
+    """What :func:`run_undrained` saw: the drained channels' pictures and the JPEG channel's
+    state (bench/enc_undrained.py prints the timing of the same run in real time)."""
+
+    got: dict[int, list[StreamCopy]]
+    elapsed: float
+    left_frames: int
+    left_bytes: int
+    registered: bool
+    cur_packs: int
+    jpeg_dropped: int
+    fs_delivered: int
+
+
+def run_undrained(clock: str, n: int) -> UndrainedRun:
+    """FS0 640x360 -> group 0: H.264 (read) + JPEG (never read); FS1 320x180 -> group 1: H.264
+    (read). ``n`` pictures are read from each H.264 channel."""
     from imp.encoder import get_encoder
     from imp.framesource import get_framesource
 
-    seconds = 3.0
-    with running_system("realtime"):
+    with running_system(clock):
         start_fs(0, 640, 360)
         start_fs(1, 320, 180)
         assert IMP_Encoder_SetStreamBufSize(5, 64 * 1024) == 0
@@ -102,7 +117,6 @@ def test_undrained_channel_does_not_slow_the_source_or_the_other_channels() -> N
         for c in (5, 0, 1):
             assert IMP_Encoder_StartRecvPic(c) == 0
         t_start = time.monotonic()
-        n = int(seconds * 25)
         got = _read_all({0: n, 1: n})
         elapsed = time.monotonic() - t_start
         stat = IMPEncoderChnStat()
@@ -115,22 +129,35 @@ def test_undrained_channel_does_not_slow_the_source_or_the_other_channels() -> N
             assert IMP_FrameSource_DisableChn(fs) == 0
         unbind(0, 0)
         unbind(1, 1)
-    rates = {c: (len(s) - 1) / ((s[-1].timestamp - s[0].timestamp) / 1e6) for c, s in got.items()}
-    print(
-        f"{n} pictures per channel in {elapsed:.2f} s; channel rates {rates}; undrained JPEG "
-        f"channel: {stat.leftStreamFrames} pictures / {stat.leftStreamBytes} B held, "
-        f"{jpeg.dropped_full} dropped; FS0 delivered {fs_stats.delivered}"
+    return UndrainedRun(
+        got,
+        elapsed,
+        stat.leftStreamFrames,
+        stat.leftStreamBytes,
+        bool(stat.registered),
+        stat.curPacks,
+        jpeg.dropped_full,
+        fs_stats.delivered,
     )
-    assert elapsed < seconds + 1.0
-    for c, streams in got.items():
-        gaps = np.diff([s.timestamp for s in streams])
-        # Tolerates a frame the loaded host's real-time sensor may lose; a channel held up by
-        # its undrained neighbour would stall for seconds.
-        assert rates[c] > 23.0, f"channel {c} slowed to {rates[c]:.1f} fps"
-        assert gaps.max() < 200_000, f"channel {c} stalled: gap {gaps.max()} us"
-    assert fs_stats.delivered >= n  # the source itself kept going
-    assert jpeg.dropped_full > 0 and stat.leftStreamFrames > 0
-    assert stat.registered and stat.curPacks == 1
+
+
+def test_undrained_channel_does_not_hold_up_the_source_or_the_other_channels() -> None:
+    """A JPEG channel nobody reads fills its buffer and drops new pictures, while the H.264
+    channel next to it and another group get every frame. Under the virtual clock the sensor
+    waits for its slowest consumer, so a channel held up by its undrained neighbour would
+    stall the read (PollingStream times out) or lose frames; how fast this runs in real time
+    is bench/enc_undrained.py's figure, not an assertion a loaded machine could break."""
+    n = 75
+    run = run_undrained("virtual", n)
+    for c, streams in run.got.items():
+        frames = decode(b"".join(s.data for s in streams), "h264")
+        m = marks(frames)
+        assert len(m) == n, f"channel {c}: {len(m)} of {n} pictures decoded"
+        assert np.diff(m).tolist() == [1] * (n - 1), f"channel {c} lost or repeated frames: {m}"
+        assert_timestamps_match_marks(streams, m)
+    assert run.fs_delivered >= n  # the source itself kept going
+    assert run.jpeg_dropped > 0 and run.left_frames > 0
+    assert run.registered and run.cur_packs == 1
 
 
 def test_pythonic_encoder_streams_fd_and_shared_group() -> None:
