@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, TypeVar
 from imp import isp as _isp
 from imp.encoder.api import Settings
 from imp.encoder.handle import EncoderHandle, open_encoder
-from imp.errors import InvalidArgument, InvalidState, Timeout
+from imp.errors import ImpError, InvalidArgument, InvalidState, Timeout
 from imp.framesource import (
     FS_EXT_CHANNEL,
     FS_PHY_CHANNEL,
@@ -177,12 +177,15 @@ class Camera:
         nr_vbs: int = DEFAULT_NR_VBS,
         crop: tuple[int, int, int, int] | None = None,
         enable: bool = True,
+        rotate: int = 0,
     ) -> FrameSourceChannel:
         """FrameSource channel ``chn`` (None: the lowest free) at ``size`` (None: the sensor's),
         ``fps`` (None: the sensor's), created and by default enabled.
 
         The scaler is switched on when ``size`` differs from the (cropped) sensor picture.
-        Channels 0..2 are physical; higher numbers become extension channels.
+        Channels 0..2 are physical; higher numbers become extension channels. ``rotate`` (90
+        or 270 degrees clockwise) turns the delivered frames: ``size`` is the picture before
+        the turn, the channel's ``size`` and what it feeds the turned one.
         """
         self._check_open()
         sw, sh = self.sensor_size
@@ -219,6 +222,12 @@ class Camera:
         fs.create(chn, attr)
         channel = FrameSourceChannel(chn, self.bus)
         self._keep(channel)
+        if rotate:
+            try:
+                channel.rotate(rotate)
+            except ImpError:
+                channel.close()  # a refused rotation leaves no channel behind
+                raise
         if enable:
             channel.enable()
         return channel

@@ -15,12 +15,13 @@ import numpy as np
 from imp.core.graph import DEV_ID_FS, Cell
 from imp.core.iterate import borrowed
 from imp.core.vbm import Frame
-from imp.errors import ImpError, InvalidState
+from imp.errors import ImpError, InvalidArgument, InvalidState
 from imp.framesource import ChannelAttr, ChannelStats, FsChannel, get_framesource
 from imp.pipeline.events import DEFAULT_TIMEOUT, EventBus, State
 from imp.pipeline.node import FrameFormat, Node
 
 log = logging.getLogger("imp.pipeline")
+_DEGREES = [0, 90, 270]  # SetChnRotate's rotTo90: 0 none, 1 clockwise, 2 anticlockwise
 
 
 def _release_dropped(channel: FsChannel, frame: Frame, generation: int) -> None:
@@ -120,8 +121,9 @@ class FrameSourceChannel(Node):
         return (DEV_ID_FS, self.chn, output)
 
     def frame_format(self) -> FrameFormat:
-        a = self.channel.attr
-        return (a.width, a.height), a.fps
+        """The size the channel delivers (turned when rotated) and its rate."""
+        ch = self.channel
+        return ch.out_size, ch.attr.fps
 
     def _alive(self) -> bool:
         return get_framesource().channels.get(self.chn) is self._fs
@@ -145,8 +147,21 @@ class FrameSourceChannel(Node):
 
     @property
     def size(self) -> tuple[int, int]:
-        a = self.channel.attr
-        return a.width, a.height
+        """The size of the frames delivered: the channel's, turned when rotated."""
+        return self.channel.out_size
+
+    @property
+    def rotation(self) -> int:
+        """0, 90 or 270 (degrees clockwise)."""
+        return _DEGREES[self.channel.rotation[0]]
+
+    def rotate(self, degrees: int) -> None:
+        """Turn the delivered frames by 90 or 270 degrees clockwise, or back (0)
+        (``IMP_FrameSource_SetChnRotate``); only while the channel is disabled."""
+        ch = self.channel
+        if degrees not in _DEGREES:
+            raise InvalidArgument(f"rotate by 0, 90 or 270 degrees, not {degrees!r}")
+        ch.set_rotation(_DEGREES.index(degrees), ch.attr.height, ch.attr.width)
 
     @property
     def enabled(self) -> bool:
@@ -217,7 +232,7 @@ class FrameSourceChannel(Node):
         """A copy of the next frame as an (h*3/2, w) NV12 array."""
         ch = self.channel
         data = ch.snap()
-        w, h = ch.attr.width, ch.attr.height
+        w, h = ch.out_size
         return np.frombuffer(data, dtype=np.uint8)[: w * h * 3 // 2].reshape(h * 3 // 2, w).copy()
 
 

@@ -1,0 +1,53 @@
+"""What a node delivers and tells: rotated sizes reach the encoder, end of stream and format
+changes reach the bus."""
+
+from __future__ import annotations
+
+import io
+
+import av
+import pytest
+
+import imp
+from imp.output.packet import Packet
+
+
+class ListOutput:
+    def __init__(self) -> None:
+        self.packets: list[Packet] = []
+
+    def write(self, packet: Packet) -> None:
+        self.packets.append(packet)
+
+    def close(self) -> None:
+        pass
+
+
+def _decode(data: bytes) -> list[av.VideoFrame]:
+    with av.open(io.BytesIO(data), mode="r", format="h264") as container:
+        return list(container.decode(video=0))
+
+
+@pytest.mark.parametrize("degrees", [90, 270])
+def test_rotated_channel_encodes_at_the_turned_size(degrees: int) -> None:
+    imp.kernel.sim_overrides(clock="virtual")
+    out = ListOutput()
+    with imp.open() as cam:
+        main = cam.framesource(size=(640, 360), rotate=degrees)
+        assert main.size == (360, 640) and main.rotation == degrees
+        assert main.frame_format()[0] == (360, 640)
+        h264 = cam.encoder(main, imp.H264(bitrate_kbps=500, gop=25), output=out)
+        cam.run(seconds=1)
+        assert h264.frame_format()[0] == (360, 640)
+    frames = _decode(b"".join(p.data for p in out.packets))
+    assert len(frames) == 25
+    assert {(f.width, f.height) for f in frames} == {(360, 640)}
+    assert {(p.width, p.height) for p in out.packets if p.keyframe} == {(360, 640)}
+
+
+def test_a_refused_rotation_leaves_no_channel() -> None:
+    imp.kernel.sim_overrides(clock="virtual")
+    with imp.open() as cam:
+        with pytest.raises(imp.errors.InvalidArgument, match="0, 90 or 270"):
+            cam.framesource(size=(640, 360), rotate=180)
+        assert cam.framesource(size=(640, 360)).chn == 0  # the number is free again
