@@ -17,7 +17,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from imp.audio.adec import AudioDecoderChannel
+    from imp.audio.adec import open_decoder as open_audio_decoder
+    from imp.audio.aenc import AudioEncoderChannel
+    from imp.audio.aenc import open_encoder as open_audio_encoder
+    from imp.audio.codecs.base import PayloadType as AudioPayload
+    from imp.audio.mic import AudioChunk, Microphone
+    from imp.audio.speaker import Speaker
     from imp.camera import Camera, open
+    from imp.decoder.api import VideoDecoder
+    from imp.emufs.api import EmuSource
     from imp.encoder.api import H264, H265, JPEG
     from imp.encoder.handle import EncoderHandle
     from imp.errors import (
@@ -33,6 +42,7 @@ if TYPE_CHECKING:
         OutOfMemory,
         Timeout,
     )
+    from imp.isp.tuning import IspTuning
     from imp.pipeline.events import Event, EventKind, State
     from imp.pipeline.motion import MotionDetector, MotionEvent
     from imp.pipeline.overlay import Overlay
@@ -40,8 +50,19 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-# name -> module that defines it
+# name -> module that defines it, or "module:name" where imp's name differs from the module's
 _LAZY = {
+    "AudioChunk": "imp.audio.mic",
+    "Microphone": "imp.audio.mic",
+    "Speaker": "imp.audio.speaker",
+    "AudioEncoderChannel": "imp.audio.aenc",
+    "AudioDecoderChannel": "imp.audio.adec",
+    "open_audio_encoder": "imp.audio.aenc:open_encoder",
+    "open_audio_decoder": "imp.audio.adec:open_decoder",
+    "AudioPayload": "imp.audio.codecs.base:PayloadType",
+    "VideoDecoder": "imp.decoder.api",
+    "EmuSource": "imp.emufs.api",
+    "IspTuning": "imp.isp.tuning",
     "Camera": "imp.camera",
     "open": "imp.camera",
     "H264": "imp.encoder.api",
@@ -76,9 +97,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is not None:
-        value = getattr(importlib.import_module(module), name)
+    where = _LAZY.get(name)
+    if where is not None:
+        module, _, attr = where.partition(":")
+        value = getattr(importlib.import_module(module), attr or name)
     else:
         try:  # a subpackage used as an attribute (imp.kernel, imp.capi, ...)
             value = importlib.import_module(f"imp.{name}")
@@ -95,11 +117,16 @@ __all__ = [
     "H265",
     "JPEG",
     "AlreadyExists",
+    "AudioChunk",
+    "AudioDecoderChannel",
+    "AudioEncoderChannel",
+    "AudioPayload",
     "Busy",
     "Camera",
     "CapturedFrame",
     "Closed",
     "DeviceError",
+    "EmuSource",
     "EncoderHandle",
     "Event",
     "EventKind",
@@ -107,14 +134,20 @@ __all__ = [
     "ImpError",
     "InvalidArgument",
     "InvalidState",
+    "IspTuning",
+    "Microphone",
     "MotionDetector",
     "MotionEvent",
     "NotFound",
     "NotSupported",
     "OutOfMemory",
     "Overlay",
+    "Speaker",
     "State",
     "Timeout",
+    "VideoDecoder",
     "__version__",
     "open",
+    "open_audio_decoder",
+    "open_audio_encoder",
 ]

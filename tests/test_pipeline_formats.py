@@ -51,3 +51,24 @@ def test_a_refused_rotation_leaves_no_channel() -> None:
         with pytest.raises(imp.errors.InvalidArgument, match="0, 90 or 270"):
             cam.framesource(size=(640, 360), rotate=180)
         assert cam.framesource(size=(640, 360)).chn == 0  # the number is free again
+
+
+def test_import_imp_exports_every_pythonic_node_without_loading_pyav() -> None:
+    """``import imp`` (and touching every exported name) leaves PyAV unloaded: a process that
+    only captures or only speaks the C API does not pay for FFmpeg's libraries."""
+    import subprocess
+    import sys
+
+    code = (
+        "import imp, sys\n"
+        "names = ['EmuSource', 'VideoDecoder', 'Microphone', 'Speaker', 'open_audio_encoder',\n"
+        "         'open_audio_decoder', 'AudioPayload', 'IspTuning']\n"
+        "assert set(names) <= set(imp.__all__), set(names) - set(imp.__all__)\n"
+        "for name in imp.__all__: getattr(imp, name)\n"
+        "assert imp.open_audio_encoder.__module__ == 'imp.audio.aenc'\n"
+        "print('av' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "False"
