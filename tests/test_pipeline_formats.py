@@ -72,3 +72,54 @@ def test_import_imp_exports_every_pythonic_node_without_loading_pyav() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def _events_over(motion: imp.MotionDetector, seen: list[object], frames: int) -> int:
+    """Events of the ``frames`` frames analysed after the next 3 (a frame in analysis when the
+    parameters changed used the old ones)."""
+    import time
+
+    def analysed_past(n: int) -> None:
+        deadline = time.monotonic() + 60
+        while motion.analysed < n:
+            assert time.monotonic() < deadline, f"detector stuck at {motion.analysed} frames"
+            time.sleep(0.01)
+
+    start = motion.analysed
+    analysed_past(start + 3)
+    before = len(seen)
+    analysed_past(start + 3 + frames)
+    return len(seen) - before
+
+
+def test_motion_sensitivity_and_regions_change_while_running() -> None:
+    """The same detector (same IVS group, background kept) follows set_sensitivity() and
+    set_rois(): on a static scene the frame-mark band's last cells move a little — seen at
+    sense 4, not at sense 0 — and a region away from the band sees nothing."""
+    from imp.ivs import get_ivs
+
+    imp.kernel.sim_overrides(clock="virtual", sensor="synthetic:static")
+    with imp.open() as cam:
+        lores = cam.framesource(size=(640, 360))
+        motion = cam.motion(lores, rois=[(600, 0, 40, 16)], sense=0)
+        group = get_ivs().groups[motion.num]
+        seen: list[imp.MotionEvent] = []
+        motion.on_motion(seen.append)
+        assert _events_over(motion, seen, 25) == 0
+        motion.set_sensitivity(4)
+        assert motion.sensitivity == (4,)
+        assert get_ivs().channels[motion.chn].get_param().rois[0].sense == 4
+        assert _events_over(motion, seen, 25) >= 10
+        motion.set_sensitivity(0)
+        assert _events_over(motion, seen, 25) == 0
+        motion.set_rois([(0, 200, 640, 160)], sense=4)  # static part of the picture
+        assert _events_over(motion, seen, 25) == 0
+        motion.set_rois([(0, 300, 640, 60), (0, 0, 640, 16)])  # sense stays 4
+        assert motion.sensitivity == (4, 4)
+        assert _events_over(motion, seen, 25) >= 10
+        last = seen[-1]
+        assert last.rois == (1,) and (last.regions[0].y0, last.regions[0].y1) == (0, 15)
+        with pytest.raises(imp.InvalidArgument, match="sense"):
+            motion.set_sensitivity(5)
+        assert motion.sensitivity == (4, 4)  # a refused change leaves the detector as it was
+        assert get_ivs().groups[motion.num] is group  # never rebuilt

@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from imp.core.fifo import Fifo
 from imp.core.graph import DEV_ID_IVS, Cell
 from imp.encoder.readyfd import ReadyFd
-from imp.errors import InvalidState, Timeout
+from imp.errors import InvalidArgument, InvalidState, Timeout
 from imp.framesource import MAX_VBS
 from imp.ivs import MoveDetector, MoveParams, MoveResult, Roi, get_ivs
 from imp.pipeline.events import DEFAULT_TIMEOUT, Event, EventBus, EventKind, State
@@ -146,10 +146,9 @@ class MotionDetector(Node):
                 chn.release_result(result)
 
     def _publish(self, result: MoveResult) -> None:
-        moving = tuple(i for i, m in enumerate(result.regions) if m)
-        event = MotionEvent(
-            moving, tuple(self.params.rois[i] for i in moving), result.timestamp, result.seq
-        )
+        rois = self.params.rois  # a set_rois() between analysis and here: the new boxes
+        moving = tuple(i for i, m in enumerate(result.regions) if m and i < len(rois))
+        event = MotionEvent(moving, tuple(rois[i] for i in moving), result.timestamp, result.seq)
         self._events.put(event)
         self._fd.post()
         self.bus.post(Event(EventKind.MOTION, repr(self), f"rois {list(moving)} seq {event.seq}"))
@@ -162,6 +161,37 @@ class MotionDetector(Node):
     def _event_dropped(self, event: MotionEvent) -> None:
         self.events_lost += 1
         self._fd.take()
+
+    # -- parameters at run time (IMP_IVS_SetParam) ------------------------------------------------
+    @property
+    def sensitivity(self) -> tuple[int, ...]:
+        """Each region's sensitivity, 0 (least) .. 4 (most)."""
+        return tuple(r.sense for r in self.params.rois)
+
+    def set_sensitivity(self, sense: int) -> None:
+        """Give every region sensitivity ``sense`` (0..4); the next analysed frame uses it,
+        the detector keeps running and keeps its background (no rebuild)."""
+        rois = tuple(replace(r, sense=sense) for r in self.params.rois)
+        self._configure(replace(self.params, rois=rois))
+
+    def set_rois(
+        self, rois: list[tuple[int, int, int, int]] | None, sense: int | None = None
+    ) -> None:
+        """Watch other regions, (x, y, width, height) boxes (None: the whole frame), at
+        ``sense`` (None: the current sensitivity of the first region) from the next frame on;
+        the background learnt so far is kept. Events number the new regions."""
+        if sense is None:
+            sense = self.sensitivity[0] if self.params.rois else 3
+        size = (self.params.width, self.params.height)
+        self._configure(move_params(size, rois, sense, self.params.skip_frames))
+
+    def _configure(self, params: MoveParams) -> None:
+        self.check()
+        checked = params.validated()  # InvalidArgument says which value is out of range
+        if not checked.rois:
+            raise InvalidArgument("a motion detector needs at least one region")
+        self._channel.set_param(checked)
+        self.params = checked
 
     # -- reading --------------------------------------------------------------------------------
     def on_motion(self, callback: MotionCallback) -> None:

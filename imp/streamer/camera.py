@@ -282,10 +282,10 @@ class CameraPipeline:
             overlay.set_text(text)
 
     def set_motion_sensitivity(self, sensitivity: int) -> None:
-        """The detector is rebuilt with the new sensitivity (a node per parameter set)."""
+        """The running detector takes the new sensitivity from its next frame (no rebuild: it
+        keeps its background and its subscribers)."""
         if self._motion is not None and self.cam is not None:
-            self._motion.close()
-            self._start_motion(sensitivity)
+            self._motion.set_sensitivity(sensitivity)
 
 
 def configure_simulator(settings: dict[str, dict[str, Any]]) -> None:
