@@ -4,6 +4,7 @@ changes reach the bus."""
 from __future__ import annotations
 
 import io
+import itertools
 
 import av
 import pytest
@@ -123,3 +124,67 @@ def test_motion_sensitivity_and_regions_change_while_running() -> None:
             motion.set_sensitivity(5)
         assert motion.sensitivity == (4, 4)  # a refused change leaves the detector as it was
         assert get_ivs().groups[motion.num] is group  # never rebuilt
+
+
+def _wait_for(bus_events: list[imp.Event], kind: imp.EventKind, timeout: float = 60) -> imp.Event:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [e for e in bus_events if e.kind is kind]
+        if found:
+            return found[0]
+        time.sleep(0.01)
+    raise AssertionError(f"no {kind} event within {timeout} s: {bus_events}")
+
+
+def test_end_of_stream_of_an_emulated_source_reaches_the_camera_bus() -> None:
+    """30 pictures through EmuSource -> H.264: every picture encoded, then EOS on cam.bus
+    (read as a user would: the iterator and a callback see the same event)."""
+    import numpy as np
+
+    imp.kernel.sim_overrides(clock="virtual")
+    out = ListOutput()
+    pictures = [np.full((96, 128), 16 + 6 * i, dtype=np.uint8) for i in range(30)]
+    with imp.open() as cam:
+        heard: list[imp.Event] = []
+        cam.bus.subscribe(heard.append)
+        clip = imp.EmuSource.from_arrays(pictures, size=(128, 96), bus=cam.bus)
+        cam.encoder(clip, imp.H264(bitrate_kbps=200, gop=10), output=out)
+        clip.start()
+        assert clip.wait(timeout=60) == 30
+        eos = _wait_for(heard, imp.EventKind.EOS)
+        assert eos.source == repr(clip) and "30 pictures" in eos.detail
+        assert imp.EventKind.EOS in {e.kind for e in cam.bus.events(timeout=0.5)}
+        assert _wait_packets(out, 30) == 30  # the last pictures are encoded after EOS
+    frames = _decode(b"".join(p.data for p in out.packets))
+    means = [float(f.to_ndarray(format="gray").mean()) for f in frames]
+    assert len(means) == 30 and all(b > a + 3 for a, b in itertools.pairwise(means))
+
+
+def _wait_packets(out: ListOutput, n: int, timeout: float = 60) -> int:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while len(out.packets) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return len(out.packets)
+
+
+def test_a_size_or_rate_change_is_a_format_event_on_the_bus() -> None:
+    imp.kernel.sim_overrides(clock="virtual")
+    with imp.open() as cam:
+        heard: list[imp.Event] = []
+        cam.bus.subscribe(heard.append)
+        main = cam.framesource(size=(640, 360))
+        cam.wait(0.2)
+        assert not [e for e in heard if e.kind is imp.EventKind.FORMAT]  # the first start is none
+        main.reconfigure(size=(320, 180), fps=(15, 1))
+        event = _wait_for(heard, imp.EventKind.FORMAT)
+        assert event.source == repr(main)
+        assert event.detail == "320x180 at 15/1 fps (was 640x360 at 25/1 fps)"
+        with main.get_frame() as frame:
+            assert frame.size == (320, 180)
+        with pytest.raises(imp.InvalidArgument):
+            main.reconfigure(fps=(0, 1))
+        assert main.enabled  # a refused change leaves the channel running

@@ -21,7 +21,7 @@ from imp.emufs.sources import from_arrays, open_source
 from imp.errors import Busy, InvalidState, Timeout
 from imp.framesource import MAX_CHANNELS, ChannelAttr, get_framesource
 from imp.framesource.emulated import EmuChannel, Picture, PictureSource
-from imp.pipeline.events import EventBus, State
+from imp.pipeline.events import Event, EventBus, EventKind, State
 from imp.pipeline.source import FrameSourceChannel
 
 
@@ -55,6 +55,7 @@ class EmuSource(FrameSourceChannel):
             assert isinstance(ch, EmuChannel)
             ch.set_feed(source, pace)
             super().__init__(chn, bus)
+            ch.on_exhausted = self._end_of_stream
         except BaseException:
             fs.destroy(chn)
             raise
@@ -95,6 +96,12 @@ class EmuSource(FrameSourceChannel):
         """Enable the channel: the feeder starts handing pictures on."""
         self.enable()
         return self
+
+    def _end_of_stream(self, pictures: int, error: str | None) -> None:
+        """The feeder ran out: end of stream on the bus (after an error, the error first)."""
+        if error is not None:
+            self.bus.post(Event(EventKind.ERROR, repr(self), error))
+        self.bus.post(Event(EventKind.EOS, repr(self), f"source ended after {pictures} pictures"))
 
     def push(self, picture: Picture, pts: int | None = None) -> int:
         """Deliver one picture now; returns its timestamp (µs)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Union
 
 import numpy as np
@@ -86,6 +86,9 @@ class EmuChannel(FsChannel):
         self._count = 0
         self._push_lock = threading.Lock()
         self.exhausted = threading.Event()  # the feeder delivered its whole source
+        # Called on the feeder thread once the source ran out: (pictures delivered, the
+        # source's error or None). The Pythonic EmuSource posts end of stream on its bus.
+        self.on_exhausted: Callable[[int, str | None], None] | None = None
 
     # -- configuration -------------------------------------------------------------------------
     def set_feed(self, source: PictureSource | None, pace: str = "consumers") -> None:
@@ -210,6 +213,7 @@ class EmuChannel(FsChannel):
         num, den = self.attr.fps
         period = den / num
         t0 = time.monotonic()
+        error: str | None = None
         try:
             for n, item in enumerate(_items(source)):
                 if stop.is_set():
@@ -231,10 +235,13 @@ class EmuChannel(FsChannel):
                         return  # disabled meanwhile
         except Exception as exc:
             self.stats.errors += 1
-            _log.error("EmuFrameSource channel %d: source failed: %s", self.group, exc)
+            error = f"source failed: {exc}"
+            _log.error("EmuFrameSource channel %d: %s", self.group, error)
         finally:
             if not stop.is_set():
                 self.exhausted.set()
+                if self.on_exhausted is not None:
+                    self.on_exhausted(self.stats.captured, error)
 
 
 def _items(source: PictureSource) -> Iterator[tuple[Picture, int | None]]:

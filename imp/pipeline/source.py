@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from imp.core.iterate import borrowed
 from imp.core.vbm import Frame
 from imp.errors import ImpError, InvalidArgument, InvalidState
 from imp.framesource import ChannelAttr, ChannelStats, FsChannel, get_framesource
-from imp.pipeline.events import DEFAULT_TIMEOUT, EventBus, State
+from imp.pipeline.events import DEFAULT_TIMEOUT, Event, EventBus, EventKind, State
 from imp.pipeline.node import FrameFormat, Node
 
 log = logging.getLogger("imp.pipeline")
@@ -110,6 +111,7 @@ class FrameSourceChannel(Node):
         super().__init__(bus)
         self.chn = chn
         self._fs = get_framesource().channel(chn)
+        self._announced: FrameFormat | None = None  # what consumers were last told
 
     def __repr__(self) -> str:
         a = self._fs.attr
@@ -194,7 +196,44 @@ class FrameSourceChannel(Node):
         self.check()
         get_framesource().enable(self.chn)
         self._set_state(State.RUNNING)
+        self._announce_format()
         return self
+
+    def reconfigure(
+        self, size: tuple[int, int] | None = None, fps: tuple[int, int] | None = None
+    ) -> None:
+        """Deliver ``size`` (before rotation) and/or ``fps`` from now on: the channel stops,
+        takes the new attributes and starts again (``IMP_FrameSource_DisableChn``,
+        ``SetChnAttr``, ``EnableChn``, as sample-Change-Resolution does). The bus carries a
+        FORMAT event; an encoder bound to the channel scales the new frames to its own size."""
+        ch = self.channel
+        a = ch.attr
+        w, h = size if size is not None else (a.width, a.height)
+        scaler = (w, h) if a.scaler is not None or (w, h) != (a.width, a.height) else None
+        attr = replace(a, width=w, height=h, scaler=scaler, fps=fps or a.fps)
+        attr.validate(self.chn)  # before stopping: a refused change leaves the channel running
+        running = ch.enabled
+        if running:
+            self.disable()
+        ch.set_attr(attr)
+        if running:
+            self.enable()
+
+    def _announce_format(self) -> None:
+        """A FORMAT event when the channel starts with another size or rate than last time
+        (through :meth:`reconfigure`, or SetChnAttr/SetChnRotate from the C API)."""
+        new = self.frame_format()
+        old, self._announced = self._announced, new
+        if old is not None and old != new:
+            (w, h), (num, den) = new
+            (ow, oh), (onum, oden) = old
+            self.bus.post(
+                Event(
+                    EventKind.FORMAT,
+                    repr(self),
+                    f"{w}x{h} at {num}/{den} fps (was {ow}x{oh} at {onum}/{oden} fps)",
+                )
+            )
 
     def disable(self) -> None:
         self.check()
