@@ -12,11 +12,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from imp.errors import Busy, InvalidArgument, NotFound
+if TYPE_CHECKING:
+    from imp.core.graph import GroupNode
+
+from imp.errors import AlreadyExists, Busy, InvalidArgument, NotFound
 
 T = TypeVar("T")
+N = TypeVar("N", bound="GroupNode")
 
 
 class Registry(dict[int, T]):
@@ -68,6 +72,42 @@ class Registry(dict[int, T]):
             if n not in self:
                 return n
         raise Busy(f"no free {self.what}: all {self.limit} are in use; destroy one first")
+
+    def create_node(
+        self: Registry[N],
+        num: int,
+        lock: AbstractContextManager[object],
+        call: str,
+        make: Callable[[], N],
+        on_exit: Callable[[], None],
+        device: int,
+        validate: Callable[[], None] | None = None,
+    ) -> N:
+        """Create group/channel ``num`` of a module whose nodes sit in the bind graph: the
+        range check, ``call`` (e.g. "IVS CreateGroup") refused before System_Init,
+        ``validate()``, AlreadyExists, ``make()`` registered in the graph, and the module's
+        System_Exit hook ``on_exit`` placed by the graph (``device``)."""
+        from imp.system import get_system  # imp.system builds on imp.core
+
+        self.check(num)
+        system = get_system()
+        system.require_init(f"{call}({num})")
+        if validate is not None:
+            validate()
+        with lock:
+            if num in self:
+                raise AlreadyExists(f"{self.what} {num} exists already")
+            node = make()
+            try:
+                system.graph.register(node)
+            except BaseException:
+                close = getattr(node, "close", None)
+                if close is not None:
+                    close()  # what make() started (an OSD group's thread) does not linger
+                raise
+            self[num] = node
+            system.on_exit(on_exit, device=device)
+            return node
 
     def destroy_all(
         self,

@@ -9,7 +9,6 @@ from imp.core.graph import DEV_ID_DEC
 from imp.core.registry import Registry
 from imp.decoder.attr import MAX_CHANNELS, DecoderAttr
 from imp.decoder.channel import DecoderChannel
-from imp.errors import AlreadyExists
 from imp.system import get_system
 
 _log = log.get("dec")
@@ -26,18 +25,15 @@ class Decoder:
         return self.channels.lookup(chn)
 
     def create(self, chn: int, attr: DecoderAttr) -> DecoderChannel:
-        self.channels.check(chn)
-        system = get_system()
-        system.require_init(f"Decoder CreateChn({chn})")
-        attr.validate(chn)
-        with self._lock:
-            if chn in self.channels:
-                raise AlreadyExists(f"decoder channel {chn} exists already")
-            ch = DecoderChannel(chn, attr)
-            system.graph.register(ch)
-            self.channels[chn] = ch
-            system.on_exit(self.shutdown, device=DEV_ID_DEC)  # the graph puts sources last
-            return ch
+        return self.channels.create_node(
+            chn,
+            self._lock,
+            "Decoder CreateChn",
+            lambda: DecoderChannel(chn, attr),
+            self.shutdown,
+            DEV_ID_DEC,  # the graph puts sources last
+            validate=lambda: attr.validate(chn),
+        )
 
     def destroy(self, chn: int) -> None:
         with self._lock:

@@ -7,7 +7,7 @@ import threading
 from imp import log
 from imp.core.graph import DEV_ID_FS
 from imp.core.registry import Registry
-from imp.errors import AlreadyExists, Busy, InvalidArgument, InvalidState, NotFound
+from imp.errors import Busy, InvalidArgument, InvalidState, NotFound
 from imp.framesource.attr import (
     FS_EXT_CHANNEL,
     FS_PHY_CHANNEL,
@@ -44,18 +44,15 @@ class FrameSource:
     def _create(self, chn: int, attr: ChannelAttr, emulated: bool) -> FsChannel:
         from imp.framesource.emulated import EmuChannel
 
-        self.channels.check(chn)
-        system = get_system()
-        system.require_init(f"{'EmuFrameSource ' if emulated else ''}CreateChn({chn})")
-        attr.validate(chn, emulated=emulated)
-        with self._lock:
-            if chn in self.channels:
-                raise AlreadyExists(f"FrameSource channel {chn} exists already")
-            ch = EmuChannel(chn, attr) if emulated else FsChannel(chn, attr)
-            system.graph.register(ch)
-            self.channels[chn] = ch
-            system.on_exit(self.shutdown, device=DEV_ID_FS)  # the graph puts sources last
-            return ch
+        return self.channels.create_node(
+            chn,
+            self._lock,
+            f"{'EmuFrameSource ' if emulated else ''}CreateChn",
+            lambda: EmuChannel(chn, attr) if emulated else FsChannel(chn, attr),
+            self.shutdown,
+            DEV_ID_FS,  # the graph puts sources last
+            validate=lambda: attr.validate(chn, emulated=emulated),
+        )
 
     def destroy(self, chn: int) -> None:
         with self._lock:

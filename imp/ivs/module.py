@@ -56,17 +56,9 @@ class Ivs:
 
     # -- groups ---------------------------------------------------------------------------------
     def create_group(self, num: int) -> IvsGroup:
-        self.groups.check(num)
-        system = get_system()
-        system.require_init(f"IVS CreateGroup({num})")
-        with self._lock:
-            if num in self.groups:
-                raise AlreadyExists(f"IVS group {num} exists already")
-            grp = IvsGroup(num)
-            system.graph.register(grp)
-            self.groups[num] = grp
-            self._hook()
-            return grp
+        return self.groups.create_node(
+            num, self._lock, "IVS CreateGroup", lambda: IvsGroup(num), self.shutdown, DEV_ID_IVS
+        )
 
     def destroy_group(self, num: int) -> None:
         with self._lock:

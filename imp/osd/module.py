@@ -97,21 +97,10 @@ class Osd:
     # -- groups ---------------------------------------------------------------------------------
     def create_group(self, num: int) -> OsdGroup:
         """``IMP_OSD_CreateGroup``."""
-        self.groups.check(num)
-        system = get_system()
-        system.require_init(f"OSD CreateGroup({num})")
-        with self._lock:
-            if num in self.groups:
-                raise AlreadyExists(f"OSD group {num} exists already")
-            grp = OsdGroup(num, self)
-            try:
-                system.graph.register(grp)
-            except BaseException:
-                grp.close()
-                raise
-            self.groups[num] = grp
-            self._hook()
-            return grp
+        return self.groups.create_node(
+            num, self._lock, "OSD CreateGroup", lambda: OsdGroup(num, self), self.shutdown,
+            DEV_ID_OSD,
+        )  # fmt: skip
 
     def destroy_group(self, num: int) -> None:
         """``IMP_OSD_DestroyGroup``: after UnBind; unregisters its regions and stops it."""
