@@ -1,0 +1,198 @@
+"""Memory of `imp`: Python heap (tracemalloc) and RSS above an empty interpreter (issue 10 d7).
+
+Cases, each in a fresh interpreter:
+
+- ``numpy``: ``import numpy`` alone (what every imp picture path needs; for reference);
+- ``import``: ``import imp``; ``capi``: ``import imp.capi`` (every IMP_* name);
+- ``fs``: the FrameSource sample (sample-Framesource, ``--frames`` per channel, virtual clock);
+- ``fs_osd_ivs``: the Pythonic camera with a 640x360 channel, an overlay (cover and text) and
+  motion detection, ``--frames`` frames read.
+
+For each: the Python heap (tracemalloc) while the pipeline runs, without and with the
+allocations the simulator makes (fake kernel, sensor, ISP: on a board those are the kernel's and
+the hardware's), and the peak; the top allocation sites of imp's own heap; and, in a second run
+without tracemalloc, the RSS above an empty interpreter's with the simulated DMA arena's
+resident pages left out (kernel memory on a board). Targets (issue 10): ``import`` <= 4 MB and
+``fs_osd_ivs`` <= 10 MB of Python heap.
+
+Run: ``.venv/bin/python -m bench.memory`` (all) or ``--case fs``; the MIPS tier prints the same
+(tests/mips/test_mips_memory.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import tracemalloc
+from collections.abc import Callable
+
+CASES = ("numpy", "import", "capi", "fs", "fs_osd_ivs")
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def arena_rss_kib() -> int:
+    """Resident KiB of the mappings holding the simulated rmem arena (0 when not mapped)."""
+    from imp import runtime
+
+    allocator = runtime._allocator
+    if allocator is None:
+        return 0
+    lo = allocator._virt
+    hi = lo + allocator._size
+    total, inside = 0, False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split()[0]
+            if "-" in head and ":" not in head:
+                start, end = (int(x, 16) for x in head.split("-"))
+                inside = start < hi and end > lo
+            elif inside and head == "Rss:":
+                total += int(line.split()[1])
+    return total
+
+
+# Allocations made with a simulator frame on the stack: the fake kernel, sensor and ISP (on a
+# board those are the kernel's and the hardware's), and the bench itself.
+_SIMULATOR = (
+    tracemalloc.Filter(False, "*/kernel_stubs/*", all_frames=True),
+    tracemalloc.Filter(False, tracemalloc.__file__),
+    tracemalloc.Filter(False, __file__, all_frames=False),
+)
+
+
+def _own(snapshot: tracemalloc.Snapshot) -> tracemalloc.Snapshot:
+    return snapshot.filter_traces(_SIMULATOR)
+
+
+def _top(snapshot: tracemalloc.Snapshot, n: int) -> list[str]:
+    stats = snapshot.statistics("lineno")
+    return [f"    {s.size / 1024:8.1f} KiB  {s.count:6d}  {s.traceback[0]}" for s in stats[:n]]
+
+
+def _fs_sample(frames: int, sites: Callable[[], None]) -> None:
+    from imp.samples import common, framesource
+
+    streamoff = common.framesource_streamoff
+
+    def measured_streamoff(chns: list[common.ChnConf]) -> None:
+        sites()  # the channels still stream: the sample at its largest
+        streamoff(chns)
+
+    common.framesource_streamoff = measured_streamoff
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            framesource.run(out, frames)
+    finally:
+        common.framesource_streamoff = streamoff
+
+
+def _fs_osd_ivs(frames: int, sites: Callable[[], None]) -> None:
+    import imp
+
+    with imp.open() as cam:
+        main = cam.framesource(0, size=(640, 360))
+        osd = cam.overlay(main)
+        osd.cover((0, 100, 64, 64), colour=0xFFFFFFFF)
+        osd.text("imp memory", (10, 10))
+        motion = cam.motion(main, sense=2)
+        for frame in main.frames(limit=frames):
+            frame.y.mean()
+        sites()  # while everything runs
+        del motion
+
+
+def measure(case: str, frames: int, top: int, trace: bool) -> None:
+    """One case in this (fresh) interpreter. With ``trace``: the heap line and the top sites;
+    without: the RSS line (tracemalloc's own bookkeeping would count in the RSS)."""
+    base = int(os.environ.get("IMP_MEM_BASE_KIB", "0")) or rss_kib()
+    if trace:
+        tracemalloc.start(32)  # deep: an allocation is the simulator's if any frame is
+    running: list[tuple[int, int, int, list[str]]] = []
+
+    def sites() -> None:
+        if not trace:
+            running.append((0, 0, rss_kib() - arena_rss_kib(), []))
+            return
+        snapshot = tracemalloc.take_snapshot()
+        own = _own(snapshot)
+        total = sum(t.size for t in snapshot.traces)
+        mine = sum(t.size for t in own.traces)
+        running.append((total, mine, rss_kib() - arena_rss_kib(), _top(own, top)))
+
+    if case == "numpy":
+        import numpy  # noqa: F401
+    elif case == "import":
+        import imp
+    elif case == "capi":
+        import imp.capi  # noqa: F401
+    elif case == "fs":
+        _fs_sample(frames, sites)
+    elif case == "fs_osd_ivs":
+        _fs_osd_ivs(frames, sites)
+    else:
+        raise SystemExit(f"unknown case {case!r}; one of {', '.join(CASES)}")
+    peak = tracemalloc.get_traced_memory()[1] if trace else 0
+    if not running:  # an import: measured now; a pipeline: while it ran (not after teardown)
+        sites()
+    total, mine, rss, lines = running[-1]
+    if not trace:
+        print(f"RSS {case:<11} {max(rss - base, 0) / 1024:6.1f} MB above the empty interpreter")
+        return
+    print(
+        f"MEM {case:<11} heap {mine / 1e6:6.2f} MB without the simulator "
+        f"({total / 1e6:6.2f} MB with it), peak {peak / 1e6:6.2f} MB",
+        flush=True,
+    )
+    for line in lines:
+        print(line)
+
+
+def empty_rss_kib() -> int:
+    out = subprocess.run(
+        [sys.executable, "-c", "from bench.memory import rss_kib; print(rss_kib())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout.strip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--case", choices=CASES, action="append", help="default: every case")
+    p.add_argument("--frames", type=int, default=50)
+    p.add_argument("--top", type=int, default=8, help="allocation sites to print per case")
+    p.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure in this interpreter
+    p.add_argument("--rss", action="store_true", help=argparse.SUPPRESS)  # internal
+    args = p.parse_args(argv)
+    if args.one:
+        measure(args.one, args.frames, args.top, trace=not args.rss)
+        return 0
+    base = empty_rss_kib()
+    print(f"empty interpreter RSS {base / 1024:.1f} MB ({sys.version.split()[0]})")
+    env = {
+        **os.environ,
+        "IMP_PLATFORM": "sim",
+        "IMP_SIM_CLOCK": "virtual",
+        "IMP_MEM_BASE_KIB": str(base),
+    }
+    for case in args.case or CASES:
+        cmd = [sys.executable, "-m", "bench.memory", "--one", case]
+        cmd += ["--frames", str(args.frames), "--top", str(args.top)]
+        subprocess.run(cmd, env=env, check=True)
+        subprocess.run([*cmd, "--rss"], env=env, check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
