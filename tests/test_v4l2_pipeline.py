@@ -21,14 +21,15 @@ DEV = "/dev/video5"
 
 
 def seq_of(y: np.ndarray) -> int:
-    """The device sequence number drawn by :func:`source` (a bright column block)."""
+    """The device sequence number modulo 80 drawn by :func:`source` (a bright block)."""
     row = y[H // 2, :].astype(int)
     return int(np.argmax(row > 200)) // 8
 
 
 def source(seq: int, fourcc: int, w: int, h: int, bpl: int) -> bytes:
     y = np.full((h, w), 90, dtype=np.uint8)
-    y[h // 2 - 8 : h // 2 + 8, seq * 8 : seq * 8 + 8] = 230  # seq < w / 8
+    x = (seq % 80) * 8  # the sequence modulo 80 as a block position (w = 640)
+    y[h // 2 - 8 : h // 2 + 8, x : x + 8] = 230
     uv = np.full((h // 2, w), 128, dtype=np.uint8)
     assert fourcc == abi.PIX_NV12
     return y.tobytes() + uv.tobytes()
@@ -53,7 +54,7 @@ def test_framesource_shows_each_device_frame_in_order(fake: FakeV4L2) -> None:
             seqs.append(seq_of(frame.y))
     # Sensor frame n shows device frame n: the pairing never slips, whatever FrameSource drops
     assert marks == sorted(set(marks))
-    assert {s - m for s, m in zip(seqs, marks, strict=True)} == {seqs[0] - marks[0]}
+    assert {(s - m) % 80 for s, m in zip(seqs, marks, strict=True)} == {(seqs[0] - marks[0]) % 80}
 
 
 def test_missing_device_fails_the_camera_with_the_reason(fake: FakeV4L2) -> None:
