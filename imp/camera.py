@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from fractions import Fraction
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
 from imp import isp as _isp
-from imp.encoder.api import Settings
+from imp.encoder.api import Fps, Settings
 from imp.encoder.handle import EncoderHandle, open_encoder
 from imp.errors import ImpError, InvalidArgument, InvalidState, Timeout
 from imp.framesource import (
@@ -42,7 +41,7 @@ from imp.pipeline.events import EventBus
 from imp.pipeline.motion import MotionDetector, move_params
 from imp.pipeline.node import Node, close_all
 from imp.pipeline.overlay import Overlay
-from imp.pipeline.source import CapturedFrame, FrameSourceChannel
+from imp.pipeline.source import CapturedFrame, FrameSourceChannel, sensor_format
 from imp.system import get_system
 
 if TYPE_CHECKING:
@@ -53,7 +52,6 @@ DEFAULT_NR_VBS = 4
 """Buffers per FrameSource channel: one being filled, one in the encoder, one queued for it and
 one spare. Two (libimp's sample value) lost 5-15 of 250 1080p frames on a loaded host."""
 
-Fps = int | tuple[int, int]
 N = TypeVar("N", Overlay, MotionDetector)
 
 
@@ -188,23 +186,8 @@ class Camera:
         the turn, the channel's ``size`` and what it feeds the turned one.
         """
         self._check_open()
-        sw, sh = self.sensor_size
-        w, h = size if size is not None else (sw, sh)
-        src = (crop[2], crop[3]) if crop is not None else (sw, sh)
-        if w > src[0] or h > src[1]:
-            raise InvalidArgument(
-                f"{w}x{h} is larger than the {src[0]}x{src[1]} sensor picture; the ISP only "
-                "scales down: ask for at most the sensor's size"
-            )
-        sensor_rate = self.sensor_fps
-        rate = sensor_rate if fps is None else (fps, 1) if isinstance(fps, int) else fps
-        if not isinstance(rate, tuple) or len(rate) != 2:
-            raise InvalidArgument(f"fps must be an int or a (num, den) tuple, got {fps!r}")
-        if Fraction(*rate) > Fraction(*sensor_rate):
-            raise InvalidArgument(
-                f"fps {rate[0]}/{rate[1]} is above the sensor's {sensor_rate[0]}/"
-                f"{sensor_rate[1]}; ask for at most that, or open the camera with a higher fps"
-            )
+        (w, h), rate = sensor_format(size, fps, crop)
+        src = (crop[2], crop[3]) if crop is not None else self.sensor_size
         fs = get_framesource()
         if chn is None:
             chn = _free(set(fs.channels), PHYSICAL_CHANNELS, "physical FrameSource channel")

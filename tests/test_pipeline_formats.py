@@ -185,6 +185,10 @@ def test_a_size_or_rate_change_is_a_format_event_on_the_bus() -> None:
         assert event.detail == "320x180 at 15/1 fps (was 640x360 at 25/1 fps)"
         with main.get_frame() as frame:
             assert frame.size == (320, 180)
-        with pytest.raises(imp.InvalidArgument):
+        with pytest.raises(imp.InvalidArgument, match="positive"):
             main.reconfigure(fps=(0, 1))
-        assert main.enabled  # a refused change leaves the channel running
+        with pytest.raises(imp.InvalidArgument, match="above the sensor's 25/1"):
+            main.reconfigure(fps=30)
+        with pytest.raises(imp.InvalidArgument, match="larger than the 1920x1080 sensor picture"):
+            main.reconfigure(size=(3840, 2160))
+        assert main.enabled and main.size == (320, 180)  # a refused change leaves it running

@@ -10,12 +10,15 @@ import logging
 import weakref
 from collections.abc import Iterator
 from dataclasses import replace
+from fractions import Fraction
 
 import numpy as np
 
+from imp import isp as _isp
 from imp.core.graph import DEV_ID_FS, Cell
 from imp.core.iterate import borrowed
 from imp.core.vbm import Frame
+from imp.encoder.api import Fps
 from imp.errors import ImpError, InvalidArgument, InvalidState
 from imp.framesource import ChannelAttr, ChannelStats, FsChannel, get_framesource
 from imp.pipeline.events import DEFAULT_TIMEOUT, Event, EventBus, EventKind, State
@@ -36,6 +39,34 @@ def _release_dropped(channel: FsChannel, frame: Frame, generation: int) -> None:
         channel.release_frame(frame, generation)
     except ImpError:
         pass  # the channel was destroyed since: its buffers are gone already
+
+
+def sensor_format(
+    size: tuple[int, int] | None, fps: Fps | None, crop: tuple[int, int, int, int] | None = None
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The size and rate a camera channel is to deliver, refused with what to ask for when the
+    sensor cannot: ``size`` (None: the sensor's) at most the (cropped) sensor picture, as the ISP
+    only scales down; ``fps`` (an int or (num, den); None: the sensor's) at most the sensor's."""
+    sensor_size = _isp.get_isp().sensor_size()
+    if sensor_size is None:
+        raise InvalidState("the sensor size is unknown: is the sensor added?")
+    w, h = size if size is not None else sensor_size
+    src = (crop[2], crop[3]) if crop is not None else sensor_size
+    if w > src[0] or h > src[1]:
+        raise InvalidArgument(
+            f"{w}x{h} is larger than the {src[0]}x{src[1]} sensor picture; the ISP only "
+            "scales down: ask for at most the sensor's size"
+        )
+    sensor_rate = _isp.get_isp().sensor_fps()
+    rate = sensor_rate if fps is None else (fps, 1) if isinstance(fps, int) else fps
+    if not isinstance(rate, tuple) or len(rate) != 2:
+        raise InvalidArgument(f"fps must be an int or a (num, den) tuple, got {fps!r}")
+    if Fraction(*rate) > Fraction(*sensor_rate):
+        raise InvalidArgument(
+            f"fps {rate[0]}/{rate[1]} is above the sensor's {sensor_rate[0]}/"
+            f"{sensor_rate[1]}; ask for at most that, or open the camera with a higher fps"
+        )
+    return (w, h), rate
 
 
 class CapturedFrame:
@@ -199,9 +230,7 @@ class FrameSourceChannel(Node):
         self._announce_format()
         return self
 
-    def reconfigure(
-        self, size: tuple[int, int] | None = None, fps: tuple[int, int] | None = None
-    ) -> None:
+    def reconfigure(self, size: tuple[int, int] | None = None, fps: Fps | None = None) -> None:
         """Deliver ``size`` (before rotation) and/or ``fps`` from now on: the channel stops,
         takes the new attributes and starts again (``IMP_FrameSource_DisableChn``,
         ``SetChnAttr``, ``EnableChn``, as sample-Change-Resolution does). The bus carries a
@@ -209,8 +238,11 @@ class FrameSourceChannel(Node):
         ch = self.channel
         a = ch.attr
         w, h = size if size is not None else (a.width, a.height)
+        rate = (fps, 1) if isinstance(fps, int) else fps or a.fps
+        if not ch.emulated:  # what the sensor cannot give is refused as at cam.framesource()
+            (w, h), rate = sensor_format((w, h), rate, a.crop)
         scaler = (w, h) if a.scaler is not None or (w, h) != (a.width, a.height) else None
-        attr = replace(a, width=w, height=h, scaler=scaler, fps=fps or a.fps)
+        attr = replace(a, width=w, height=h, scaler=scaler, fps=rate)
         attr.validate(self.chn)  # before stopping: a refused change leaves the channel running
         running = ch.enabled
         if running:
@@ -275,4 +307,4 @@ class FrameSourceChannel(Node):
         return np.frombuffer(data, dtype=np.uint8)[: w * h * 3 // 2].reshape(h * 3 // 2, w).copy()
 
 
-__all__ = ["CapturedFrame", "FrameSourceChannel"]
+__all__ = ["CapturedFrame", "FrameSourceChannel", "sensor_format"]
