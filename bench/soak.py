@@ -7,7 +7,8 @@ Every ``--every`` seconds it prints RSS, frames per second of each stream and th
 so far (FrameSource drops counted by the simulated ISP, encoder drops, IVS drops); at the end a
 summary: RSS growth after warm-up, fps against the target in %, and every drop with its cause.
 
-Run: ``.venv/bin/python -m bench.soak --minutes 30``
+Run: ``.venv/bin/python -m bench.soak --minutes 30`` (``--trace``: tracemalloc snapshots after
+the warm-up, the heap's slope and the sites that grew; it slows the pipeline down).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import ctypes
 import os
 import threading
 import time
+import tracemalloc
 from dataclasses import dataclass, field
 
 os.environ.setdefault("IMP_PLATFORM", "sim")
@@ -97,7 +99,7 @@ def ivs_loop(counter: Counter, stop: threading.Event) -> None:
             IMP_IVS_ReleaseResult(0, result)
 
 
-def run(minutes: float, every: float, warmup: float) -> int:
+def run(minutes: float, every: float, warmup: float, heap: HeapTrace | None = None) -> int:
     common.system_init()
     from imp.osd import ClockOverlay, GroupRegionAttr, get_osd
 
@@ -207,6 +209,8 @@ def run(minutes: float, every: float, warmup: float) -> int:
             rss_max = max(rss_max, rss)
             if rss_warm is None and now - start >= warmup:
                 rss_warm = rss
+            if heap is not None and now - start >= warmup:
+                heap.sample(now - start)
             fs_drops = sum(ch.dropped for ch in sim.isp.channels)  # type: ignore[attr-defined]
             enc_drops = sum(
                 ch.stats.dropped_behind + ch.stats.dropped_full
@@ -248,6 +252,8 @@ def run(minutes: float, every: float, warmup: float) -> int:
         common.system_exit(strict=False)
 
     print("\nsummary")
+    if heap is not None:
+        heap.report()
     if rss_warm is not None:
         print(
             f"  RSS after warm-up {rss_warm / 1024:.1f} MiB, last sample while running "
@@ -319,8 +325,52 @@ def main() -> None:
     p.add_argument("--minutes", type=float, default=30.0)
     p.add_argument("--every", type=float, default=30.0, help="seconds between reports")
     p.add_argument("--warmup", type=float, default=60.0, help="seconds before RSS/fps are judged")
+    p.add_argument(
+        "--trace",
+        action="store_true",
+        help="tracemalloc snapshots after the warm-up: heap slope and the sites that grew",
+    )
     a = p.parse_args()
-    raise SystemExit(run(a.minutes, a.every, min(a.warmup, a.minutes * 30)))
+    heap = HeapTrace() if a.trace else None
+    raise SystemExit(run(a.minutes, a.every, min(a.warmup, a.minutes * 30), heap))
+
+
+class HeapTrace:
+    """tracemalloc over the soak: the heap at each report after the warm-up, its slope (least
+    squares, KiB/min) and the allocation sites that grew between the first and last snapshot."""
+
+    def __init__(self) -> None:
+        tracemalloc.start(4)
+        self.points: list[tuple[float, int]] = []
+        self.first: tracemalloc.Snapshot | None = None
+        self.last: tracemalloc.Snapshot | None = None
+
+    def sample(self, t: float) -> None:
+        self.points.append((t, tracemalloc.get_traced_memory()[0]))
+        snap = tracemalloc.take_snapshot()
+        if self.first is None:
+            self.first = snap
+        self.last = snap
+
+    def report(self, top: int = 10) -> None:
+        if len(self.points) < 2 or self.first is None or self.last is None:
+            print("  heap: too short a run after the warm-up for a slope")
+            return
+        n = len(self.points)
+        mt = sum(t for t, _ in self.points) / n
+        mh = sum(h for _, h in self.points) / n
+        var = sum((t - mt) ** 2 for t, _ in self.points)
+        slope = sum((t - mt) * (h - mh) for t, h in self.points) / var  # bytes per second
+        (t0, h0), (t1, h1) = self.points[0], self.points[-1]
+        print(
+            f"  Python heap (tracemalloc) {h0 / 1048576:.2f} MiB at {t0:.0f} s -> "
+            f"{h1 / 1048576:.2f} MiB at {t1:.0f} s; slope {slope * 60 / 1024:+.1f} KiB/min"
+        )
+        print("  sites that grew most (last - first snapshot after the warm-up):")
+        for stat in self.last.compare_to(self.first, "lineno")[:top]:
+            print(
+                f"    {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+6d}  {stat.traceback[0]}"
+            )
 
 
 if __name__ == "__main__":
