@@ -87,6 +87,7 @@ class FrameEngine:
         self._session = 0
         self._next_n = 0
         self._gate_until: float | None = None  # virtual clock: first-frame gate (monotonic s)
+        self._last_stamp_us = -1
 
     # -- control ----------------------------------------------------------------------------
     def ensure_running(self) -> None:
@@ -193,7 +194,7 @@ class FrameEngine:
             self._render(jobs, sensor, controls, n)
             self._sleep_until(deadline)
             with core.cond:
-                self._complete(jobs, _now_ns() // 1000)
+                self._complete(jobs, self._stamp_us(sensor, n, _now_ns() // 1000))
             n += 1
 
     def _run_virtual(self, session: int) -> None:
@@ -221,7 +222,7 @@ class FrameEngine:
                 stamp_us = self._frame_time_ns(n) // 1000
             self._render(jobs, sensor, controls, n)
             with core.cond:
-                self._complete(jobs, stamp_us)
+                self._complete(jobs, self._stamp_us(sensor, n, stamp_us))
             n += 1
 
     def _virtual_wait(self) -> float | None:
@@ -308,6 +309,19 @@ class FrameEngine:
                 self.render_errors += 1
                 if self.render_errors <= 3:
                     log.warning("framechan%d: frame %d failed: %s", job.channel.index, n, exc)
+
+    def _stamp_us(self, sensor: SensorModel | None, n: int, clock_us: int) -> int:
+        """The timestamp of frame ``n``: the capture time a sensor recorded for it (a V4L2
+        device's stamp, already on CLOCK_MONOTONIC_RAW) when it offers one, else the engine's
+        clock (exact T(n) on the virtual clock). Never goes backwards: a device stamp at or
+        before the previous frame's (a driver restarted its clock) becomes previous + 1 µs."""
+        capture_time_ns = getattr(sensor, "capture_time_ns", None)
+        stamp_ns = capture_time_ns(n) if capture_time_ns is not None else None
+        stamp_us = clock_us if stamp_ns is None else int(stamp_ns) // 1000
+        if stamp_ns is not None and stamp_us <= self._last_stamp_us:
+            stamp_us = self._last_stamp_us + 1
+        self._last_stamp_us = max(self._last_stamp_us, stamp_us)
+        return stamp_us
 
     def _complete(self, jobs: list[_Job], stamp_us: int) -> None:
         for job in jobs:

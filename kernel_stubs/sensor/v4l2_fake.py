@@ -44,6 +44,8 @@ class FakeCapture:
     interval: float | None = None
     refuse_format: int | None = None
     driver: str = "fake"
+    # sequence -> the buffer's CLOCK_MONOTONIC stamp in ns (None: the time of DQBUF, as drivers do)
+    timestamps: Callable[[int], int] | None = None
     faults: dict[str, list[int]] = field(default_factory=dict)
     # state
     fmt: abi.PixFormat = field(default_factory=abi.PixFormat)
@@ -324,7 +326,10 @@ def _dqbuf(_: FakeV4L2, device: FakeCapture | FakeOutput, arg: bytearray) -> Non
     buf.bytesused = len(data)
     buf.sequence = dev.sequence
     buf.flags = abi.BUF_FLAG_TIMESTAMP_MONOTONIC
-    now = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+    if dev.timestamps is not None:
+        now = dev.timestamps(dev.sequence)
+    else:
+        now = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
     buf.timestamp.tv_sec, buf.timestamp.tv_usec = now // 1_000_000_000, now % 1_000_000_000 // 1000
     dev.sequence += 1
     dev.produced += 1
