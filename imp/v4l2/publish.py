@@ -24,7 +24,7 @@ from imp.v4l2 import abi
 from imp.v4l2.convert import OUTPUT_FORMATS, from_nv12
 from imp.v4l2.device import Backend, V4L2Device, V4L2Error
 
-__all__ = ["LoopbackWriter", "PublishStats", "publish_channel"]
+__all__ = ["LoopbackWriter", "Pacer", "PublishStats", "publish_channel"]
 
 log = logging.getLogger("imp.v4l2.publish")
 
@@ -140,6 +140,22 @@ class LoopbackWriter:
         self.close()
 
 
+class Pacer:
+    """Sleeps until a picture's capture time (µs) relative to the first picture's, so pictures
+    leave at the channel's rate whatever clock (virtual or real) produced them."""
+
+    def __init__(self) -> None:
+        self._first: tuple[float, int] | None = None
+
+    def wait(self, stamp_us: int) -> None:
+        now = time.monotonic()
+        if self._first is None:
+            self._first = (now, stamp_us)
+        delay = self._first[0] + (stamp_us - self._first[1]) / 1e6 - now
+        if delay > 0:
+            time.sleep(delay)
+
+
 def _channel_frames(
     sensor: str, chn: int, size: tuple[int, int] | None, fps: int, limit: int | None
 ) -> Generator[tuple[np.ndarray, np.ndarray, int], None, None]:
@@ -168,19 +184,14 @@ def publish_channel(
     ``limit`` frames, ``stop`` is set, or KeyboardInterrupt. With ``pace`` each frame is
     written at its capture time relative to the first (the channel's rate even under the
     virtual clock). Returns the writer's statistics."""
-    first: tuple[float, int] | None = None
+    pacer = Pacer() if pace else None
     frames = _channel_frames(sensor, chn, size or (writer.width, writer.height), fps, limit)
     try:
         for y, uv, stamp in frames:
             if stop is not None and stop.is_set():
                 break
-            if pace:
-                now = time.monotonic()
-                if first is None:
-                    first = (now, stamp)
-                delay = first[0] + (stamp - first[1]) / 1e6 - now
-                if delay > 0:
-                    time.sleep(delay)
+            if pacer is not None:
+                pacer.wait(stamp)
             writer.write(y, uv)
     finally:
         frames.close()  # leaves the camera's 'with' block now, not at garbage collection
