@@ -27,6 +27,11 @@ __all__ = ["MotionRecorder"]
 _log = logging.getLogger("imp.streamer.motion")
 
 EVENT_LOG = 100
+# A motion event reaches the recorder some frames after the first frame that moved (the detector
+# analyses on its own thread, the event is then dispatched); the ring counts its pre-roll back from
+# the newest packet when the clip starts, so it keeps this much more for the clip to begin at least
+# ``pre_roll`` before the moving frame.
+REACTION_MARGIN_S = 1.0
 
 
 def _circular_output(seconds: float) -> Any:
@@ -45,7 +50,7 @@ class MotionRecorder:
         self.clips_dir = Path(cfg["clips_dir"]).expanduser()
         self.clips_dir.mkdir(parents=True, exist_ok=True)
         self.events: deque[dict[str, Any]] = deque(maxlen=EVENT_LOG)
-        self.ring = _circular_output(max(cfg["pre_roll"], 0.5))
+        self.ring = _circular_output(max(cfg["pre_roll"], 0.5) + REACTION_MARGIN_S)
         self.active: dict[str, Any] | None = None
         self.last_motion_pts = 0
         self.last_end_wall = -1e18
