@@ -66,6 +66,18 @@ class ClipWriter(threading.Thread):
         self.written = 0
         self.progress: Callable[[], int] = lambda: 0  # frames imp's sensor has dequeued
 
+    def _settled_progress(self) -> int:
+        """imp's dequeue count once the pre-roll frames still in flight are read: unchanged for
+        a whole second (a count taken while they still arrive would let the writer run ahead
+        of the clip frames imp has really taken, and v4l2loopback would skip one)."""
+        last, quiet_since = self.progress(), time.monotonic()
+        while not self.stop.is_set() and time.monotonic() - quiet_since < 1.0:
+            self.stop.wait(0.05)
+            now = self.progress()
+            if now != last:
+                last, quiet_since = now, time.monotonic()
+        return last
+
     def run(self) -> None:
         out = av.open(LOOP_IN, "w", format="v4l2")
         stream = out.add_stream("rawvideo", rate=WRITE_FPS)
@@ -76,8 +88,7 @@ class ClipWriter(threading.Thread):
             index, base = -1, 0
             while not self.stop.is_set():
                 if index < 0 and self.go.is_set():
-                    self.stop.wait(1.0)  # imp reads the pre-roll frames still in flight
-                    index, base = 0, self.progress()
+                    index, base = 0, self._settled_progress()
                 if index >= CLIP:
                     self.done.set()
                 if index >= 0 and index - (self.progress() - base) >= AHEAD:
