@@ -110,6 +110,39 @@ def test_bitrate_meter() -> None:
     assert meter.largest(10) == 10_000 and len(meter.last(5)) == 5
 
 
+def test_bitrate_meter_ring_wraps_and_keeps_the_newest() -> None:
+    meter = BitrateMeter(keep=8)
+    for n in range(20):
+        meter.add(PictureRecord(n * 40_000, 1000 + n, n % 5 == 0, None if n % 2 else n / 2))
+    assert len(meter) == 8
+    newest = meter.last(100)
+    assert [r.size for r in newest] == list(range(1012, 1020))  # oldest first, only the last 8
+    assert newest[-1] == PictureRecord(19 * 40_000, 1019, False, None)
+    assert newest[-2] == PictureRecord(18 * 40_000, 1018, False, 9.0)
+    assert newest[3].keyframe is True and meter.largest(3) == 1019
+    # Only pictures captured inside the window count: the newest 3 lie within 100 ms.
+    assert meter.window_kbps(100_000) == pytest.approx((1017 + 1018 + 1019) * 8 / 0.1 / 1000)
+    meter.clear()
+    assert len(meter) == 0 and meter.last(3) == [] and meter.average_kbps(5, (25, 1)) == 0.0
+
+
+def test_bitrate_meter_allocates_nothing_per_picture() -> None:
+    """The history is preallocated: a channel running for hours does not grow the heap (a 1 fps
+    JPEG channel once took 68 minutes to fill a per-record ring, a slow tail in the soak)."""
+    import tracemalloc
+
+    meter = BitrateMeter(keep=4096)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(3000):
+            meter.add(PictureRecord(n * 40_000, 5000, False, 30.0))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 4096, f"the meter grew the heap by {grown} bytes for 3000 pictures"
+
+
 def test_attr_maps_onto_the_codec_seam() -> None:
     a = default_attr(PROFILE_HEVC_MAIN, 8, 1280, 720, 25, 1, 50, 2, -1, 1000)
     cfg = a.codec_config()

@@ -8,8 +8,7 @@ and when frames were lost upstream.
 
 from __future__ import annotations
 
-from collections import deque
-from itertools import islice
+from array import array
 from typing import NamedTuple
 
 from imp.errors import InvalidArgument
@@ -58,47 +57,77 @@ class PictureRecord(NamedTuple):
 
 
 class BitrateMeter:
-    """The sizes of the most recent pictures, for GetChnAveBitrate and measured bit rates."""
+    """The sizes of the most recent pictures, for GetChnAveBitrate and measured bit rates.
+
+    The history lives in arrays allocated once at full size: a record per picture would grow the
+    heap until the ring is full, which for a 1 fps JPEG channel takes over an hour and shows up
+    in a soak as a slow memory tail."""
 
     def __init__(self, keep: int = 4096) -> None:
-        self._records: deque[PictureRecord] = deque(maxlen=keep)
+        self._keep = keep
+        self._timestamp = array("q", bytes(8 * keep))
+        self._size = array("q", bytes(8 * keep))
+        self._qp = array("d", bytes(8 * keep))
+        self._keyframe = bytearray(keep)
+        self._next = 0  # slot the next record goes to
+        self._count = 0
 
     def add(self, record: PictureRecord) -> None:
-        self._records.append(record)
+        i = self._next
+        self._timestamp[i] = record.timestamp
+        self._size[i] = record.size
+        self._keyframe[i] = record.keyframe
+        self._qp[i] = _NO_QP if record.qp is None else record.qp
+        self._next = (i + 1) % self._keep
+        self._count = min(self._count + 1, self._keep)
 
     def clear(self) -> None:
-        self._records.clear()
+        self._next = self._count = 0
 
     def __len__(self) -> int:
-        return len(self._records)
+        return self._count
+
+    def _newest_slots(self, n: int) -> list[int]:
+        n = min(max(n, 0), self._count)
+        return [(self._next - 1 - k) % self._keep for k in range(n)]
 
     def last(self, n: int) -> list[PictureRecord]:
-        if n <= 0:
-            return []
-        newest_first = list(islice(reversed(self._records), n))
-        newest_first.reverse()
-        return newest_first
+        return [self._record(i) for i in reversed(self._newest_slots(n))]
+
+    def _record(self, i: int) -> PictureRecord:
+        qp = self._qp[i]
+        return PictureRecord(
+            self._timestamp[i], self._size[i], bool(self._keyframe[i]), None if qp != qp else qp
+        )
 
     def average_kbps(self, frames: int, fps: tuple[int, int]) -> float:
         """kbit/s over the last ``frames`` pictures at the nominal ``fps`` (GetChnAveBitrate)."""
-        records = self.last(frames)
-        if not records:
+        slots = self._newest_slots(frames)
+        if not slots:
             return 0.0
         num, den = fps
-        seconds = len(records) * den / num
-        return sum(r.size for r in records) * 8 / seconds / 1000
+        seconds = len(slots) * den / num
+        return sum(self._size[i] for i in slots) * 8 / seconds / 1000
 
     def window_kbps(self, window_us: int = 1_000_000) -> float:
         """kbit/s over the pictures captured in the last ``window_us`` of capture time."""
-        if not self._records:
+        slots = self._newest_slots(self._count)
+        if not slots:
             return 0.0
-        end = self._records[-1].timestamp
-        total = sum(r.size for r in self._records if r.timestamp > end - window_us)
+        start = self._timestamp[slots[0]] - window_us
+        total = 0
+        for i in slots:  # newest first: stop at the first picture outside the window
+            if self._timestamp[i] <= start:
+                break
+            total += self._size[i]
         return total * 8 / (window_us / 1e6) / 1000
 
     def largest(self, n: int) -> int:
         """Largest of the last ``n`` pictures (bytes), 0 without history."""
-        return max((r.size for r in islice(reversed(self._records), n)), default=0)
+        return max((self._size[i] for i in self._newest_slots(n)), default=0)
+
+
+_NO_QP = float("nan")  # a picture whose codec reported no QP
 
 
 __all__ = ["BitrateMeter", "FrameRateGate", "PictureRecord"]
