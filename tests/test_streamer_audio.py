@@ -5,6 +5,7 @@ ONVIF backchannel takes a client's audio to the speaker."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -60,10 +61,12 @@ def test_audio_track(tmp_path: Path, codec: str, transport: str, ch: int, decode
     assert name == decoded_as
     # 3 s of video come with about as much audio (the client may buffer some ahead).
     assert 2.5 * rate <= samples.size <= 7 * rate, (samples.size, rate, pictures)
-    if codec.startswith("g711"):
-        # RTP timestamps from the capture clock: 40 ms frames of 320 samples, none missing.
+    if codec.startswith("g711") or codec == "aac":
+        # RTP timestamps from the capture clock: G.711 40 ms frames of 320 samples; AAC frames
+        # of 1024 samples, each stamped with its first sample's capture time (stamped with the
+        # time of the 40 ms input that completed it, the steps were 640 and 1280: never 1024).
         steps = np.diff(pts)
-        assert (steps == 320).mean() >= 0.95, steps
+        assert (steps == (1024 if codec == "aac" else 320)).mean() >= 0.95, steps
     # The tone: a -12 dBFS sine at 440 Hz (the lossy codecs keep it within a few dB and Hz).
     tail = samples[-rate:]
     rms_dbfs = 20 * np.log10(np.sqrt((tail**2).mean()) * np.sqrt(2))
@@ -95,3 +98,57 @@ def test_backchannel_plays_on_the_speaker(tmp_path: Path) -> None:
     tone = played[loud[0]:loud[-1]].astype(np.float64)
     peak_hz = np.argmax(np.abs(np.fft.rfft(tone * np.hanning(tone.size)))) * rate / tone.size
     assert abs(peak_hz - 1000) <= 2, peak_hz
+
+
+@pytest.fixture
+def audio_down() -> Iterator[None]:
+    import imp.audio
+    from imp.audio import aenc
+
+    yield
+    aenc.get_aenc().shutdown()
+    imp.audio.shutdown()
+
+
+@pytest.mark.parametrize("lost", [None, 10])
+def test_aac_frames_stamped_with_their_first_sample(audio_down: None, lost: int | None) -> None:
+    """The streamer's AAC path (Microphone 16 kHz, 40 ms frames -> AENC with AacEncoder): each
+    1024-sample frame carries the capture time of its first sample: the timestamp of the 40 ms
+    input holding it plus its offset there. With the virtual clock the inputs are exactly
+    40 ms apart, so the stamps step exactly 64 ms (1024 samples) and stamp minus capture time
+    is 0 for every frame. ``lost``: that input never reaches the encoder (a lost microphone
+    frame): the frames after it move 40 ms later with their samples' capture times."""
+    import imp
+    from imp.audio import Microphone, aenc
+    from imp.audio.codecs.pyav import AacEncoder
+    from imp.kernel import sim_overrides
+
+    sim_overrides(clock="virtual", mic="tone:440:-12")
+    rate, stamps, inputs = 16000, [], []
+    with (
+        Microphone(rate=rate, frame_ms=40) as mic,
+        aenc.open_encoder(encoder=AacEncoder(rate)) as enc,
+    ):
+        for n, chunk in enumerate(mic.frames(40)):
+            inputs.append(chunk.timestamp)
+            if n != lost:
+                enc.send(chunk.samples, chunk.timestamp, rate)
+            chunk.release()
+            while True:
+                try:
+                    stream = enc.get(timeout=0)
+                except imp.Timeout:
+                    break
+                with stream:
+                    stamps.append(stream.timestamp)
+    assert np.all(np.diff(inputs) == 40000), np.diff(inputs)
+    t0 = inputs[0]
+    # Frame k starts at sample 1024 (k - 1) of those sent (FFmpeg's AAC primes with 1024).
+    # Its capture time: t0 + index / rate, 40 ms later from the sample the lost input left out.
+    gap_at = 640 * lost if lost is not None else None
+    expected = [t0 + round((i + (640 if gap_at is not None and i >= gap_at else 0)) * 1e6 / rate)
+                for i in (1024 * (k - 1) for k in range(len(stamps)))]
+    assert len(stamps) >= 20
+    assert stamps == expected
+    if lost is None:
+        assert set(np.diff(stamps)) == {64000}

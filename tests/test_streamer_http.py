@@ -166,6 +166,63 @@ def test_metrics(daemon: Daemon) -> None:
     assert "# TYPE imp_streamer_drops_total counter" in text
 
 
+def _prometheus(text: str) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+    """Prometheus text format 0.0.4 parsed strictly: every sample's metric has HELP and TYPE
+    lines before it; returns {metric: {sorted labels: value}}."""
+    import re
+
+    sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+    label = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)')
+    typed: set[str] = set()
+    out: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            typed.add(line.split()[2])
+        elif line and not line.startswith("#"):
+            m = sample.match(line)
+            assert m is not None, line
+            name, labels, value = m.groups()
+            assert name in typed, f"{name} has no TYPE line before its samples"
+            pairs = tuple(sorted(label.findall(labels or "")))
+            out.setdefault(name, {})[pairs] = float(value)
+    return out
+
+
+def test_metrics_cpu_and_memory_per_stream(daemon: Daemon) -> None:
+    """Per-stream CPU (the threads each stream owns) grows while it streams; buffer memory is
+    per stream; the process RSS stays the one unsplit figure."""
+    from bench.streamer_common import rtsp_frames
+
+    def read() -> tuple[dict[tuple[str, str], float], dict[str, float], float, float]:
+        m = _prometheus(daemon.metrics())
+        cpu = {(dict(k)["stream"], dict(k)["thread"]): v
+               for k, v in m["imp_streamer_cpu_seconds_total"].items()}
+        buffers = {dict(k)["stream"]: v for k, v in m["imp_streamer_buffer_bytes"].items()}
+        return (cpu, buffers, m["process_cpu_seconds_total"][()],
+                m["process_resident_memory_bytes"][()])
+
+    before, _, _, _ = read()
+    assert sum(1 for _ in rtsp_frames(daemon.rtsp(0), "tcp", 75)) == 75  # 3 s of stream0
+    after, buffers, process, rss = read()
+    for stream in ("stream0", "stream1"):
+        for role in ("capture", "osd", "encoder", "output"):
+            assert after[stream, role] >= before.get((stream, role), 0.0), (stream, role)
+        assert after[stream, "encoder"] > before[stream, "encoder"], (before, after)
+    assert after["jpeg", "encoder"] > 0
+    # The client's RTSP streaming thread (GStreamer's, named after the stream's appsrc) worked.
+    assert after.get(("stream0", "rtsp"), 0.0) > 0, after
+    # Every thread is counted once: the roles add up to (nearly) the process's CPU.
+    total = sum(after.values())
+    assert 0.8 * process <= total <= process + 0.1, (total, process)
+    # Buffers: 4 NV12 frames per stream and the encoder's stream buffer, and the JPEG stream's.
+    assert buffers["stream0"] > 4 * 640 * 360 * 3 // 2, buffers
+    assert buffers["stream1"] > 4 * 320 * 180 * 3 // 2, buffers
+    assert buffers["jpeg"] > 0
+    assert rss > buffers["stream0"] + buffers["stream1"]
+    lost = _prometheus(daemon.metrics())["imp_streamer_sim_frames_lost_total"]
+    assert {dict(k)["cause"] for k in lost} == {"no_buffer", "other"}
+
+
 def test_clips_listing_and_paths(daemon: Daemon) -> None:
     status, _, body = http_request(f"{daemon.http}/api/clips")
     assert status == 200 and json.loads(body) == []

@@ -44,13 +44,30 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     assert any("stopped" in line for line in d.lines), "".join(d.lines)
 
 
-def _check_in_order(frames: list[Received], what: str) -> None:
+def _sim_overruns(d: Daemon) -> int:
+    """Frames the simulated sensor lost because it fell behind real time (the most of any
+    channel: an overrun loses the frame for all), from /metrics."""
+    lost = [float(line.rsplit(" ", 1)[1]) for line in d.metrics().splitlines()
+            if line.startswith("imp_streamer_sim_frames_lost_total{") and 'cause="other"' in line]
+    return int(max(lost, default=0))
+
+
+def _check_in_order(frames: list[Received], what: str, overruns: int = 0) -> None:
     marks = [f.mark for f in frames]
     assert all(b > a for a, b in itertools.pairwise(marks)), f"{what}: {marks}"
     missing = (marks[-1] - marks[0] + 1) - len(marks)
     # A gap can only be a picture the simulated camera dropped before encoding when the machine
-    # is loaded (delivery itself is checked gap-free against a second client below).
-    assert missing <= 0.05 * len(marks) + 1, f"{what}: {missing} missing in {marks}"
+    # is loaded (delivery itself is checked gap-free against a second client below): beyond a
+    # few, only as many as the daemon counted as the simulator's overruns meanwhile.
+    assert missing <= 0.05 * len(marks) + 1 + overruns, (
+        f"{what}: {missing} missing ({overruns} simulator overruns) in {marks}")
+
+
+def _pull(d: Daemon, ch: int, transport: str, limit: int) -> tuple[list[Received], int]:
+    """``limit`` pictures of /ch<ch> and the simulator's overruns meanwhile."""
+    before = _sim_overruns(d)
+    frames = list(rtsp_frames(d.rtsp(ch), transport, limit=limit))
+    return frames, _sim_overruns(d) - before
 
 
 def test_banner_prints_addresses(daemon: Daemon) -> None:
@@ -63,10 +80,10 @@ def test_banner_prints_addresses(daemon: Daemon) -> None:
 @pytest.mark.parametrize("transport", ["tcp", "udp"])
 @pytest.mark.parametrize("ch", [0, 1])
 def test_ffmpeg_client_decodes_in_order(daemon: Daemon, ch: int, transport: str) -> None:
-    frames = list(rtsp_frames(daemon.rtsp(ch), transport, limit=40))
+    frames, overruns = _pull(daemon, ch, transport, 40)
     assert len(frames) == 40
     assert frames[0].keyframe, "a joining client must start on an IDR"
-    _check_in_order(frames, f"ch{ch}/{transport}")
+    _check_in_order(frames, f"ch{ch}/{transport}", overruns)
     # RTP timestamps come from capture times: 3600 ticks of 90 kHz per sensor frame overall
     # (test_rtp_timestamps_are_capture_times checks them one by one).
     timed = [f for f in frames[1:] if f.pts is not None]
@@ -228,13 +245,14 @@ def test_fuzzed_rtsp_requests_do_not_hurt(daemon: Daemon) -> None:
     stats = fuzz_rtsp(daemon.config["rtsp"]["port"], count=300, seed=15)
     assert stats["sent"] == 300
     assert daemon.proc is not None and daemon.proc.poll() is None
-    frames = list(rtsp_frames(daemon.rtsp(1), "tcp", limit=25))
-    _check_in_order(frames, "after fuzzing")
+    frames, overruns = _pull(daemon, 1, "tcp", 25)
+    _check_in_order(frames, "after fuzzing", overruns)
 
 
 def test_stalled_clients_do_not_slow_others(daemon: Daemon) -> None:
     """An RTSP/TCP client and an MJPEG viewer that stop reading; another client keeps 25 fps."""
     port = daemon.config["http"]["port"]
+    overruns = _sim_overruns(daemon)
     stalled = av.open(daemon.rtsp(0), options={"rtsp_transport": "tcp"}, timeout=30)
     viewer = socket.create_connection(("127.0.0.1", port), timeout=10)
     try:
@@ -246,7 +264,7 @@ def test_stalled_clients_do_not_slow_others(daemon: Daemon) -> None:
     finally:
         stalled.close()
         viewer.close()
-    _check_in_order(frames, "next to stalled clients")
+    _check_in_order(frames, "next to stalled clients", _sim_overruns(daemon) - overruns)
     steady = frames[25:]  # past the start-up burst of the client's jitter buffer
     fps = (len(steady) - 1) / (steady[-1].arrived - steady[0].arrived)
     assert 22.5 <= fps <= 27.5, fps

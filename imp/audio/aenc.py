@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -87,6 +88,9 @@ class EncodedAudio:
         self.release()
 
 
+INPUT_HISTORY = 16  # input frames remembered for stamping: far more than any codec's look-ahead
+
+
 class AencChannel:
     """One ``IMP_AENC`` channel."""
 
@@ -96,18 +100,43 @@ class AencChannel:
         self.queue = StreamQueue(f"AENC channel {config.chn}", config.buf_size, max_frame_len)
         self.frames_in = 0
         self._view: memoryview | None = None
+        self._samples_in = 0  # samples given to the encoder: the index of the next one
+        # (index of the first sample, capture timestamp µs, rate) of the latest input frames
+        self._inputs: deque[tuple[int, int, int]] = deque(maxlen=INPUT_HISTORY)
 
     @property
     def chn(self) -> int:
         return self.config.chn
 
     def send(self, frame: PcmFrame) -> StoredStream | None:
-        """Encode ``frame`` now; store the result (None when the encoder is still gathering)."""
-        data = self.encoder.encode(frame)
+        """Encode ``frame`` now; store the result (None when the encoder is still gathering).
+
+        An encoder that gathers samples into frames of its own size (AAC: 1024) and says where
+        each frame starts (``encode_timed``) gets each frame stored apart, stamped with the
+        capture time of its first sample; others' output carries ``frame``'s timestamp."""
+        timed = getattr(self.encoder, "encode_timed", None)
+        if timed is None:
+            data = self.encoder.encode(frame)
+            self.frames_in += 1
+            return self.queue.put(data, frame.timestamp) if data else None
+        rate = frame.rate or int(getattr(self.encoder, "rate", 0) or 0) or 8000
+        self._inputs.append((self._samples_in, frame.timestamp, rate))
+        self._samples_in += len(frame.samples)
+        packets: list[tuple[bytes, int]] = timed(frame)
         self.frames_in += 1
-        if not data:
-            return None
-        return self.queue.put(data, frame.timestamp)
+        stored = [self.queue.put(data, self.sample_time(first)) for data, first in packets]
+        return stored[0] if stored else None
+
+    def sample_time(self, index: int) -> int:
+        """Capture time (µs) of sample ``index``: the timestamp of the input frame holding it
+        plus the sample's offset in that frame at its rate. Samples before the first input
+        (a codec's priming) are counted back from it."""
+        start, timestamp, rate = self._inputs[0]
+        for entry in self._inputs:
+            if entry[0] > index:
+                break
+            start, timestamp, rate = entry
+        return timestamp + round((index - start) * 1_000_000 / rate)
 
     def get(self, timeout: float | None) -> StoredStream:
         return self.queue.get(timeout)

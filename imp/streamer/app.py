@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import os
 import threading
@@ -12,6 +13,7 @@ from typing import Any
 
 from imp.streamer import config as cfgmod
 from imp.streamer.camera import CameraPipeline
+from imp.streamer.camera import simulator_losses as camera_sim_losses
 from imp.streamer.config import ConfigError, Settings
 from imp.streamer.motion import MotionRecorder
 
@@ -75,10 +77,20 @@ class Streamer:
 
     def _watchdog(self) -> None:
         """Rebuild the pipeline when a video stream has given no picture for ``restart_after``
-        seconds (a sensor that vanished, a stuck driver); retry with a growing pause."""
+        seconds (a sensor that vanished, a stuck driver); retry with a growing pause. Also
+        samples the threads' CPU every 2 s."""
         limit = self.settings["camera"]["restart_after"]
         pause = 1.0
-        while not self._halt.wait(0.5):
+        for tick in itertools.count():
+            if self._halt.wait(0.5):
+                return
+            if tick % 4 == 0:
+                # Per-thread CPU is read from live threads: reading every 2 s keeps the CPU of
+                # short-lived ones (an RTSP media's streaming thread) in their stream's total.
+                try:
+                    self.camera.cpu_seconds()
+                except Exception:  # never let accounting stop the watchdog
+                    _log.exception("reading the threads' CPU")
             if self.camera.cam is not None and self.camera.stalled_for() < limit:
                 pause = 1.0
                 continue
@@ -239,11 +251,34 @@ class Streamer:
                [("", self.camera.restarts)])
         metric("process_cpu_seconds_total", "counter", "User + system CPU of the daemon",
                [("", cpu)])
-        metric("process_resident_memory_bytes", "gauge", "Resident set size", [("", rss)])
+        metric("imp_streamer_cpu_seconds_total", "counter",
+               "CPU of the threads working for one stream, by thread role (shared: the rest)",
+               [(f'{{stream="{s}",thread="{r}"}}', v)
+                for (s, r), v in sorted(self.camera.cpu_seconds().items())])
+        metric("process_resident_memory_bytes", "gauge",
+               "Resident set size of the whole daemon (not split: see buffer_bytes)", [("", rss)])
+        metric("imp_streamer_buffer_bytes", "gauge",
+               "Buffer memory a stream owns: frames, stream buffer, RTSP and MJPEG queues",
+               [(f'{{stream="{n}"}}', v) for n, v in sorted(self._buffer_bytes().items())])
+        if self.sim:
+            metric("imp_streamer_sim_frames_lost_total", "counter",
+                   "Frames the simulated sensor lost before imp got them, by channel and cause",
+                   [(f'{{channel="{ch}",cause="{cause}"}}', n)
+                    for (ch, cause), n in sorted(camera_sim_losses().items())])
         if self.motion is not None:
             metric("imp_streamer_motion_events_total", "counter", "Motion events",
                    [("", len(self.motion.events))])
         return "\n".join(lines) + "\n"
+
+
+    def _buffer_bytes(self) -> dict[str, int]:
+        out = self.camera.buffer_bytes()
+        queued = self.rtsp.queued_bytes() if self.rtsp is not None else {}
+        if self.http is not None:
+            queued["jpeg"] = self.http.queued_bytes()
+        for name, n in queued.items():
+            out[name] = out.get(name, 0) + n
+        return out
 
 
 def _process_usage() -> tuple[float, float]:

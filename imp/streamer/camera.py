@@ -15,6 +15,7 @@ Keeping every imp call here lets the rest follow changes of the Pythonic layer.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from imp.streamer.audio import (
 )
 from imp.streamer.overlay import StreamOverlay
 from imp.streamer.subscribers import deliver
+from imp.streamer.usage import Owner, ThreadCpu
 
 __all__ = ["CameraPipeline", "MotionSample", "Packet", "StreamCounters"]
 
@@ -79,12 +81,17 @@ Subscriber = Callable[[Packet], None]
 class _Fanout:
     """An ``imp.output`` Output passing each packet to the stream's subscribers."""
 
-    def __init__(self, name: str, subscribers: list[Subscriber], counters: StreamCounters):
+    def __init__(
+        self, name: str, subscribers: list[Subscriber], counters: StreamCounters, cpu: ThreadCpu
+    ) -> None:
         self.name = name
         self.subscribers = subscribers  # owned by the pipeline: they outlive a restart
         self.counters = counters
+        self.cpu = cpu
+        self.owner: Owner = (name, "output")
 
     def write(self, packet: Packet) -> None:
+        self.cpu.note(self.owner)  # this is the encoder's output thread: its CPU is ours
         self.counters.add(len(packet.data))
         deliver(self.subscribers, packet, self.name)
 
@@ -113,6 +120,7 @@ class CameraPipeline:
         self.subscribers: dict[str, list[Subscriber]] = {n: [] for n in self.streams}
         self.counters = {n: StreamCounters() for n in self.streams}
         self.motion_subscribers: list[Callable[[MotionSample], None]] = []
+        self.cpu = ThreadCpu()
         self.restarts = 0
         self.started_at = time.monotonic()
         self._reset()
@@ -174,7 +182,7 @@ class CameraPipeline:
 
     def _fanout(self, name: str) -> _Fanout:
         self.counters[name].last_picture = time.monotonic()
-        return _Fanout(name, self.subscribers[name], self.counters[name])
+        return _Fanout(name, self.subscribers[name], self.counters[name], self.cpu)
 
     def _start_motion(self, sensitivity: int) -> None:
         m = self.settings["motion"]
@@ -216,6 +224,7 @@ class CameraPipeline:
         """Tear the graph down and build it again (after a fault); subscribers stay."""
         self.stop()
         self._reset()
+        self.cpu.forget_noted()
         self.start()
         self.restarts += 1
 
@@ -241,6 +250,51 @@ class CameraPipeline:
     def drops(self) -> dict[str, dict[str, int]]:
         """Frames lost per pipeline node and cause (``Camera.drops``)."""
         return dict(self.cam.drops()) if self.cam is not None else {}
+
+    # -- usage (/metrics) -------------------------------------------------------------------------
+    def thread_owners(self) -> dict[str, Owner]:
+        """imp's threads that work for one stream, by Python thread name (imp names them after
+        their channel: imp-fs<chn>, imp-osd<group>, imp-enc<chn>, imp-ivs<chn>)."""
+        out: dict[str, Owner] = {}
+        for i in list(self._sources):  # list(): a rebuild may be filling these dicts
+            out[f"imp-fs{i}"] = (f"stream{i}", "capture")
+        for i, overlay in list(self.overlays.items()):
+            out[f"imp-osd{overlay.node.num}"] = (f"stream{i}", "osd")
+        for name, handle in list(self._handles.items()):
+            out[f"imp-enc{handle.chn}"] = (name, "encoder")
+        if self._motion is not None:
+            m = self._motion
+            out[f"imp-motion{m.chn}"] = out[f"imp-ivs{m.chn}"] = (
+                "motion", "motion")
+        if self._audio is not None:  # the streamer is the only audio user of its process
+            for t in threading.enumerate():
+                if t.name == "streamer-audio" or t.name.startswith(("imp-ai", "imp-dmic")):
+                    out[t.name] = ("audio", "capture")
+                elif t.name == "streamer-speaker" or t.name.startswith("imp-ao"):
+                    out[t.name] = ("audio", "backchannel")
+        return out
+
+    def cpu_seconds(self) -> dict[Owner, float]:
+        """CPU seconds per (stream, thread role); ("shared", "other") for the rest."""
+        return self.cpu.totals(self.thread_owners())
+
+    def buffer_bytes(self) -> dict[str, int]:
+        """Bytes of the buffers each video stream owns: its FrameSource frames (NV12) and its
+        encoder's stream buffer (rmem). The JPEG channel: its stream buffer only (it encodes
+        its group's frames)."""
+        from imp.encoder.attr import default_stream_buffer_size
+
+        out: dict[str, int] = {}
+        for name, handle in list(self._handles.items()):
+            try:
+                size = default_stream_buffer_size(handle.attr)
+            except imp.ImpError:  # closed by a rebuild in progress
+                continue
+            if name.startswith("stream"):
+                cfg = self.settings[name]
+                size += BUFFERS * cfg["width"] * cfg["height"] * 3 // 2
+            out[name] = size
+        return out
 
     # -- live changes --------------------------------------------------------------------------
     def _handle(self, stream: str) -> Any:
@@ -304,3 +358,23 @@ def configure_simulator(settings: dict[str, dict[str, Any]]) -> None:
         "sensor_size": (sim["sensor_width"], sim["sensor_height"]),
     }  # a file or a camera keeps its own size: fit the streams to it
     sim_overrides(clock=sim["clock"], mic=sim["mic"], speaker=sim["speaker"] or "null", **picture)
+
+
+def simulator_losses() -> dict[tuple[str, str], int]:
+    """On the simulator: frames its sensor lost before imp got them, by (channel, cause).
+
+    ``no_buffer``: the channel had no empty buffer queued when a frame came (the streamer's
+    FrameSource buffer count, or a consumer holding frames too long); ``other``: the rest of the
+    channel's losses, which are the engine's overruns (the simulator fell more than a few frame
+    periods behind real time on a loaded machine). Empty on a board or before the sensor runs.
+    """
+    from imp.kernel import current_kernel
+
+    isp = getattr(current_kernel(), "isp", None)
+    out: dict[tuple[str, str], int] = {}
+    for ch in getattr(isp, "channels", ()):
+        if ch.delivered or ch.dropped:
+            name = ch.path.removeprefix("/dev/")
+            out[name, "no_buffer"] = ch.no_buffer
+            out[name, "other"] = ch.dropped - ch.no_buffer
+    return out

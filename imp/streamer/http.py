@@ -97,6 +97,16 @@ class HttpServer:
         if self.has_jpeg:
             self.camera.subscribe("jpeg", self._on_jpeg)
 
+    def queued_bytes(self) -> int:
+        """The JPEG memory the HTTP side holds: the newest picture (for snapshots) and what waits
+        in the MJPEG viewers' queues, each entry counted at the newest picture's size (the
+        queues share their pictures, so this is an upper bound)."""
+        hub = self.hub
+        latest = hub.latest if hub is not None else None
+        if hub is None or latest is None:
+            return 0
+        return len(latest.data) * (1 + sum(q.qsize() for q in list(hub.viewers)))
+
     def _on_jpeg(self, frame: Packet) -> None:
         if self.hub is not None and not self.loop.is_closed():
             try:

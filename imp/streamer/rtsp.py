@@ -92,6 +92,11 @@ class _Feed:
         with self.lock:
             self.appsrc = None
 
+    def queued_bytes(self) -> int:
+        """Bytes waiting in the appsrc for its streaming thread (bounded by max-bytes)."""
+        src = self.appsrc
+        return int(src.get_property("current-level-bytes")) if src is not None else 0
+
     def push(self, packet: Packet) -> None:
         gst = self.gst
         with self.lock:
@@ -179,31 +184,33 @@ class RtspServer:
             name = f"stream{i}"
             if name in camera.streams:
                 clock, lock = _MediaClock(), threading.Lock()
-                feeds = [_Feed(self.Gst, "src", clock, lock)]
+                feeds = [_Feed(self.Gst, f"video{i}", clock, lock)]
                 self.feeds[name] = feeds[0]
                 camera.subscribe(name, feeds[0].push)
                 audio = camera.audio_codec if "audio" in camera.streams else None
                 if audio is not None:
-                    feeds.append(_Feed(self.Gst, "asrc", clock, lock))
+                    feeds.append(_Feed(self.Gst, f"audio{i}", clock, lock))
                     self.audio_feeds[name] = feeds[1]
                     camera.subscribe("audio", feeds[1].push)
                 codec = settings[name]["codec"]
-                mounts.add_factory(f"/ch{i}", self._factory(name, codec, audio, feeds))
+                mounts.add_factory(f"/ch{i}", self._factory(i, codec, audio, feeds))
         if self.cfg["username"]:
             self._set_auth()
         self.port = 0
 
-    def _factory(self, name: str, codec: str, audio: str | None, feeds: list[_Feed]) -> Any:
+    def _factory(self, i: int, codec: str, audio: str | None, feeds: list[_Feed]) -> Any:
+        # The appsrcs are named after their stream: GStreamer names each one's streaming thread
+        # ELEMENT:PAD (video0:src), which is how /metrics attributes its CPU (usage.gst_owner).
         hx = "h265" if codec == "h265" else "h264"
         launch = (
-            f"( appsrc name=src is-live=true format=time do-timestamp=false "
+            f"( appsrc name=video{i} is-live=true format=time do-timestamp=false "
             f"max-bytes=4000000 block=false "
             f"caps=video/x-{hx},stream-format=byte-stream,alignment=au "
             f"! {hx}parse config-interval=-1 ! rtp{hx}pay name=pay0 pt=96 config-interval=-1 "
         )
         if audio is not None:
             launch += (
-                "appsrc name=asrc is-live=true format=time do-timestamp=false "
+                f"appsrc name=audio{i} is-live=true format=time do-timestamp=false "
                 f"max-bytes=200000 block=false {AUDIO_LAUNCH[audio]} "
             )
         launch += ")"
@@ -220,7 +227,7 @@ class RtspServer:
         factory.set_protocols(
             self.GstRtsp.RTSPLowerTrans.TCP | self.GstRtsp.RTSPLowerTrans.UDP
         )
-        factory.connect("media-configure", self._on_media, name, feeds)
+        factory.connect("media-configure", self._on_media, f"stream{i}", feeds)
         if self.cfg["username"]:
             perms = self.GstRtspServer.RTSPPermissions()
             perms.add_permission_for_role("viewer", "media.factory.access", True)
@@ -303,6 +310,13 @@ class RtspServer:
             name = self._client_paths.pop(id(client), None)
             if name is not None:
                 self.clients[name] = max(0, self.clients[name] - 1)
+
+    def queued_bytes(self) -> dict[str, int]:
+        """Bytes queued in the appsrcs, by stream (the audio feeds of both paths: "audio")."""
+        out = {name: feed.queued_bytes() for name, feed in self.feeds.items()}
+        if self.audio_feeds:
+            out["audio"] = sum(feed.queued_bytes() for feed in self.audio_feeds.values())
+        return out
 
     def resync(self) -> None:
         for name, feed in self.feeds.items():

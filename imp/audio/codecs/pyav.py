@@ -69,18 +69,24 @@ class _PyAvEncoder:
         self._resampler = av.AudioResampler(format=ctx.format.name, layout="mono", rate=rate)
 
     def _packets(self, samples: np.ndarray) -> list[bytes]:
+        return [data for data, _ in self._timed_packets(samples)]
+
+    def _timed_packets(self, samples: np.ndarray) -> list[tuple[bytes, int]]:
+        """Encoded packets with the index of their first sample (counted from the first sample
+        this encoder was given; negative for the codec's priming samples)."""
         frame = av.AudioFrame.from_ndarray(
             np.ascontiguousarray(samples, dtype=np.int16).reshape(1, -1),
             format="s16",
             layout="mono",
         )
         frame.sample_rate = self.rate
-        out: list[bytes] = []
+        out: list[tuple[bytes, int]] = []
         with self._lock:
             frame.pts = self._pts
             self._pts += len(samples)
             for converted in self._resampler.resample(frame):
-                out.extend(bytes(p) for p in self._ctx.encode(converted))
+                # FFmpeg's pts: in samples (time base 1/rate), the encoder delay subtracted
+                out.extend((bytes(p), int(p.pts or 0)) for p in self._ctx.encode(converted))
         return out
 
     def close(self) -> None:
@@ -97,7 +103,16 @@ class AacEncoder(_PyAvEncoder):
         super().__init__("aac", rate, bit_rate, AAC_RATES)
 
     def encode(self, frame: PcmFrame) -> bytes:
-        return b"".join(adts_header(len(p), self.rate, 1) + p for p in self._packets(frame.samples))
+        return b"".join(data for data, _ in self.encode_timed(frame))
+
+    def encode_timed(self, frame: PcmFrame) -> list[tuple[bytes, int]]:
+        """Each ADTS frame completed by ``frame`` with the index of its first sample (AENC
+        stamps each with that sample's capture time). The index is FFmpeg's presentation one:
+        the encoder's 1024 priming samples come first (the first frame's index is -1024), so
+        a frame's decoded samples line up with the capture times of the samples they carry.
+        (Opus needs none of this: a 40 ms input gives exactly one packet, stamped with it.)"""
+        return [(adts_header(len(p), self.rate, 1) + p, first)
+                for p, first in self._timed_packets(frame.samples)]
 
 
 OPUS_FRAME_MS = (10, 20, 40, 60)
