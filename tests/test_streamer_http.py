@@ -220,7 +220,8 @@ def test_metrics_cpu_and_memory_per_stream(daemon: Daemon) -> None:
     assert buffers["jpeg"] > 0
     assert rss > buffers["stream0"] + buffers["stream1"]
     lost = _prometheus(daemon.metrics())["imp_streamer_sim_frames_lost_total"]
-    assert {dict(k)["cause"] for k in lost} == {"no_buffer", "other"}
+    causes = {dict(k)["cause"] for k in lost}
+    assert causes in ({"no_buffer", "other"}, {"lost"}), causes
 
 
 def test_clips_listing_and_paths(daemon: Daemon) -> None:

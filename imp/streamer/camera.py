@@ -366,7 +366,8 @@ def simulator_losses() -> dict[tuple[str, str], int]:
     ``no_buffer``: the channel had no empty buffer queued when a frame came (the streamer's
     FrameSource buffer count, or a consumer holding frames too long); ``other``: the rest of the
     channel's losses, which are the engine's overruns (the simulator fell more than a few frame
-    periods behind real time on a loaded machine). Empty on a board or before the sensor runs.
+    periods behind real time on a loaded machine). A simulator that does not tell the two
+    apart gives ``lost``: all of them. Empty on a board or before the sensor runs.
     """
     from imp.kernel import current_kernel
 
@@ -375,6 +376,10 @@ def simulator_losses() -> dict[tuple[str, str], int]:
     for ch in getattr(isp, "channels", ()):
         if ch.delivered or ch.dropped:
             name = ch.path.removeprefix("/dev/")
-            out[name, "no_buffer"] = ch.no_buffer
-            out[name, "other"] = ch.dropped - ch.no_buffer
+            no_buffer = getattr(ch, "no_buffer", None)
+            if no_buffer is None:
+                out[name, "lost"] = ch.dropped
+            else:
+                out[name, "no_buffer"] = no_buffer
+                out[name, "other"] = ch.dropped - no_buffer
     return out
