@@ -242,10 +242,64 @@ def test_wrong_credentials_refused_everywhere(daemon: Daemon, creds: tuple[str, 
     for route in ROUTES:
         status, headers, _ = http_request(f"{daemon.http}{route}", creds=creds)
         assert status == 401, route
-        assert headers["WWW-Authenticate"].startswith("Basic")
+        assert headers["WWW-Authenticate"].startswith("Digest")  # the first of two challenges
     status, _, _ = http_request(f"{daemon.http}/api/settings", "PATCH",
                                 {"osd": {"text": "x"}}, creds=creds)
     assert status == 401
+
+
+def _digest(challenge: str, method: str, uri: str, password: str = PASSWORD,
+            nonce: str | None = None) -> str:
+    """An RFC 7616 Authorization value (MD5, qop=auth), computed here as a client does."""
+    import hashlib
+    import re
+
+    def md5(text: str) -> str:
+        return hashlib.md5(text.encode()).hexdigest()
+
+    fields = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
+    nonce = nonce or fields["nonce"]
+    ha1, ha2 = md5(f"{USER}:{fields['realm']}:{password}"), md5(f"{method}:{uri}")
+    response = md5(f"{ha1}:{nonce}:00000001:0a4f113b:auth:{ha2}")
+    return (f'Digest username="{USER}", realm="{fields["realm"]}", nonce="{nonce}", '
+            f'uri="{uri}", qop=auth, nc=00000001, cnonce="0a4f113b", response="{response}"')
+
+
+def test_digest_auth(daemon: Daemon) -> None:
+    """Every 401 offers Digest and Basic; urllib's digest handler gets in; a digest reply is
+    refused with a wrong password, for another URI or method, or with a nonce not ours."""
+    import urllib.error
+    import urllib.request
+
+    mgr = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+    mgr.add_password(None, daemon.http, USER, PASSWORD)
+    opener = urllib.request.build_opener(urllib.request.HTTPDigestAuthHandler(mgr))
+    with opener.open(f"{daemon.http}/api/settings?view=1", timeout=15) as resp:
+        assert resp.status == 200 and json.loads(resp.read())["stream0"]["width"] == 640
+    with opener.open(f"{daemon.http}/snapshot.jpg", timeout=15) as resp:
+        assert decode_jpeg_mark(resp.read())[0] > 0
+
+    def ask(uri: str, authorization: str = "", method: str = "GET") -> tuple[int, list[str]]:
+        req = urllib.request.Request(f"{daemon.http}{uri}", method=method)
+        if authorization:
+            req.add_header("Authorization", authorization)
+        try:
+            with urllib.request.urlopen(req, timeout=15) as resp:
+                return resp.status, []
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers.get_all("WWW-Authenticate") or []
+
+    status, challenges = ask("/api/clips")
+    assert status == 401 and [c.split()[0] for c in challenges] == ["Digest", "Basic"]
+    digest = challenges[0]
+    assert ask("/api/clips", _digest(digest, "GET", "/api/clips"))[0] == 200
+    assert ask("/api/clips", _digest(digest, "GET", "/api/clips", password="wrong"))[0] == 401
+    assert ask("/api/events", _digest(digest, "GET", "/api/clips"))[0] == 401
+    assert ask("/api/settings", _digest(digest, "GET", "/api/settings"), "PATCH")[0] == 401
+    forged = _digest(digest, "GET", "/api/clips", nonce="0.00000000000000000000000000000000")
+    assert ask("/api/clips", forged)[0] == 401
+    for broken in ("Digest", 'Digest username="viewer", response=', "Digest ,,,", "Bearer x"):
+        assert ask("/api/clips", broken)[0] == 401
 
 
 def test_fuzzed_http_requests_do_not_hurt(daemon: Daemon) -> None:

@@ -3,17 +3,14 @@
 The server runs its own asyncio loop on a thread. JPEG pictures arrive from the encoder's output
 thread through ``loop.call_soon_threadsafe``; every MJPEG viewer has a 2-picture queue that
 drops its oldest picture when the viewer reads slowly, so a stalled viewer never holds up the
-camera or another viewer. With ``[http] username``/``password`` every route asks for HTTP Basic
-credentials (compared in constant time); at most ``[http] max_clients`` requests are served at
-once (an MJPEG viewer counts while it watches), the next ones get 503.
+camera or another viewer. With ``[http] username``/``password`` every route asks for HTTP Digest
+or Basic credentials (httpauth.py; compared in constant time); at most ``[http] max_clients``
+requests are served at once (an MJPEG viewer counts while it watches), the next ones get 503.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hmac
 import json
 import logging
 import threading
@@ -22,9 +19,11 @@ from importlib import resources
 from typing import Any, Protocol
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from imp.streamer.camera import Packet
 from imp.streamer.config import ConfigError
+from imp.streamer.httpauth import HttpAuth
 
 __all__ = ["HttpServer", "StreamerControl"]
 
@@ -83,9 +82,7 @@ class HttpServer:
         self._started = threading.Event()
         self._error: BaseException | None = None
         user, password = self.cfg["username"], self.cfg["password"]
-        self._expected = (
-            base64.b64encode(f"{user}:{password}".encode()).decode() if user else None
-        )
+        self._auth_check = HttpAuth(user, password) if user else None
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -181,18 +178,13 @@ class HttpServer:
         if self.inflight >= self.cfg["max_clients"]:  # the bound on connections being served
             self.refused_busy += 1
             return _error(503, "too many requests in progress; try again")
-        if self._expected is not None:
+        if self._auth_check is not None:
             header = request.headers.get("Authorization", "")
-            scheme, _, value = header.partition(" ")
-            ok = scheme.lower() == "basic" and _valid_b64(value) and hmac.compare_digest(
-                value.strip().encode(), self._expected.encode()
-            )
-            if not ok:
+            if not self._auth_check.check(request.method, request.raw_path, header):
                 self.refused_auth += 1
                 return web.Response(
-                    status=401,
-                    text="credentials required\n",
-                    headers={"WWW-Authenticate": 'Basic realm="imp-streamer"'},
+                    status=401, text="credentials required\n",
+                    headers=CIMultiDict(self._auth_check.challenges()),
                 )
         self.inflight += 1
         try:
@@ -304,14 +296,6 @@ class HttpServer:
 
 
 _END: Any = object()  # tells MJPEG viewers to finish
-
-
-def _valid_b64(value: str) -> bool:
-    try:
-        base64.b64decode(value.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return True
 
 
 def _error(status: int, message: str) -> web.Response:
