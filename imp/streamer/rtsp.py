@@ -127,6 +127,19 @@ class _Feed:
                 self.dropped += 1
 
 
+def _no_delay(client: Any) -> None:
+    """TCP_NODELAY on a client's connection: with Nagle's algorithm the tail of each picture
+    sent interleaved over RTSP/TCP waits for the client's delayed ACK (up to 40 ms on Linux);
+    GStreamer leaves the option off."""
+    import socket
+
+    try:
+        sock = client.get_connection().get_read_socket()
+        sock.set_option(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except Exception as exc:  # not a TCP socket, or an old GLib: latency only
+        _log.debug("RTSP: TCP_NODELAY not set: %s", exc)
+
+
 def _running_time(src: Any) -> int | None:
     clock = src.get_clock()
     if clock is None:
@@ -290,6 +303,7 @@ class RtspServer:
                 client.close()
                 return
             self.connections += 1
+        _no_delay(client)
         client.connect("play-request", self._on_play)
         client.connect("closed", self._on_closed)
 
