@@ -17,14 +17,13 @@ subclasses with messages that say what to fix.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeGuard, TypeVar
 
 from imp import isp as _isp
-from imp.encoder.api import Fps, Settings
-from imp.encoder.handle import EncoderHandle, open_encoder
 from imp.errors import ImpError, InvalidArgument, InvalidState, Timeout
 from imp.framesource import (
     FS_EXT_CHANNEL,
@@ -34,7 +33,6 @@ from imp.framesource import (
     ChannelAttr,
     get_framesource,
 )
-from imp.isp import IspTuning
 from imp.ivs import get_ivs
 from imp.osd import get_osd
 from imp.pipeline.events import EventBus
@@ -44,7 +42,10 @@ from imp.pipeline.overlay import Overlay
 from imp.pipeline.source import CapturedFrame, FrameSourceChannel, sensor_format
 from imp.system import get_system
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: the encoder and the ISP tuning load when first used
+    from imp.encoder.api import Fps, Settings
+    from imp.encoder.handle import EncoderHandle
+    from imp.isp import IspTuning
     from imp.output.packet import Output
     from imp.pipeline.events import Event
 
@@ -53,6 +54,13 @@ DEFAULT_NR_VBS = 4
 one spare. Two (libimp's sample value) lost 5-15 of 250 1080p frames on a loaded host."""
 
 N = TypeVar("N", Overlay, MotionDetector)
+
+
+def _is_encoder(node: Node) -> TypeGuard[EncoderHandle]:
+    """Whether ``node`` is an encoder handle, without loading the encoder for a camera that
+    has none (imp.encoder.handle is imported by the first cam.encoder())."""
+    handle = sys.modules.get("imp.encoder.handle")
+    return handle is not None and isinstance(node, handle.EncoderHandle)
 
 
 def _free(used: set[int], limit: int, what: str) -> int:
@@ -248,6 +256,8 @@ class Camera:
         start, wrap, backend).
         """
         self._check_open()
+        from imp.encoder.handle import open_encoder  # the encoder loads when first used
+
         handle = open_encoder(source, settings, output=output, bus=self.bus, **options)  # type: ignore[arg-type]
         self._keep(handle)
         return handle
@@ -311,7 +321,7 @@ class Camera:
         rate pictures), then stop writing; returns the events posted meanwhile. ``timeout``:
         wall-time bound (default 4 x ``seconds`` + 10 s)."""
         self._check_open()
-        encoders = [n for n in self.nodes if isinstance(n, EncoderHandle) and n.outputs]
+        encoders = [n for n in self.nodes if _is_encoder(n) and n.outputs]
         if not encoders:
             raise InvalidState("no encoder writes to an output: pass output=... to encoder()")
         for enc in encoders:

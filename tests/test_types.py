@@ -23,6 +23,10 @@ import pytest
 
 import imp.types as T
 
+# imp.types builds each definition on first use: build them all, so vars(T) lists every one
+for _name in T.__all__:
+    getattr(T, _name)
+
 DEFAULT_JSON = Path(__file__).parents[1].parent / "shared/reference/imp_api.json"
 WORD_SIZED = {"long", "unsigned long", "size_t", "ssize_t", "long int", "unsigned long int"}
 POINTER_BYTES = ctypes.sizeof(ctypes.c_void_p)

@@ -3,8 +3,15 @@
 
 Usage (from the repository root)::
 
-    python tools/gen_types.py ../shared/reference/imp_api.json   # writes imp/types.py
+    python tools/gen_types.py ../shared/reference/imp_api.json   # writes imp/types.py(i)
     python tools/gen_types.py --check                             # exit 1 if out of date
+
+Two files: ``imp/types.pyi`` holds every definition as plain classes (what type checkers and
+readers see), and ``imp/types.py`` builds each one on first use (PEP 562 ``__getattr__``): a
+struct or enum costs heap only once a module names it, so a pipeline that needs five of the
+~170 records and ~60 enums does not carry the rest (about 1.3 MB of classes on a 64-bit host;
+issue 10, memory). Each builder function is the stub's definition, indented, with the records
+it depends on named as ``_types.Name`` (built in turn on first use).
 
 Input is the ``v1_1_6`` inventory of ``imp_api.json`` (structs, struct_kinds, bitfields,
 typedef_aliases, enums, macros, sizeof_mips32, offsetof_mips32) plus the top-level
@@ -329,13 +336,14 @@ class Generator:
         return done
 
     # ----------------------------------------------------------------- emission
-    def run(self) -> str:
+    def run(self) -> tuple[str, str]:
+        """(the lazy module imp/types.py, the stub imp/types.pyi)."""
         for key in self.structs:
             self.record(key)
         problems = self.check_o32()
         if problems:
             raise SystemExit("o32 layout check failed:\n  " + "\n  ".join(problems))
-        return self.emit()
+        return self.emit_lazy(), self.emit()
 
     def emit(self) -> str:
         """The module text: blocks separated by two blank lines, as ruff/black would."""
@@ -372,6 +380,68 @@ class Generator:
         blocks += [[section("structs and unions")], *record_blocks]
         blocks += [[section("typedef and tag aliases"), *alias_block]]
         return "\n\n\n".join("\n".join(b) for b in blocks) + "\n"
+
+    def emit_lazy(self) -> str:
+        """The runtime module: the stub's blocks, each record, enum and record alias inside a
+        builder function that :data:`LAZY_TAIL`'s ``__getattr__`` calls on first use."""
+        stub = self.emit().split("\n\n\n")
+        head = stub[0].replace(HEADER_DOC, HEADER_DOC_LAZY)
+        head = head.replace(
+            "from enum import IntEnum", "import sys\nimport threading\nfrom enum import IntEnum"
+        )
+        blocks = [head, *("\n".join(b) for b in BASE_BLOCKS)]
+        blocks.append(LAZY_HEAD.strip("\n"))
+        builders: dict[str, str] = {}  # name -> its builder function
+
+        def builder(fn: str, lines: list[str], names: list[str], deps: set[str]) -> None:
+            pattern = (
+                re.compile(r'(?<!")\b(' + "|".join(sorted(deps)) + r')\b(?!")') if deps else None
+            )
+            body = []
+            for line in lines:
+                if pattern is not None and not line.lstrip().startswith('"""'):
+                    line = pattern.sub(r"_types.\1", line)
+                body.append(f"    {line}" if line else "")
+            ret = ", ".join(f'"{n}": {n}' for n in names)
+            blocks.append(
+                "\n".join([f"def {fn}():", *body, *([""] if body else []), f"    return {{{ret}}}"])
+            )
+            builders.update(dict.fromkeys(names, fn))
+
+        for rec in self.ordered():
+            lines = [ln for block in self.emit_records([rec]) for ln in [*block, ""]][:-1]
+            names = [rec.cls, *(name for name, _ in rec.prototypes)]
+            builder(f"_build{rec.cls}", lines, names, (rec.value_deps | rec.ptr_deps) - {rec.cls})
+        enum_blocks, _, _ = self.emit_enums()
+        for block in enum_blocks[0::2]:  # [class, its constants] pairs: members come from the class
+            cls = block[0].split()[1].split("(")[0]
+            builders[cls] = f"_build{cls}"
+            body = "\n".join(f"    {ln}" if ln else "" for ln in block)
+            blocks.append(
+                f'def _build{cls}():\n{body}\n\n    return {{"{cls}": {cls}, **{cls}.__members__}}'
+            )
+            builders.update(dict.fromkeys(self.enums_by_class[cls], f"_build{cls}"))
+        alias_lines, alias_names = self.emit_aliases()
+        eager_aliases = []
+        records = {r.cls for r in self.records.values()}
+        for line, name in zip(alias_lines, alias_names, strict=True):
+            target = line.split(" = ", 1)[1].split("  #", 1)[0]
+            if target in records:
+                builder(f"_alias_{name}", [], [name], set())
+                blocks[-1] = blocks[-1].replace(f'"{name}": {name}', f'"{name}": _types.{target}')
+            else:
+                eager_aliases.append(line)
+        macro_block, _ = self.emit_macros()
+        blocks.append("\n".join([section("macros"), *macro_block]))
+        blocks.append("\n".join([section("typedef aliases of ctypes scalars"), *eager_aliases]))
+        table = [f'    "{name}": {fn},' for name, fn in builders.items()]
+        blocks.append("\n".join(["_BUILDERS = {", *table, "}"]))
+        blocks.append(LAZY_TAIL.strip("\n"))
+        return "\n\n\n".join(blocks) + "\n"
+
+    @property
+    def enums_by_class(self) -> dict[str, list[str]]:
+        return {self.enum_names[k]: list(v) for k, v in self.enums.items()}
 
     def check_names(self, names: list[str], imports: list[str]) -> None:
         seen: set[str] = set()
@@ -513,6 +583,34 @@ records keep the vendor layout there.
 """
 '''
 
+HEADER_DOC = 'records keep the vendor layout there.\n"""'
+HEADER_DOC_LAZY = '''records keep the vendor layout there.
+
+Every struct, union and enum is built on first use (module ``__getattr__``, PEP 562): naming
+one costs its class (and the records it holds), not the ~1.3 MB of all of them; ``from
+imp.types import *`` builds everything. The definitions, as type checkers see them, are in
+``imp/types.pyi``.
+"""'''
+
+LAZY_HEAD = """
+_types = sys.modules[__name__]  # builders name the records they hold as _types.Name
+_BUILD_LOCK = threading.RLock()  # one class per name, also when threads build at once
+"""
+
+LAZY_TAIL = """
+def __getattr__(name):
+    build = _BUILDERS.get(name)
+    if build is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _BUILD_LOCK:
+        if name not in globals():
+            for key, value in build().items():
+                if isinstance(value, type) and value.__name__ == key:
+                    value.__qualname__ = key  # as if defined at module level
+                globals().setdefault(key, value)
+    return globals()[name]
+"""
+
 BASES = '''\
 def _field_names(cls):
     names = []
@@ -557,15 +655,18 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     api = json.loads(args.json.read_text(encoding="utf-8"))
-    text = Generator(api).run()
+    lazy, stub = Generator(api).run()
+    outputs = {args.output: lazy, args.output.with_suffix(".pyi"): stub}
     if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        if current != text:
-            print(f"{args.output} is out of date; run tools/gen_types.py", file=sys.stderr)
-            return 1
+        for path, text in outputs.items():
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+            if current != text:
+                print(f"{path} is out of date; run tools/gen_types.py", file=sys.stderr)
+                return 1
         return 0
-    args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output}")
+    for path, text in outputs.items():
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

@@ -21,17 +21,36 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from imp import log
+from imp.core.lazy import exports_of, lazy_exports
 from imp.errors import ImpError
-from imp.ivs.algorithm import RESULT_DEPTH, Algorithm, AlgorithmError, IvsAlgorithm
-from imp.ivs.base_move import BaseMoveDetector, BaseMoveParams, BaseMoveResult
 from imp.ivs.channel import DEFAULT_QUEUE_DEPTH, IvsChannel, IvsChannelStats
-from imp.ivs.cinterface import Address, CAlgorithm
-from imp.ivs.frames import FrameView, release_data
-from imp.ivs.group import IvsGroup
 from imp.ivs.module import MAX_CHANNELS, MAX_GROUPS, Ivs, get_ivs
-from imp.ivs.move import MoveDetector, MoveParams, MoveResult, Roi
+
+if TYPE_CHECKING:
+    from imp.ivs.algorithm import RESULT_DEPTH, Algorithm, AlgorithmError, IvsAlgorithm
+    from imp.ivs.base_move import BaseMoveDetector, BaseMoveParams, BaseMoveResult
+    from imp.ivs.cinterface import Address, CAlgorithm
+    from imp.ivs.frames import FrameView, release_data
+    from imp.ivs.group import IvsGroup
+    from imp.ivs.move import MoveDetector, MoveParams, MoveResult, Roi
+
+# Imported on first use (imp.core.lazy): motion detection does not load the SAD detector.
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        **exports_of(
+            "imp.ivs.algorithm", "RESULT_DEPTH", "Algorithm", "AlgorithmError", "IvsAlgorithm"
+        ),
+        **exports_of("imp.ivs.base_move", "BaseMoveDetector", "BaseMoveParams", "BaseMoveResult"),
+        **exports_of("imp.ivs.cinterface", "Address", "CAlgorithm"),
+        **exports_of("imp.ivs.frames", "FrameView", "release_data"),
+        **exports_of("imp.ivs.group", "IvsGroup"),
+        **exports_of("imp.ivs.move", "MoveDetector", "MoveParams", "MoveResult", "Roi"),
+    },
+)
 
 _log = log.get("ivs")
 

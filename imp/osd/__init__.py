@@ -22,28 +22,66 @@ A few lines::
 
 from __future__ import annotations
 
-from imp.osd.attrs import (
-    GroupRegionAttr,
-    Rect,
-    RegionAttr,
-    RegionType,
-    normalised,
-    rect_size,
-    rect_xywh,
+from typing import TYPE_CHECKING
+
+from imp.core.lazy import exports_of, lazy_exports
+
+if TYPE_CHECKING:
+    from imp.osd.attrs import (
+        GroupRegionAttr,
+        Rect,
+        RegionAttr,
+        RegionType,
+        normalised,
+        rect_size,
+        rect_xywh,
+    )
+    from imp.osd.colour import (
+        OSD_BLACK,
+        OSD_BLUE,
+        OSD_GREEN,
+        OSD_RED,
+        OSD_WHITE,
+        colour_yuva,
+        rgb_to_yuv,
+    )
+    from imp.osd.group import OsdGroup, OsdStats
+    from imp.osd.module import MAX_GROUPS, MAX_REGIONS, Osd, get_osd
+    from imp.osd.region import Region
+    from imp.osd.text import ClockOverlay, TextOverlay, TextRenderer, find_font, load_font
+
+# Imported on first use (imp.core.lazy): the package costs only what is used.
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        **exports_of(
+            "imp.osd.attrs",
+            "GroupRegionAttr",
+            "Rect",
+            "RegionAttr",
+            "RegionType",
+            "normalised",
+            "rect_size",
+            "rect_xywh",
+        ),
+        **exports_of(
+            "imp.osd.colour",
+            "OSD_BLACK",
+            "OSD_BLUE",
+            "OSD_GREEN",
+            "OSD_RED",
+            "OSD_WHITE",
+            "colour_yuva",
+            "rgb_to_yuv",
+        ),
+        **exports_of("imp.osd.group", "OsdGroup", "OsdStats"),
+        **exports_of("imp.osd.module", "MAX_GROUPS", "MAX_REGIONS", "Osd", "get_osd"),
+        **exports_of("imp.osd.region", "Region"),
+        **exports_of(
+            "imp.osd.text", "ClockOverlay", "TextOverlay", "TextRenderer", "find_font", "load_font"
+        ),
+    },
 )
-from imp.osd.colour import (
-    OSD_BLACK,
-    OSD_BLUE,
-    OSD_GREEN,
-    OSD_RED,
-    OSD_WHITE,
-    colour_yuva,
-    rgb_to_yuv,
-)
-from imp.osd.group import OsdGroup, OsdStats
-from imp.osd.module import MAX_GROUPS, MAX_REGIONS, Osd, get_osd
-from imp.osd.region import Region
-from imp.osd.text import ClockOverlay, TextOverlay, TextRenderer, find_font, load_font
 
 __all__ = [
     "MAX_GROUPS",

@@ -11,6 +11,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import replace
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,11 +19,13 @@ from imp import isp as _isp
 from imp.core.graph import DEV_ID_FS, Cell
 from imp.core.iterate import borrowed
 from imp.core.vbm import Frame
-from imp.encoder.api import Fps
 from imp.errors import ImpError, InvalidArgument, InvalidState
 from imp.framesource import ChannelAttr, ChannelStats, FsChannel, get_framesource
 from imp.pipeline.events import DEFAULT_TIMEOUT, Event, EventBus, EventKind, State
 from imp.pipeline.node import FrameFormat, Node
+
+if TYPE_CHECKING:  # a type only: a pipeline without an encoder does not load it
+    from imp.encoder.api import Fps
 
 log = logging.getLogger("imp.pipeline")
 _DEGREES = [0, 90, 270]  # SetChnRotate's rotTo90: 0 none, 1 clockwise, 2 anticlockwise

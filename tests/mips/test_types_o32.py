@@ -14,6 +14,10 @@ from typing import Any
 
 import imp.types as T
 
+# imp.types builds each definition on first use: build them all, so vars(T) lists every one
+for _name in T.__all__:
+    getattr(T, _name)
+
 
 def class_name(key: str) -> str:
     """Inventory record key -> class name in imp.types (as tools/gen_types.py names them)."""
