@@ -64,9 +64,15 @@ def run(clock: str, seconds: float) -> dict[str, object]:
         analysed = motion.analysed
         delivered = (main.frames_delivered, lores.frames_delivered)
         core = getattr(imp.runtime.kernel(), "isp", None)  # the simulator's ISP: why frames went
+        engine = getattr(core, "engine", None)
         sensor = {
-            "overruns": getattr(getattr(core, "engine", None), "overruns", None),
-            "no_buffer": [c.dropped for c in getattr(core, "channels", [])[:2]],
+            # frames skipped for every channel: the engine was > max_late_periods behind
+            "overruns": getattr(engine, "overruns", None),
+            # frames delivered after their deadline (caught up, stamped with their slot's time)
+            "late": getattr(engine, "late_frames", None),
+            "max_late_ms": round(getattr(engine, "max_late_ns", 0) / 1e6, 1),
+            # per channel (main, lores): frames lost because the consumer held every buffer
+            "no_buffer": [c.no_buffer for c in getattr(core, "channels", [])[:2]],
         }
     return {
         "clock": clock,

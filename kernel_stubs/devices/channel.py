@@ -70,7 +70,8 @@ class Channel:
         # an older epoch must not complete into the new queue.
         self.epoch = 0
         self.delivered = 0
-        self.dropped = 0
+        self.dropped = 0  # frames this channel lost: no queued buffer, or an engine overrun
+        self.no_buffer = 0  # of those, the frames lost because no buffer was queued
         self.starved_since: float | None = None  # virtual clock: when it last ran out of buffers
 
     @property
@@ -102,6 +103,7 @@ class Channel:
         self.banks = 0
         self.delivered = 0
         self.dropped = 0
+        self.no_buffer = 0
 
     def slake(self) -> None:
         """The last tx-isp close: streams stopped, buffers freed, modules deactivated."""
