@@ -262,6 +262,12 @@ class RtspServer:
         for feed in feeds:
             feed.attach(media)
         media.connect("unprepared", self._on_unprepared, feeds)
+        for i in range(media.n_streams()):
+            # "Rate control" (on by default) makes the RTSP/TCP appsink hold each packet until
+            # its running time, as _on_element undoes for the UDP sinks: with PTS from the
+            # capture clock, every packet would wait as long as the media's first (an IDR:
+            # the slowest to encode) took to arrive.
+            media.get_stream(i).set_rate_control(False)
         pipeline = media.get_element().get_parent()
         if pipeline is not None:
             pipeline.connect("deep-element-added", self._on_element)
