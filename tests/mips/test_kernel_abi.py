@@ -20,7 +20,7 @@ from collections import Counter
 
 import pytest
 
-from imp.kernel import abi
+from imp.kernel import abi, abi_tables
 
 
 def test_host_is_mips32_little_endian() -> None:
@@ -71,25 +71,25 @@ def test_qemu_passes_known_ioctls_and_refuses_unknown_ones() -> None:
 
 def test_every_ioctl_number(checked: Counter[str]) -> None:
     names = set()
-    for name, literal, direction, type_, nr, size in abi.IOCTL_TABLE:
+    for name, literal, direction, type_, nr, size in abi_tables.IOCTL_TABLE:
         assert getattr(abi, name) == literal, name
         assert abi.ioc(direction, type_, nr, size, arch="mips") == literal, name
         assert abi.decode_mips(literal) == (direction, type_, nr, size), name
         # the number fits the 32-bit request argument of ioctl(2) on this host
         assert ctypes.c_ulong(literal).value == literal, name
         names.add(name)
-    assert len(names) == len(abi.IOCTL_TABLE)
-    checked["ioctl numbers"] += len(abi.IOCTL_TABLE)
+    assert len(names) == len(abi_tables.IOCTL_TABLE)
+    checked["ioctl numbers"] += len(abi_tables.IOCTL_TABLE)
 
 
 def test_every_kernel_layout(checked: Counter[str]) -> None:
     offsets = 0
-    for cls, size, fields in abi.LAYOUT_TABLE:
+    for cls, size, fields in abi_tables.LAYOUT_TABLE:
         assert ctypes.sizeof(cls) == size, cls.__name__
         for field, off in fields.items():
             assert getattr(cls, field).offset == off, f"{cls.__name__}.{field}"
             offsets += 1
-    checked["kernel ABI layouts (sizeof)"] += len(abi.LAYOUT_TABLE)
+    checked["kernel ABI layouts (sizeof)"] += len(abi_tables.LAYOUT_TABLE)
     checked["kernel ABI field offsets"] += offsets
 
 
