@@ -39,12 +39,6 @@ __all__ = ["CameraPipeline", "MotionSample", "Packet", "StreamCounters"]
 _log = logging.getLogger("imp.streamer.camera")
 
 IMAGE_CONTROLS = ("brightness", "contrast", "saturation", "sharpness", "hue", "hflip", "vflip")
-# Frame buffers per FrameSource channel: imp.camera.DEFAULT_NR_VBS (4) plus 2, because here
-# each frame also passes the OSD and, on the JPEG's or the motion stream, a second consumer.
-# With 4, a 300 s bench/streamer_load run at load average 6 lost 17 of 7500 stream0 frames
-# (and 9 of stream1's) for want of an empty buffer (imp_streamer_sim_frames_lost_total
-# cause "no_buffer"), more than the simulator's own overruns (11).
-BUFFERS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +151,11 @@ class CameraPipeline:
             if not cfg["enabled"]:
                 continue
             size = (cfg["width"], cfg["height"])
-            fs = cam.framesource(i, size=size, fps=cfg["fps"], nr_vbs=BUFFERS)
+            # [camera] buffers, 6 by default: imp.camera's 4 plus 2, because here each frame
+            # also passes the OSD and, on the JPEG's or the motion stream, a second consumer.
+            # With 4, a 300 s bench/streamer_load run at load average 6 lost 17 of 7500 stream0
+            # frames for want of an empty buffer (/metrics sim_frames_lost cause "no_buffer").
+            fs = cam.framesource(i, size=size, fps=cfg["fps"], nr_vbs=s["camera"]["buffers"])
             self._sources[i] = fs
             source = fs
             if s["osd"]["enabled"]:
@@ -297,7 +295,7 @@ class CameraPipeline:
                 continue
             if name.startswith("stream"):
                 cfg = self.settings[name]
-                size += BUFFERS * cfg["width"] * cfg["height"] * 3 // 2
+                size += self.settings["camera"]["buffers"] * cfg["width"] * cfg["height"] * 3 // 2
             out[name] = size
         return out
 

@@ -148,6 +148,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "camera": {
         "sensor": Key(str, "gc2053"),
         "restart_after": Key(float, 5.0, _range(1, 300)),
+        "buffers": Key(int, 6, _range(2, 16)),
     },
 }
 
