@@ -68,14 +68,15 @@ def test_getframe_starved_by_the_app_says_it_holds_every_buffer(
     frame within 2.0 s"."""
     import imp.framesource as framesource
 
-    monkeypatch.setattr(framesource, "DEFAULT_GETFRAME_TIMEOUT", 0.5)
     with running_system("virtual"):
         assert IMP_FrameSource_CreateChn(0, _fs_attr()) == 0  # nrVBs 2
         assert IMP_FrameSource_SetFrameDepth(0, 2) == 0
         assert IMP_FrameSource_EnableChn(0) == 0
         held = [ctypes.POINTER(IMPFrameInfo)() for _ in range(2)]
-        for p in held:
+        for p in held:  # with the default timeout: a loaded machine may take a while to start
             assert IMP_FrameSource_GetFrame(0, p) == 0
+        # Only the starved call waits the short timeout: no frame can come while all are held.
+        monkeypatch.setattr(framesource, "DEFAULT_GETFRAME_TIMEOUT", 0.5)
         caplog.clear()
         with caplog.at_level(logging.ERROR, logger="imp.capi"):
             assert IMP_FrameSource_GetFrame(0, ctypes.POINTER(IMPFrameInfo)()) == -1

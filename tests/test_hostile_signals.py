@@ -111,7 +111,7 @@ try:
         h264 = cam.encoder(main, imp.H264(bitrate_kbps=300))
         motion = cam.motion(main, sense=2)
         while True:
-            with h264.get_stream() as s:
+            with h264.get_stream(timeout=60) as s:  # a loaded machine may be slow to start
                 pathlib.Path(sys.argv[1], "run").write_bytes(s.data)
 except KeyboardInterrupt:
     rc = 130
@@ -135,7 +135,7 @@ STOP_BOUND = 10.0  # s, generous for a loaded machine; the issue's target is 1 s
 
 
 def _interrupt(script: str, out: Path, double: bool) -> tuple[float, int, str, str]:
-    env = {**os.environ, "IMP_PLATFORM": "sim", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "IMP_PLATFORM": "sim", "PYTHONPATH": str(ROOT), "PYTHONFAULTHANDLER": "1"}
     env.pop("IMP_SIM_CLOCK", None)  # realtime: the sample is still running when Ctrl-C comes
     proc = subprocess.Popen(
         [sys.executable, "-c", script, str(out)],
@@ -157,7 +157,16 @@ def _interrupt(script: str, out: Path, double: bool) -> tuple[float, int, str, s
             time.sleep(0.1)  # the second Ctrl-C lands in the teardown
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
+        try:
+            stdout, stderr = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            # Still running a minute after Ctrl-C: SIGABRT makes faulthandler print every
+            # thread's stack, so the failure says where it hangs.
+            proc.send_signal(signal.SIGABRT)
+            stdout, stderr = proc.communicate(timeout=30)
+            raise AssertionError(
+                f"still running 60 s after Ctrl-C; stacks:\n{stderr[-6000:]}"
+            ) from None
         return time.monotonic() - t0, proc.returncode, stdout, stderr
     finally:
         if proc.poll() is None:
