@@ -35,7 +35,6 @@ from ctypes import (
     c_ushort,
     c_void_p,
 )
-import sys
 import threading
 from enum import IntEnum
 
@@ -539,2442 +538,6 @@ class _CUnion(Union):
     __repr__ = _CStruct.__repr__
 
 
-_types = sys.modules[__name__]  # builders name the records they hold as _types.Name
-_BUILD_LOCK = threading.RLock()  # one class per name, also when threads build at once
-
-
-def _buildIMPCell():
-    class IMPCell(_CStruct):
-        """C ``IMPCell`` (struct, imp_common.h); 12 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("deviceID", c_int),  # IMPDeviceID
-            ("groupID", c_int),
-            ("outputID", c_int),
-        ]
-
-    return {"IMPCell": IMPCell}
-
-
-def _buildIMPFrameInfo():
-    class IMPFrameInfo(_CStruct):
-        """C ``IMPFrameInfo`` (struct, imp_common.h); 48 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("index", c_int),
-            ("pool_idx", c_int),
-            ("width", c_uint32),
-            ("height", c_uint32),
-            ("pixfmt", c_uint32),
-            ("size", c_uint32),
-            ("phyAddr", c_uint32),
-            ("virAddr", c_uint32),
-            ("timeStamp", c_int64),
-            ("rotate_osdflag", c_int),
-            ("priv", c_uint32 * 0),
-        ]
-
-    return {"IMPFrameInfo": IMPFrameInfo}
-
-
-def _buildIMPFrameTimestamp():
-    class IMPFrameTimestamp(_CStruct):
-        """C ``IMPFrameTimestamp`` (struct, imp_common.h); 24 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("ts", c_uint64),
-            ("minus", c_uint64),
-            ("plus", c_uint64),
-        ]
-
-    return {"IMPFrameTimestamp": IMPFrameTimestamp}
-
-
-def _buildIMPPoint():
-    class IMPPoint(_CStruct):
-        """C ``IMPPoint`` (struct, imp_common.h); 8 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("x", c_int),
-            ("y", c_int),
-        ]
-
-    return {"IMPPoint": IMPPoint}
-
-
-def _buildIMPRect():
-    class IMPRect(_CStruct):
-        """C ``IMPRect`` (struct, imp_common.h); 16 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("p0", _types.IMPPoint),
-            ("p1", _types.IMPPoint),
-        ]
-
-    return {"IMPRect": IMPRect}
-
-
-def _buildIMPVersion():
-    class IMPVersion(_CStruct):
-        """C ``IMPVersion`` (struct, imp_system.h); 64 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("aVersion", c_char * 64),
-        ]
-
-    return {"IMPVersion": IMPVersion}
-
-
-def _buildIMPFSChnCrop():
-    class IMPFSChnCrop(_CStruct):
-        """C ``IMPFSChnCrop`` (struct, imp_framesource.h); 20 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("enable", c_int),
-            ("left", c_int),
-            ("top", c_int),
-            ("width", c_int),
-            ("height", c_int),
-        ]
-
-    return {"IMPFSChnCrop": IMPFSChnCrop}
-
-
-def _buildIMPFSChnScaler():
-    class IMPFSChnScaler(_CStruct):
-        """C ``IMPFSChnScaler`` (struct, imp_framesource.h); 12 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("enable", c_int),
-            ("outwidth", c_int),
-            ("outheight", c_int),
-        ]
-
-    return {"IMPFSChnScaler": IMPFSChnScaler}
-
-
-def _buildIMPFSChnFifoAttr():
-    class IMPFSChnFifoAttr(_CStruct):
-        """C ``IMPFSChnFifoAttr`` (struct, imp_framesource.h); 8 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("maxdepth", c_int),
-            ("type", c_int),  # IMPFSChnFifoType
-        ]
-
-    return {"IMPFSChnFifoAttr": IMPFSChnFifoAttr}
-
-
-def _buildIMPFSChnAttr():
-    class IMPFSChnAttr(_CStruct):
-        """C ``IMPFSChnAttr`` (struct, imp_framesource.h); 80 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("picWidth", c_int),
-            ("picHeight", c_int),
-            ("pixFmt", c_int),  # IMPPixelFormat
-            ("crop", _types.IMPFSChnCrop),
-            ("scaler", _types.IMPFSChnScaler),
-            ("outFrmRateNum", c_int),
-            ("outFrmRateDen", c_int),
-            ("nrVBs", c_int),
-            ("type", c_int),  # IMPFSChnType
-            ("fcrop", _types.IMPFSChnCrop),
-        ]
-
-    return {"IMPFSChnAttr": IMPFSChnAttr}
-
-
-def _buildIMPEncoderNalType():
-    class IMPEncoderNalType(_CUnion):
-        """C ``IMPEncoderNalType`` (union, imp_encoder.h); 4 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("h264NalType", c_int),  # IMPEncoderH264NaluType
-            ("h265NalType", c_int),  # IMPEncoderH265NaluType
-        ]
-
-    return {"IMPEncoderNalType": IMPEncoderNalType}
-
-
-def _buildIMPEncoderPack():
-    class IMPEncoderPack(_CStruct):
-        """C ``IMPEncoderPack`` (struct, imp_encoder.h); 32 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("offset", c_uint32),
-            ("length", c_uint32),
-            ("timestamp", c_int64),
-            ("frameEnd", c_bool),
-            ("nalType", _types.IMPEncoderNalType),
-            ("sliceType", c_int),  # IMPEncoderSliceType
-        ]
-
-    return {"IMPEncoderPack": IMPEncoderPack}
-
-
-def _buildIMPEncoderStreamInfo():
-    class IMPEncoderStreamInfo(_CStruct):
-        """C ``IMPEncoderStreamInfo`` (struct); 36 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("iNumBytes", c_int32),
-            ("uNumIntra", c_uint32),
-            ("uNumSkip", c_uint32),
-            ("uNumCU8x8", c_uint32),
-            ("uNumCU16x16", c_uint32),
-            ("uNumCU32x32", c_uint32),
-            ("uNumCU64x64", c_uint32),
-            ("iSliceQP", c_int16),
-            ("iMinQP", c_int16),
-            ("iMaxQP", c_int16),
-        ]
-
-    return {"IMPEncoderStreamInfo": IMPEncoderStreamInfo}
-
-
-def _buildIMPEncoderJpegInfo():
-    class IMPEncoderJpegInfo(_CStruct):
-        """C ``IMPEncoderJpegInfo`` (struct); 8 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("iNumBytes", c_int32),
-            ("iQPfactor", c_int16),
-        ]
-
-    return {"IMPEncoderJpegInfo": IMPEncoderJpegInfo}
-
-
-def _build_IMPEncoderStream_anon0():
-    class _IMPEncoderStream_anon0(_CUnion):
-        """Anonymous union inside ``IMPEncoderStream``."""
-
-        _fields_ = [
-            ("streamInfo", _types.IMPEncoderStreamInfo),
-            ("jpegInfo", _types.IMPEncoderJpegInfo),
-        ]
-
-    return {"_IMPEncoderStream_anon0": _IMPEncoderStream_anon0}
-
-
-def _buildIMPEncoderStream():
-    class IMPEncoderStream(_CStruct):
-        """C ``IMPEncoderStream`` (struct, imp_encoder.h); 64 bytes on MIPS o32."""
-
-        _anonymous_ = ("_anon0",)
-        _fields_ = [
-            ("phyAddr", c_uint32),
-            ("virAddr", c_uint32),
-            ("streamSize", c_uint32),
-            ("pack", POINTER(_types.IMPEncoderPack)),
-            ("packCount", c_uint32),
-            ("seq", c_uint32),
-            ("isVI", c_bool),
-            ("_anon0", _types._IMPEncoderStream_anon0),
-        ]
-
-    return {"IMPEncoderStream": IMPEncoderStream}
-
-
-def _buildIMPEncoderCropCfg():
-    class IMPEncoderCropCfg(_CStruct):
-        """C ``IMPEncoderCropCfg`` (struct, imp_encoder.h); 20 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("enable", c_bool),
-            ("x", c_uint32),
-            ("y", c_uint32),
-            ("w", c_uint32),
-            ("h", c_uint32),
-        ]
-
-    return {"IMPEncoderCropCfg": IMPEncoderCropCfg}
-
-
-def _buildIMPEncoderEncAttr():
-    class IMPEncoderEncAttr(_CStruct):
-        """C ``IMPEncoderEncAttr`` (struct, imp_encoder.h); 44 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("eProfile", c_int),  # IMPEncoderProfile
-            ("uLevel", c_uint8),
-            ("uTier", c_uint8),
-            ("uWidth", c_uint16),
-            ("uHeight", c_uint16),
-            ("ePicFormat", c_int),  # IMPEncoderPicFormat
-            ("eEncOptions", c_uint32),
-            ("eEncTools", c_uint32),
-            ("crop", _types.IMPEncoderCropCfg),
-        ]
-
-    return {"IMPEncoderEncAttr": IMPEncoderEncAttr}
-
-
-def _buildIMPEncoderGopAttr():
-    class IMPEncoderGopAttr(_CStruct):
-        """C ``IMPEncoderGopAttr`` (struct, imp_encoder.h); 24 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("uGopCtrlMode", c_int),  # IMPEncoderGopCtrlMode
-            ("uGopLength", c_uint16),
-            ("uNotifyUserLTInter", c_uint16),
-            ("uMaxSameSenceCnt", c_uint32),
-            ("bEnableLT", c_bool),
-            ("uFreqLT", c_uint32),
-            ("bLTRC", c_bool),
-        ]
-
-    return {"IMPEncoderGopAttr": IMPEncoderGopAttr}
-
-
-def _buildIMPEncoderAttrFixQP():
-    class IMPEncoderAttrFixQP(_CStruct):
-        """C ``IMPEncoderAttrFixQP`` (struct, imp_encoder.h); 2 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("iInitialQP", c_int16),
-        ]
-
-    return {"IMPEncoderAttrFixQP": IMPEncoderAttrFixQP}
-
-
-def _buildIMPEncoderAttrCbr():
-    class IMPEncoderAttrCbr(_CStruct):
-        """C ``IMPEncoderAttrCbr`` (struct, imp_encoder.h); 24 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("uTargetBitRate", c_uint32),
-            ("iInitialQP", c_int16),
-            ("iMinQP", c_int16),
-            ("iMaxQP", c_int16),
-            ("iIPDelta", c_int16),
-            ("iPBDelta", c_int16),
-            ("eRcOptions", c_uint32),
-            ("uMaxPictureSize", c_uint32),
-        ]
-
-    return {"IMPEncoderAttrCbr": IMPEncoderAttrCbr}
-
-
-def _buildIMPEncoderAttrVbr():
-    class IMPEncoderAttrVbr(_CStruct):
-        """C ``IMPEncoderAttrVbr`` (struct, imp_encoder.h); 28 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("uTargetBitRate", c_uint32),
-            ("uMaxBitRate", c_uint32),
-            ("iInitialQP", c_int16),
-            ("iMinQP", c_int16),
-            ("iMaxQP", c_int16),
-            ("iIPDelta", c_int16),
-            ("iPBDelta", c_int16),
-            ("eRcOptions", c_uint32),
-            ("uMaxPictureSize", c_uint32),
-        ]
-
-    return {"IMPEncoderAttrVbr": IMPEncoderAttrVbr}
-
-
-def _buildIMPEncoderAttrCappedVbr():
-    class IMPEncoderAttrCappedVbr(_CStruct):
-        """C ``IMPEncoderAttrCappedVbr`` (struct, imp_encoder.h); 32 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("uTargetBitRate", c_uint32),
-            ("uMaxBitRate", c_uint32),
-            ("iInitialQP", c_int16),
-            ("iMinQP", c_int16),
-            ("iMaxQP", c_int16),
-            ("iIPDelta", c_int16),
-            ("iPBDelta", c_int16),
-            ("eRcOptions", c_uint32),
-            ("uMaxPictureSize", c_uint32),
-            ("uMaxPSNR", c_uint16),
-        ]
-
-    return {"IMPEncoderAttrCappedVbr": IMPEncoderAttrCappedVbr}
-
-
-def _build_IMPEncoderAttrRcMode_anon0():
-    class _IMPEncoderAttrRcMode_anon0(_CUnion):
-        """Anonymous union inside ``IMPEncoderAttrRcMode``."""
-
-        _fields_ = [
-            ("attrFixQp", _types.IMPEncoderAttrFixQP),
-            ("attrCbr", _types.IMPEncoderAttrCbr),
-            ("attrVbr", _types.IMPEncoderAttrVbr),
-            ("attrCappedVbr", _types.IMPEncoderAttrCappedVbr),
-            ("attrCappedQuality", _types.IMPEncoderAttrCappedVbr),
-        ]
-
-    return {"_IMPEncoderAttrRcMode_anon0": _IMPEncoderAttrRcMode_anon0}
-
-
-def _buildIMPEncoderAttrRcMode():
-    class IMPEncoderAttrRcMode(_CStruct):
-        """C ``IMPEncoderAttrRcMode`` (struct, imp_encoder.h); 36 bytes on MIPS o32."""
-
-        _anonymous_ = ("_anon0",)
-        _fields_ = [
-            ("rcMode", c_int),  # IMPEncoderRcMode
-            ("_anon0", _types._IMPEncoderAttrRcMode_anon0),
-        ]
-
-    return {"IMPEncoderAttrRcMode": IMPEncoderAttrRcMode}
-
-
-def _buildIMPEncoderFrmRate():
-    class IMPEncoderFrmRate(_CStruct):
-        """C ``IMPEncoderFrmRate`` (struct, imp_encoder.h); 8 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("frmRateNum", c_uint32),
-            ("frmRateDen", c_uint32),
-        ]
-
-    return {"IMPEncoderFrmRate": IMPEncoderFrmRate}
-
-
-def _buildIMPEncoderRcAttr():
-    class IMPEncoderRcAttr(_CStruct):
-        """C ``IMPEncoderRcAttr`` (struct, imp_encoder.h); 44 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("attrRcMode", _types.IMPEncoderAttrRcMode),
-            ("outFrmRate", _types.IMPEncoderFrmRate),
-        ]
-
-    return {"IMPEncoderRcAttr": IMPEncoderRcAttr}
-
-
-def _buildIMPEncoderChnAttr():
-    class IMPEncoderChnAttr(_CStruct):
-        """C ``IMPEncoderChnAttr`` (struct, imp_encoder.h); 112 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("encAttr", _types.IMPEncoderEncAttr),
-            ("rcAttr", _types.IMPEncoderRcAttr),
-            ("gopAttr", _types.IMPEncoderGopAttr),
-        ]
-
-    return {"IMPEncoderChnAttr": IMPEncoderChnAttr}
-
-
-def _buildIMPEncoderChnStat():
-    class IMPEncoderChnStat(_CStruct):
-        """C ``IMPEncoderChnStat`` (struct, imp_encoder.h); 24 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("registered", c_bool),
-            ("leftPics", c_uint32),
-            ("leftStreamBytes", c_uint32),
-            ("leftStreamFrames", c_uint32),
-            ("curPacks", c_uint32),
-            ("work_done", c_uint32),
-        ]
-
-    return {"IMPEncoderChnStat": IMPEncoderChnStat}
-
-
-def _buildIMPDecoderAttr():
-    class IMPDecoderAttr(_CStruct):
-        """C ``IMPDecoderAttr`` (struct, imp_decoder.h); 28 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("decType", c_int),  # IMPPayloadType
-            ("maxWidth", c_uint32),
-            ("maxHeight", c_uint32),
-            ("pixelFormat", c_int),  # IMPPixelFormat
-            ("nrKeepStream", c_uint32),
-            ("frmRateNum", c_uint32),
-            ("frmRateDen", c_uint32),
-        ]
-
-    return {"IMPDecoderAttr": IMPDecoderAttr}
-
-
-def _buildIMPDecoderCHNAttr():
-    class IMPDecoderCHNAttr(_CStruct):
-        """C ``IMPDecoderCHNAttr`` (struct, imp_decoder.h); 28 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("decAttr", _types.IMPDecoderAttr),
-        ]
-
-    return {"IMPDecoderCHNAttr": IMPDecoderCHNAttr}
-
-
-def _buildIMPDecoderNal():
-    class IMPDecoderNal(_CStruct):
-        """C ``IMPDecoderNal`` (struct, imp_decoder.h); 16 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("i_payload", c_int),
-            ("p_payload", POINTER(c_uint8)),
-            ("timeStamp", c_int64),
-        ]
-
-    return {"IMPDecoderNal": IMPDecoderNal}
-
-
-def _buildIMPDecoderStream():
-    class IMPDecoderStream(_CStruct):
-        """C ``IMPDecoderStream`` (struct, imp_decoder.h); 16 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("decoderNal", _types.IMPDecoderNal),
-        ]
-
-    return {"IMPDecoderStream": IMPDecoderStream}
-
-
-def _buildlineRectData():
-    class lineRectData(_CStruct):
-        """C ``lineRectData`` (struct, imp_osd.h); 8 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("color", c_uint32),
-            ("linewidth", c_uint32),
-        ]
-
-    return {"lineRectData": lineRectData}
-
-
-def _buildcoverData():
-    class coverData(_CStruct):
-        """C ``coverData`` (struct, imp_osd.h); 4 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("color", c_uint32),
-        ]
-
-    return {"coverData": coverData}
-
-
-def _buildpicData():
-    class picData(_CStruct):
-        """C ``picData`` (struct, imp_osd.h); 4 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("pData", c_void_p),
-        ]
-
-    return {"picData": picData}
-
-
-def _buildIMPOSDRgnAttrData():
-    class IMPOSDRgnAttrData(_CUnion):
-        """C ``IMPOSDRgnAttrData`` (union, imp_osd.h); 8 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("bitmapData", c_void_p),
-            ("lineRectData", _types.lineRectData),
-            ("coverData", _types.coverData),
-            ("picData", _types.picData),
-        ]
-
-    return {"IMPOSDRgnAttrData": IMPOSDRgnAttrData}
-
-
-def _buildIMPOSDRgnAttr():
-    class IMPOSDRgnAttr(_CStruct):
-        """C ``IMPOSDRgnAttr`` (struct, imp_osd.h); 32 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("type", c_int),  # IMPOsdRgnType
-            ("rect", _types.IMPRect),
-            ("fmt", c_int),  # IMPPixelFormat
-            ("data", _types.IMPOSDRgnAttrData),
-        ]
-
-    return {"IMPOSDRgnAttr": IMPOSDRgnAttr}
-
-
-def _buildIMPOSDRgnTimestamp():
-    class IMPOSDRgnTimestamp(_CStruct):
-        """C ``IMPOSDRgnTimestamp`` (struct, imp_osd.h); 24 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("ts", c_uint64),
-            ("minus", c_uint64),
-            ("plus", c_uint64),
-        ]
-
-    return {"IMPOSDRgnTimestamp": IMPOSDRgnTimestamp}
-
-
-def _buildIMPOSDGrpRgnAttr():
-    class IMPOSDGrpRgnAttr(_CStruct):
-        """C ``IMPOSDGrpRgnAttr`` (struct, imp_osd.h); 36 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("show", c_int),
-            ("offPos", _types.IMPPoint),
-            ("scalex", c_float),
-            ("scaley", c_float),
-            ("gAlphaEn", c_int),
-            ("fgAlhpa", c_int),
-            ("bgAlhpa", c_int),
-            ("layer", c_int),
-        ]
-
-    return {"IMPOSDGrpRgnAttr": IMPOSDGrpRgnAttr}
-
-
-def _buildIMPAudioIOAttr():
-    class IMPAudioIOAttr(_CStruct):
-        """C ``IMPAudioIOAttr`` (struct, imp_audio.h); 24 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("samplerate", c_int),  # IMPAudioSampleRate
-            ("bitwidth", c_int),  # IMPAudioBitWidth
-            ("soundmode", c_int),  # IMPAudioSoundMode
-            ("frmNum", c_int),
-            ("numPerFrm", c_int),
-            ("chnCnt", c_int),
-        ]
-
-    return {"IMPAudioIOAttr": IMPAudioIOAttr}
-
-
-def _buildIMPAudioFrame():
-    class IMPAudioFrame(_CStruct):
-        """C ``IMPAudioFrame`` (struct, imp_audio.h); 32 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("bitwidth", c_int),  # IMPAudioBitWidth
-            ("soundmode", c_int),  # IMPAudioSoundMode
-            ("virAddr", POINTER(c_uint32)),
-            ("phyAddr", c_uint32),
-            ("timeStamp", c_int64),
-            ("seq", c_int),
-            ("len", c_int),
-        ]
-
-    return {"IMPAudioFrame": IMPAudioFrame}
-
-
-def _buildIMPAudioIChnParam():
-    class IMPAudioIChnParam(_CStruct):
-        """C ``IMPAudioIChnParam`` (struct, imp_audio.h); 8 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("usrFrmDepth", c_int),
-            ("Rev", c_int),
-        ]
-
-    return {"IMPAudioIChnParam": IMPAudioIChnParam}
-
-
-def _buildIMPAudioOChnState():
-    class IMPAudioOChnState(_CStruct):
-        """C ``IMPAudioOChnState`` (struct, imp_audio.h); 12 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("chnTotalNum", c_int),
-            ("chnFreeNum", c_int),
-            ("chnBusyNum", c_int),
-        ]
-
-    return {"IMPAudioOChnState": IMPAudioOChnState}
-
-
-def _buildIMPAudioStream():
-    class IMPAudioStream(_CStruct):
-        """C ``IMPAudioStream`` (struct, imp_audio.h); 32 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("stream", POINTER(c_uint8)),
-            ("phyAddr", c_uint32),
-            ("len", c_int),
-            ("timeStamp", c_int64),
-            ("seq", c_int),
-        ]
-
-    return {"IMPAudioStream": IMPAudioStream}
-
-
-def _buildIMPAudioEncChnAttr():
-    class IMPAudioEncChnAttr(_CStruct):
-        """C ``IMPAudioEncChnAttr`` (struct, imp_audio.h); 12 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("type", c_int),  # IMPAudioPalyloadType
-            ("bufSize", c_int),
-            ("value", POINTER(c_uint32)),
-        ]
-
-    return {"IMPAudioEncChnAttr": IMPAudioEncChnAttr}
-
-
-def _buildIMPAudioEncEncoder():
-    _IMPAudioEncEncoder_openEncoder_fn = CFUNCTYPE(c_int, c_void_p, c_void_p)
-    _IMPAudioEncEncoder_encoderFrm_fn = CFUNCTYPE(
-        c_int, c_void_p, POINTER(_types.IMPAudioFrame), POINTER(c_ubyte), POINTER(c_int)
-    )
-    _IMPAudioEncEncoder_closeEncoder_fn = CFUNCTYPE(c_int, c_void_p)
-
-    class IMPAudioEncEncoder(_CStruct):
-        """C ``IMPAudioEncEncoder`` (struct, imp_audio.h); 36 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("type", c_int),  # IMPAudioPalyloadType
-            ("maxFrmLen", c_int),
-            ("name", c_char * 16),
-            ("openEncoder", _IMPAudioEncEncoder_openEncoder_fn),
-            ("encoderFrm", _IMPAudioEncEncoder_encoderFrm_fn),
-            ("closeEncoder", _IMPAudioEncEncoder_closeEncoder_fn),
-        ]
-
-    return {"IMPAudioEncEncoder": IMPAudioEncEncoder, "_IMPAudioEncEncoder_openEncoder_fn": _IMPAudioEncEncoder_openEncoder_fn, "_IMPAudioEncEncoder_encoderFrm_fn": _IMPAudioEncEncoder_encoderFrm_fn, "_IMPAudioEncEncoder_closeEncoder_fn": _IMPAudioEncEncoder_closeEncoder_fn}
-
-
-def _buildIMPAudioDecChnAttr():
-    class IMPAudioDecChnAttr(_CStruct):
-        """C ``IMPAudioDecChnAttr`` (struct, imp_audio.h); 16 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("type", c_int),  # IMPAudioPalyloadType
-            ("bufSize", c_int),
-            ("mode", c_int),  # IMPAudioDecMode
-            ("value", c_void_p),
-        ]
-
-    return {"IMPAudioDecChnAttr": IMPAudioDecChnAttr}
-
-
-def _buildIMPAudioDecDecoder():
-    _IMPAudioDecDecoder_openDecoder_fn = CFUNCTYPE(c_int, c_void_p, c_void_p)
-    _IMPAudioDecDecoder_decodeFrm_fn = CFUNCTYPE(
-        c_int, c_void_p, POINTER(c_ubyte), c_int, POINTER(c_ushort), POINTER(c_int), POINTER(c_int)
-    )
-    _IMPAudioDecDecoder_getFrmInfo_fn = CFUNCTYPE(c_int, c_void_p, c_void_p)
-    _IMPAudioDecDecoder_closeDecoder_fn = CFUNCTYPE(c_int, c_void_p)
-
-    class IMPAudioDecDecoder(_CStruct):
-        """C ``IMPAudioDecDecoder`` (struct, imp_audio.h); 36 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("type", c_int),  # IMPAudioPalyloadType
-            ("name", c_char * 16),
-            ("openDecoder", _IMPAudioDecDecoder_openDecoder_fn),
-            ("decodeFrm", _IMPAudioDecDecoder_decodeFrm_fn),
-            ("getFrmInfo", _IMPAudioDecDecoder_getFrmInfo_fn),
-            ("closeDecoder", _IMPAudioDecDecoder_closeDecoder_fn),
-        ]
-
-    return {"IMPAudioDecDecoder": IMPAudioDecDecoder, "_IMPAudioDecDecoder_openDecoder_fn": _IMPAudioDecDecoder_openDecoder_fn, "_IMPAudioDecDecoder_decodeFrm_fn": _IMPAudioDecDecoder_decodeFrm_fn, "_IMPAudioDecDecoder_getFrmInfo_fn": _IMPAudioDecDecoder_getFrmInfo_fn, "_IMPAudioDecDecoder_closeDecoder_fn": _IMPAudioDecDecoder_closeDecoder_fn}
-
-
-def _buildIMPAudioAgcConfig():
-    class IMPAudioAgcConfig(_CStruct):
-        """C ``IMPAudioAgcConfig`` (struct, imp_audio.h); 8 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("TargetLevelDbfs", c_int),
-            ("CompressionGaindB", c_int),
-        ]
-
-    return {"IMPAudioAgcConfig": IMPAudioAgcConfig}
-
-
-def _buildIMPDmicAttr():
-    class IMPDmicAttr(_CStruct):
-        """C ``IMPDmicAttr`` (struct, imp_dmic.h); 24 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("samplerate", c_int),  # IMPDmicSampleRate
-            ("bitwidth", c_int),  # IMPDmicBitWidth
-            ("soundmode", c_int),  # IMPDmicSoundMode
-            ("frmNum", c_int),
-            ("numPerFrm", c_int),
-            ("chnCnt", c_int),
-        ]
-
-    return {"IMPDmicAttr": IMPDmicAttr}
-
-
-def _buildIMPDmicFrame():
-    class IMPDmicFrame(_CStruct):
-        """C ``IMPDmicFrame`` (struct, imp_dmic.h); 32 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("bitwidth", c_int),  # IMPDmicBitWidth
-            ("soundmode", c_int),  # IMPDmicSoundMode
-            ("virAddr", POINTER(c_uint32)),
-            ("phyAddr", c_uint32),
-            ("timeStamp", c_int64),
-            ("seq", c_int),
-            ("len", c_int),
-        ]
-
-    return {"IMPDmicFrame": IMPDmicFrame}
-
-
-def _buildIMPDmicChnFrame():
-    class IMPDmicChnFrame(_CStruct):
-        """C ``IMPDmicChnFrame`` (struct, imp_dmic.h); 64 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("rawFrame", _types.IMPDmicFrame),
-            ("aecFrame", _types.IMPDmicFrame),
-        ]
-
-    return {"IMPDmicChnFrame": IMPDmicChnFrame}
-
-
-def _buildIMPDmicChnParam():
-    class IMPDmicChnParam(_CStruct):
-        """C ``IMPDmicChnParam`` (struct, imp_dmic.h); 8 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("usrFrmDepth", c_int),
-            ("Rev", c_int),
-        ]
-
-    return {"IMPDmicChnParam": IMPDmicChnParam}
-
-
-def _buildDmicXInfo():
-    class DmicXInfo(_CStruct):
-        """C ``DmicXInfo`` (struct, imp_dmic.h); 8 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("dmic_id", c_int),
-            ("dmic_en", c_int),
-        ]
-
-    return {"DmicXInfo": DmicXInfo}
-
-
-def _buildIMPI2CInfo():
-    class IMPI2CInfo(_CStruct):
-        """C ``IMPI2CInfo`` (struct, imp_isp.h); 28 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("type", c_char * 20),
-            ("addr", c_int),
-            ("i2c_adapter_id", c_int),
-        ]
-
-    return {"IMPI2CInfo": IMPI2CInfo}
-
-
-def _buildIMPSPIInfo():
-    class IMPSPIInfo(_CStruct):
-        """C ``IMPSPIInfo`` (struct, imp_isp.h); 36 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("modalias", c_char * 32),
-            ("bus_num", c_int),
-        ]
-
-    return {"IMPSPIInfo": IMPSPIInfo}
-
-
-def _build_IMPSensorInfo_anon0():
-    class _IMPSensorInfo_anon0(_CUnion):
-        """Anonymous union inside ``IMPSensorInfo``."""
-
-        _fields_ = [
-            ("i2c", _types.IMPI2CInfo),
-            ("spi", _types.IMPSPIInfo),
-        ]
-
-    return {"_IMPSensorInfo_anon0": _IMPSensorInfo_anon0}
-
-
-def _buildIMPSensorInfo():
-    class IMPSensorInfo(_CStruct):
-        """C ``IMPSensorInfo`` (struct, imp_isp.h); 80 bytes on MIPS o32."""
-
-        _anonymous_ = ("_anon0",)
-        _fields_ = [
-            ("name", c_char * 32),
-            ("cbus_type", c_int),  # IMPSensorControlBusType
-            ("_anon0", _types._IMPSensorInfo_anon0),
-            ("rst_gpio", c_ushort),
-            ("pwdn_gpio", c_ushort),
-            ("power_gpio", c_ushort),
-        ]
-
-    return {"IMPSensorInfo": IMPSensorInfo}
-
-
-def _buildIMPISPZone():
-    class IMPISPZone(_CStruct):
-        """C ``IMPISPZone`` (struct, imp_isp.h); 900 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("zone", c_uint * 15 * 15),
-        ]
-
-    return {"IMPISPZone": IMPISPZone}
-
-
-def _buildIMPISPAutoZoom():
-    class IMPISPAutoZoom(_CStruct):
-        """C ``IMPISPAutoZoom`` (struct); 36 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("chan", c_int),
-            ("scaler_enable", c_int),
-            ("scaler_outwidth", c_int),
-            ("scaler_outheight", c_int),
-            ("crop_enable", c_int),
-            ("crop_left", c_int),
-            ("crop_top", c_int),
-            ("crop_width", c_int),
-            ("crop_height", c_int),
-        ]
-
-    return {"IMPISPAutoZoom": IMPISPAutoZoom}
-
-
-def _buildIMPISPGamma():
-    class IMPISPGamma(_CStruct):
-        """C ``IMPISPGamma`` (struct, imp_isp.h); 258 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("gamma", c_uint16 * 129),
-        ]
-
-    return {"IMPISPGamma": IMPISPGamma}
-
-
-def _build_IMPISPExpr_s_attr():
-    class _IMPISPExpr_s_attr(_CStruct):
-        """Member ``s_attr``: struct inside ``IMPISPExpr``; 12 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("mode", c_int),  # isp_core_expr_mode
-            ("unit", c_int),  # isp_core_expr_unit
-            ("time", c_uint16),
-        ]
-
-    return {"_IMPISPExpr_s_attr": _IMPISPExpr_s_attr}
-
-
-def _build_IMPISPExpr_g_attr():
-    class _IMPISPExpr_g_attr(_CStruct):
-        """Member ``g_attr``: struct inside ``IMPISPExpr``; 12 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("mode", c_int),  # isp_core_expr_mode
-            ("integration_time", c_uint16),
-            ("integration_time_min", c_uint16),
-            ("integration_time_max", c_uint16),
-            ("one_line_expr_in_us", c_uint16),
-        ]
-
-    return {"_IMPISPExpr_g_attr": _IMPISPExpr_g_attr}
-
-
-def _buildIMPISPExpr():
-    class IMPISPExpr(_CUnion):
-        """C ``IMPISPExpr`` (union, imp_isp.h); 12 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("s_attr", _types._IMPISPExpr_s_attr),
-            ("g_attr", _types._IMPISPExpr_g_attr),
-        ]
-
-    return {"IMPISPExpr": IMPISPExpr}
-
-
-def _build_IMPISPAERoi_anon0():
-    class _IMPISPAERoi_anon0(_CStruct):
-        """Anonymous struct inside ``IMPISPAERoi``."""
-
-        _fields_ = [
-            ("endy", c_uint, 8),
-            ("endx", c_uint, 8),
-            ("starty", c_uint, 8),
-            ("startx", c_uint, 8),
-        ]
-
-    return {"_IMPISPAERoi_anon0": _IMPISPAERoi_anon0}
-
-
-def _buildIMPISPAERoi():
-    class IMPISPAERoi(_CUnion):
-        """C ``IMPISPAERoi`` (union, imp_isp.h); 4 bytes on MIPS o32."""
-
-        _anonymous_ = ("_anon0",)
-        _fields_ = [
-            ("_anon0", _types._IMPISPAERoi_anon0),
-            ("value", c_uint32),
-        ]
-
-    return {"IMPISPAERoi": IMPISPAERoi}
-
-
-def _buildIMPISPWB():
-    class IMPISPWB(_CStruct):
-        """C ``IMPISPWB`` (struct, imp_isp.h); 8 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("mode", c_int),  # isp_core_wb_mode
-            ("rgain", c_uint16),
-            ("bgain", c_uint16),
-        ]
-
-    return {"IMPISPWB": IMPISPWB}
-
-
-def _buildIMPISPAWBCluster():
-    class IMPISPAWBCluster(_CStruct):
-        """C ``IMPISPAWBCluster`` (struct); 40 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("ClusterEn", c_int),  # IMPISPTuningOpsMode
-            ("ToleranceEn", c_int),  # IMPISPTuningOpsMode
-            ("tolerance_th", c_uint),
-            ("awb_cluster", c_uint * 7),
-        ]
-
-    return {"IMPISPAWBCluster": IMPISPAWBCluster}
-
-
-def _buildIMPISPAWBCtTrend():
-    class IMPISPAWBCtTrend(_CStruct):
-        """C ``IMPISPAWBCtTrend`` (struct); 24 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("trend_array", c_uint * 6),
-        ]
-
-    return {"IMPISPAWBCtTrend": IMPISPAWBCtTrend}
-
-
-def _buildIMPISPCOEFFTWB():
-    class IMPISPCOEFFTWB(_CStruct):
-        """C ``IMPISPCOEFFTWB`` (struct, imp_isp.h); 6 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("rgb_coefft_wb_r", c_ushort),
-            ("rgb_coefft_wb_g", c_ushort),
-            ("rgb_coefft_wb_b", c_ushort),
-        ]
-
-    return {"IMPISPCOEFFTWB": IMPISPCOEFFTWB}
-
-
-def _buildIMPISPEVAttr():
-    class IMPISPEVAttr(_CStruct):
-        """C ``IMPISPEVAttr`` (struct, imp_isp.h); 24 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("ev", c_uint32),
-            ("expr_us", c_uint32),
-            ("ev_log2", c_uint32),
-            ("again", c_uint32),
-            ("dgain", c_uint32),
-            ("gain_log2", c_uint32),
-        ]
-
-    return {"IMPISPEVAttr": IMPISPEVAttr}
-
-
-def _buildIMPISPWeight():
-    class IMPISPWeight(_CStruct):
-        """C ``IMPISPWeight`` (struct, imp_isp.h); 225 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("weight", c_ubyte * 15 * 15),
-        ]
-
-    return {"IMPISPWeight": IMPISPWeight}
-
-
-def _buildIMPISPAWBZone():
-    class IMPISPAWBZone(_CStruct):
-        """C ``IMPISPAWBZone`` (struct, imp_isp.h); 675 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("zone_r", c_ubyte * 225),
-            ("zone_g", c_ubyte * 225),
-            ("zone_b", c_ubyte * 225),
-        ]
-
-    return {"IMPISPAWBZone": IMPISPAWBZone}
-
-
-def _buildIMPISPAEHist():
-    class IMPISPAEHist(_CStruct):
-        """C ``IMPISPAEHist`` (struct, imp_isp.h); 16 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("ae_histhresh", c_ubyte * 4),
-            ("ae_hist", c_ushort * 5),
-            ("ae_stat_nodeh", c_ubyte),
-            ("ae_stat_nodev", c_ubyte),
-        ]
-
-    return {"IMPISPAEHist": IMPISPAEHist}
-
-
-def _buildIMPISPAEHistOrigin():
-    class IMPISPAEHistOrigin(_CStruct):
-        """C ``IMPISPAEHistOrigin`` (struct, imp_isp.h); 1024 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("ae_hist", c_uint * 256),
-        ]
-
-    return {"IMPISPAEHistOrigin": IMPISPAEHistOrigin}
-
-
-def _buildisp_core_awb_sta_info():
-    class isp_core_awb_sta_info(_CStruct):
-        """C ``struct isp_core_awb_sta_info`` (struct, imp_isp.h); 8 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("r_gain", c_ushort),
-            ("b_gain", c_ushort),
-            ("awb_sum", c_uint),
-        ]
-
-    return {"isp_core_awb_sta_info": isp_core_awb_sta_info}
-
-
-def _buildIMPISPAWBHist():
-    class IMPISPAWBHist(_CStruct):
-        """C ``IMPISPAWBHist`` (struct, imp_isp.h); 28 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("awb_stat", _types.isp_core_awb_sta_info),
-            ("awb_stats_mode", c_int),  # isp_core_awb_stats_mode
-            ("awb_whitelevel", c_ushort),
-            ("awb_blacklevel", c_ushort),
-            ("cr_ref_max", c_ushort),
-            ("cr_ref_min", c_ushort),
-            ("cb_ref_max", c_ushort),
-            ("cb_ref_min", c_ushort),
-            ("awb_stat_nodeh", c_ubyte),
-            ("awb_stat_nodev", c_ubyte),
-        ]
-
-    return {"IMPISPAWBHist": IMPISPAWBHist}
-
-
-def _buildisp_core_af_sta_info():
-    class isp_core_af_sta_info(_CStruct):
-        """C ``struct isp_core_af_sta_info`` (struct, imp_isp.h); 8 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("af_metrics", c_uint),
-            ("af_metrics_alt", c_uint),
-        ]
-
-    return {"isp_core_af_sta_info": isp_core_af_sta_info}
-
-
-def _buildIMPISPAFHist():
-    class IMPISPAFHist(_CStruct):
-        """C ``IMPISPAFHist`` (struct, imp_isp.h); 24 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("af_stat", _types.isp_core_af_sta_info),
-            ("af_enable", c_ubyte),
-            ("af_metrics_shift", c_ubyte),
-            ("af_delta", c_ushort),
-            ("af_theta", c_ushort),
-            ("af_hilight_th", c_ushort),
-            ("af_alpha_alt", c_ushort),
-            ("af_hstart", c_ubyte),
-            ("af_vstart", c_ubyte),
-            ("af_stat_nodeh", c_ubyte),
-            ("af_stat_nodev", c_ubyte),
-            ("af_frame_num", c_ubyte),
-        ]
-
-    return {"IMPISPAFHist": IMPISPAFHist}
-
-
-def _buildIMPISPWaitFrameAttr():
-    class IMPISPWaitFrameAttr(_CStruct):
-        """C ``IMPISPWaitFrameAttr`` (struct, imp_isp.h); 16 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("timeout", c_uint32),
-            ("cnt", c_uint64),
-        ]
-
-    return {"IMPISPWaitFrameAttr": IMPISPWaitFrameAttr}
-
-
-def _buildIMPISPAEMin():
-    class IMPISPAEMin(_CStruct):
-        """C ``IMPISPAEMin`` (struct, imp_isp.h); 16 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("min_it", c_uint),
-            ("min_again", c_uint),
-            ("min_it_short", c_uint),
-            ("min_again_short", c_uint),
-        ]
-
-    return {"IMPISPAEMin": IMPISPAEMin}
-
-
-def _buildIMPISPAETargetList():
-    class IMPISPAETargetList(_CStruct):
-        """C ``IMPISPAETargetList`` (struct); 40 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("at_list", c_uint * 10),
-        ]
-
-    return {"IMPISPAETargetList": IMPISPAETargetList}
-
-
-def _build_IMPISPModuleCtl_anon0():
-    class _IMPISPModuleCtl_anon0(_CStruct):
-        """Anonymous struct inside ``IMPISPModuleCtl``."""
-
-        _fields_ = [
-            ("bitBypassBLC", c_uint, 1),
-            ("bitBypassGIB", c_uint, 1),
-            ("bitBypassAG", c_uint, 1),
-            ("bitBypassWDR", c_uint, 1),
-            ("bitBypassDPC", c_uint, 1),
-            ("bitBypassRDNS", c_uint, 1),
-            ("bitBypassLSC", c_uint, 1),
-            ("bitBypassADR", c_uint, 1),
-            ("bitBypassDMSC", c_uint, 1),
-            ("bitBypassCCM", c_uint, 1),
-            ("bitBypassGAMMA", c_uint, 1),
-            ("bitBypassDEFOG", c_uint, 1),
-            ("bitBypassCSC", c_uint, 1),
-            ("bitBypassCLM", c_uint, 1),
-            ("bitBypassSP", c_uint, 1),
-            ("bitBypassYDNS", c_uint, 1),
-            ("bitBypassBCSH", c_uint, 1),
-            ("bitBypassSDNS", c_uint, 1),
-            ("bitBypassHLDC", c_uint, 1),
-            ("bitRsv", c_uint, 12),
-            ("bitBypassMDNS", c_uint, 1),
-        ]
-
-    return {"_IMPISPModuleCtl_anon0": _IMPISPModuleCtl_anon0}
-
-
-def _buildIMPISPModuleCtl():
-    class IMPISPModuleCtl(_CUnion):
-        """C ``IMPISPModuleCtl`` (union, imp_isp.h); 4 bytes on MIPS o32."""
-
-        _anonymous_ = ("_anon0",)
-        _fields_ = [
-            ("key", c_uint),
-            ("_anon0", _types._IMPISPModuleCtl_anon0),
-        ]
-
-    return {"IMPISPModuleCtl": IMPISPModuleCtl}
-
-
-def _buildIMPISPFrontCrop():
-    class IMPISPFrontCrop(_CStruct):
-        """C ``IMPISPFrontCrop`` (struct, imp_isp.h); 20 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("fcrop_enable", c_bool),
-            ("fcrop_top", c_uint),
-            ("fcrop_left", c_uint),
-            ("fcrop_width", c_uint),
-            ("fcrop_height", c_uint),
-        ]
-
-    return {"IMPISPFrontCrop": IMPISPFrontCrop}
-
-
-def _build_IMP_ISP_MASK_VALUE_mask_rgb():
-    class _IMP_ISP_MASK_VALUE_mask_rgb(_CStruct):
-        """Member ``mask_rgb``: struct inside ``IMP_ISP_MASK_VALUE``; 3 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("Red", c_ubyte),
-            ("Green", c_ubyte),
-            ("Blue", c_ubyte),
-        ]
-
-    return {"_IMP_ISP_MASK_VALUE_mask_rgb": _IMP_ISP_MASK_VALUE_mask_rgb}
-
-
-def _build_IMP_ISP_MASK_VALUE_mask_ayuv():
-    class _IMP_ISP_MASK_VALUE_mask_ayuv(_CStruct):
-        """Member ``mask_ayuv``: struct inside ``IMP_ISP_MASK_VALUE``; 3 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("y_value", c_ubyte),
-            ("u_value", c_ubyte),
-            ("v_value", c_ubyte),
-        ]
-
-    return {"_IMP_ISP_MASK_VALUE_mask_ayuv": _IMP_ISP_MASK_VALUE_mask_ayuv}
-
-
-def _buildIMP_ISP_MASK_VALUE():
-    class IMP_ISP_MASK_VALUE(_CUnion):
-        """C ``IMP_ISP_MASK_VALUE`` (union, imp_isp.h); 3 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("mask_rgb", _types._IMP_ISP_MASK_VALUE_mask_rgb),
-            ("mask_ayuv", _types._IMP_ISP_MASK_VALUE_mask_ayuv),
-        ]
-
-    return {"IMP_ISP_MASK_VALUE": IMP_ISP_MASK_VALUE}
-
-
-def _buildIMPISP_MASK_BLOCK_PAR():
-    class IMPISP_MASK_BLOCK_PAR(_CStruct):
-        """C ``IMPISP_MASK_BLOCK_PAR`` (struct, imp_isp.h); 14 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("mask_en", c_ubyte),
-            ("mask_pos_top", c_ushort),
-            ("mask_pos_left", c_ushort),
-            ("mask_width", c_ushort),
-            ("mask_height", c_ushort),
-            ("mask_value", _types.IMP_ISP_MASK_VALUE),
-        ]
-
-    return {"IMPISP_MASK_BLOCK_PAR": IMPISP_MASK_BLOCK_PAR}
-
-
-def _buildIMPISPMASKAttr():
-    class IMPISPMASKAttr(_CStruct):
-        """C ``IMPISPMASKAttr`` (struct, imp_isp.h); 172 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("chn0", _types.IMPISP_MASK_BLOCK_PAR * 4),
-            ("chn1", _types.IMPISP_MASK_BLOCK_PAR * 4),
-            ("chn2", _types.IMPISP_MASK_BLOCK_PAR * 4),
-            ("mask_type", c_int),  # IMPISP_MASK_TYPE
-        ]
-
-    return {"IMPISPMASKAttr": IMPISPMASKAttr}
-
-
-def _buildIMPISPSENSORAttr():
-    class IMPISPSENSORAttr(_CStruct):
-        """C ``IMPISPSENSORAttr`` (struct, imp_isp.h); 20 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("hts", c_uint),
-            ("vts", c_uint),
-            ("fps", c_uint),
-            ("width", c_uint),
-            ("height", c_uint),
-        ]
-
-    return {"IMPISPSENSORAttr": IMPISPSENSORAttr}
-
-
-def _buildIMPISPCCMAttr():
-    class IMPISPCCMAttr(_CStruct):
-        """C ``IMPISPCCMAttr`` (struct); 44 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("ManualEn", c_int),  # IMPISPTuningOpsMode
-            ("SatEn", c_int),  # IMPISPTuningOpsMode
-            ("ColorMatrix", c_float * 9),
-        ]
-
-    return {"IMPISPCCMAttr": IMPISPCCMAttr}
-
-
-def _buildIMPISPAEAttr():
-    class IMPISPAEAttr(_CStruct):
-        """C ``IMPISPAEAttr`` (struct); 72 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("AeFreezenEn", c_int),  # IMPISPTuningOpsMode
-            ("AeItManualEn", c_int),  # IMPISPTuningOpsMode
-            ("AeIt", c_uint),
-            ("AeAGainManualEn", c_int),  # IMPISPTuningOpsMode
-            ("AeAGain", c_uint),
-            ("AeDGainManualEn", c_int),  # IMPISPTuningOpsMode
-            ("AeDGain", c_uint),
-            ("AeIspDGainManualEn", c_int),  # IMPISPTuningOpsMode
-            ("AeIspDGain", c_uint),
-            ("AeWdrShortFreezenEn", c_int),  # IMPISPTuningOpsMode
-            ("AeWdrShortItManualEn", c_int),  # IMPISPTuningOpsMode
-            ("AeWdrShortIt", c_uint),
-            ("AeWdrShortAGainManualEn", c_int),  # IMPISPTuningOpsMode
-            ("AeWdrShortAGain", c_uint),
-            ("AeWdrShortDGainManualEn", c_int),  # IMPISPTuningOpsMode
-            ("AeWdrShortDGain", c_uint),
-            ("AeWdrShortIspDGainManualEn", c_int),  # IMPISPTuningOpsMode
-            ("AeWdrShortIspDGain", c_uint),
-        ]
-
-    return {"IMPISPAEAttr": IMPISPAEAttr}
-
-
-def _buildIMPISPAEState():
-    class IMPISPAEState(_CStruct):
-        """C ``IMPISPAEState`` (struct); 12 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("stable", c_bool),
-            ("target", c_uint),
-            ("ae_mean", c_uint),
-        ]
-
-    return {"IMPISPAEState": IMPISPAEState}
-
-
-def _buildIMPISPScalerLv():
-    class IMPISPScalerLv(_CStruct):
-        """C ``IMPISPScalerLv`` (struct); 12 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("channel", c_ubyte),
-            ("method", c_int),  # IMPISPScalerMethod
-            ("level", c_ubyte),
-        ]
-
-    return {"IMPISPScalerLv": IMPISPScalerLv}
-
-
-def _buildIMPISPAeInitAttr():
-    class IMPISPAeInitAttr(_CStruct):
-        """C ``IMPISPAeInitAttr`` (struct); 120 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("AeIntegrationTimeUnit", c_int),  # isp_core_expr_unit
-            ("AeIntegrationTime", c_uint32),
-            ("AeAGain", c_uint32),
-            ("AeDGain", c_uint32),
-            ("AeIspDGain", c_uint32),
-            ("AeMinIntegrationTime", c_uint32),
-            ("AeMinAGain", c_uint32),
-            ("AeMinDgain", c_uint32),
-            ("AeMinIspDGain", c_uint32),
-            ("AeMaxIntegrationTime", c_uint32),
-            ("AeMaxAGain", c_uint32),
-            ("AeMaxDgain", c_uint32),
-            ("AeMaxIspDGain", c_uint32),
-            ("AeShortIntegrationTime", c_uint32),
-            ("AeShortAGain", c_uint32),
-            ("AeShortDGain", c_uint32),
-            ("AeShortIspDGain", c_uint32),
-            ("AeShortMinIntegrationTime", c_uint32),
-            ("AeShortMinAGain", c_uint32),
-            ("AeShortMinDgain", c_uint32),
-            ("AeShortMinIspDGain", c_uint32),
-            ("AeShortMaxIntegrationTime", c_uint32),
-            ("AeShortMaxAGain", c_uint32),
-            ("AeShortMaxDgain", c_uint32),
-            ("AeShortMaxIspDGain", c_uint32),
-            ("fps", c_uint32),
-            ("AeStatis", _types.IMPISPAEHist),
-        ]
-
-    return {"IMPISPAeInitAttr": IMPISPAeInitAttr}
-
-
-def _buildIMPISPAeInfo():
-    class IMPISPAeInfo(_CStruct):
-        """C ``IMPISPAeInfo`` (struct); 2000 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("ae_zone", _types.IMPISPZone),
-            ("ae_hist_256bin", _types.IMPISPAEHistOrigin),
-            ("ae_hist", _types.IMPISPAEHist),
-            ("AeIntegrationTimeUnit", c_int),  # isp_core_expr_unit
-            ("AeIntegrationTime", c_uint32),
-            ("AeAGain", c_uint32),
-            ("AeDGain", c_uint32),
-            ("AeIspDGain", c_uint32),
-            ("AeShortIntegrationTime", c_uint32),
-            ("AeShortAGain", c_uint32),
-            ("AeShortDGain", c_uint32),
-            ("AeShortIspDGain", c_uint32),
-            ("Wdr_mode", c_uint32),
-            ("sensor_attr", _types.IMPISPSENSORAttr),
-        ]
-
-    return {"IMPISPAeInfo": IMPISPAeInfo}
-
-
-def _buildIMPISPAeAttr():
-    class IMPISPAeAttr(_CStruct):
-        """C ``IMPISPAeAttr`` (struct); 48 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("change", c_uint32),
-            ("AeIntegrationTimeUnit", c_int),  # isp_core_expr_unit
-            ("AeIntegrationTime", c_uint32),
-            ("AeAGain", c_uint32),
-            ("AeDGain", c_uint32),
-            ("AeIspDGain", c_uint32),
-            ("AeShortIntegrationTime", c_uint32),
-            ("AeShortAGain", c_uint32),
-            ("AeShortDGain", c_uint32),
-            ("AeShortIspDGain", c_uint32),
-            ("luma", c_uint32),
-            ("luma_scence", c_uint32),
-        ]
-
-    return {"IMPISPAeAttr": IMPISPAeAttr}
-
-
-def _buildIMPISPAeAlgoFunc():
-    _IMPISPAeAlgoFunc_open_fn = CFUNCTYPE(c_int, c_void_p, POINTER(_types.IMPISPAeInitAttr))
-    _IMPISPAeAlgoFunc_close_fn = CFUNCTYPE(None, c_void_p)
-    _IMPISPAeAlgoFunc_handle_fn = CFUNCTYPE(
-        None, c_void_p, POINTER(_types.IMPISPAeInfo), POINTER(_types.IMPISPAeAttr)
-    )
-    _IMPISPAeAlgoFunc_notify_fn = CFUNCTYPE(c_int, c_void_p, c_int, c_void_p)
-
-    class IMPISPAeAlgoFunc(_CStruct):
-        """C ``IMPISPAeAlgoFunc`` (struct); 20 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("priv_data", c_void_p),
-            ("open", _IMPISPAeAlgoFunc_open_fn),
-            ("close", _IMPISPAeAlgoFunc_close_fn),
-            ("handle", _IMPISPAeAlgoFunc_handle_fn),
-            ("notify", _IMPISPAeAlgoFunc_notify_fn),
-        ]
-
-    return {"IMPISPAeAlgoFunc": IMPISPAeAlgoFunc, "_IMPISPAeAlgoFunc_open_fn": _IMPISPAeAlgoFunc_open_fn, "_IMPISPAeAlgoFunc_close_fn": _IMPISPAeAlgoFunc_close_fn, "_IMPISPAeAlgoFunc_handle_fn": _IMPISPAeAlgoFunc_handle_fn, "_IMPISPAeAlgoFunc_notify_fn": _IMPISPAeAlgoFunc_notify_fn}
-
-
-def _buildIMPISPAwbInfo():
-    class IMPISPAwbInfo(_CStruct):
-        """C ``IMPISPAwbInfo`` (struct); 699 bytes on MIPS o32; packed."""
-
-        _pack_ = 1
-        _layout_ = "ms"  # Python >= 3.14 wants it next to _pack_; older versions ignore it
-        _fields_ = [
-            ("cur_r_gain", c_uint32),
-            ("cur_b_gain", c_uint32),
-            ("r_gain_statis", c_uint32),
-            ("b_gain_statis", c_uint32),
-            ("r_gain_wei_statis", c_uint32),
-            ("b_gain_wei_statis", c_uint32),
-            ("awb_statis", _types.IMPISPAWBZone),
-        ]
-
-    return {"IMPISPAwbInfo": IMPISPAwbInfo}
-
-
-def _buildIMPISPAwbAttr():
-    class IMPISPAwbAttr(_CStruct):
-        """C ``IMPISPAwbAttr`` (struct); 16 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("change", c_uint32),
-            ("r_gain", c_uint32),
-            ("b_gain", c_uint32),
-            ("ct", c_uint32),
-        ]
-
-    return {"IMPISPAwbAttr": IMPISPAwbAttr}
-
-
-def _buildIMPISPAwbAlgoFunc():
-    _IMPISPAwbAlgoFunc_open_fn = CFUNCTYPE(c_int, c_void_p)
-    _IMPISPAwbAlgoFunc_close_fn = CFUNCTYPE(None, c_void_p)
-    _IMPISPAwbAlgoFunc_handle_fn = CFUNCTYPE(
-        None, c_void_p, POINTER(_types.IMPISPAwbInfo), POINTER(_types.IMPISPAwbAttr)
-    )
-    _IMPISPAwbAlgoFunc_notify_fn = CFUNCTYPE(c_int, c_void_p, c_int, c_void_p)
-
-    class IMPISPAwbAlgoFunc(_CStruct):
-        """C ``IMPISPAwbAlgoFunc`` (struct); 20 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("priv_data", c_void_p),
-            ("open", _IMPISPAwbAlgoFunc_open_fn),
-            ("close", _IMPISPAwbAlgoFunc_close_fn),
-            ("handle", _IMPISPAwbAlgoFunc_handle_fn),
-            ("notify", _IMPISPAwbAlgoFunc_notify_fn),
-        ]
-
-    return {"IMPISPAwbAlgoFunc": IMPISPAwbAlgoFunc, "_IMPISPAwbAlgoFunc_open_fn": _IMPISPAwbAlgoFunc_open_fn, "_IMPISPAwbAlgoFunc_close_fn": _IMPISPAwbAlgoFunc_close_fn, "_IMPISPAwbAlgoFunc_handle_fn": _IMPISPAwbAlgoFunc_handle_fn, "_IMPISPAwbAlgoFunc_notify_fn": _IMPISPAwbAlgoFunc_notify_fn}
-
-
-def _buildIMPISPBlcAttr():
-    class IMPISPBlcAttr(_CStruct):
-        """C ``IMPISPBlcAttr`` (struct); 20 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("black_level_r", c_uint),
-            ("black_level_gr", c_uint),
-            ("black_level_gb", c_uint),
-            ("black_level_b", c_uint),
-            ("black_level_ir", c_uint),
-        ]
-
-    return {"IMPISPBlcAttr": IMPISPBlcAttr}
-
-
-def _buildIMPISPCscParam():
-    class IMPISPCscParam(_CStruct):
-        """C ``IMPISPCscParam`` (struct); 60 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("csc_coef", c_int * 9),
-            ("csc_offset", c_int * 2),
-            ("csc_y_clip", c_int * 2),
-            ("csc_c_clip", c_int * 2),
-        ]
-
-    return {"IMPISPCscParam": IMPISPCscParam}
-
-
-def _buildIMPISPCscAttr():
-    class IMPISPCscAttr(_CStruct):
-        """C ``IMPISPCscAttr`` (struct); 64 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("mode", c_int),  # IMPISPCscCgMode
-            ("csc_par", _types.IMPISPCscParam),
-        ]
-
-    return {"IMPISPCscAttr": IMPISPCscAttr}
-
-
-def _buildIMPISPFrameDrop():
-    class IMPISPFrameDrop(_CStruct):
-        """C ``IMPISPFrameDrop`` (struct); 12 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("enable", c_int),  # IMPISPTuningOpsMode
-            ("lsize", c_uint8),
-            ("fmark", c_uint32),
-        ]
-
-    return {"IMPISPFrameDrop": IMPISPFrameDrop}
-
-
-def _buildIMPISPFrameDropAttr():
-    class IMPISPFrameDropAttr(_CStruct):
-        """C ``IMPISPFrameDropAttr`` (struct); 36 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("fdrop", _types.IMPISPFrameDrop * 3),
-        ]
-
-    return {"IMPISPFrameDropAttr": IMPISPFrameDropAttr}
-
-
-def _buildIMPISPFixedContrastAttr():
-    class IMPISPFixedContrastAttr(_CStruct):
-        """C ``IMPISPFixedContrastAttr`` (struct); 8 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("mode", c_int),  # IMPISPTuningOpsMode
-            ("range_low", c_uint8),
-            ("range_high", c_uint8),
-        ]
-
-    return {"IMPISPFixedContrastAttr": IMPISPFixedContrastAttr}
-
-
-def _buildIMPISPGPIO():
-    class IMPISPGPIO(_CStruct):
-        """C ``IMPISPGPIO`` (struct); 42 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("gpio_num", c_uint16 * 10),
-            ("gpio_sta", c_uint16 * 10),
-            ("free", c_uint16),
-        ]
-
-    return {"IMPISPGPIO": IMPISPGPIO}
-
-
-def _buildIMPIVSInterface():
-    class IMPIVSInterface(_CStruct):
-        """C ``IMPIVSInterface`` (struct, imp_ivs.h); 52 bytes on MIPS o32."""
-
-    _IMPIVSInterface_init_fn = CFUNCTYPE(c_int, POINTER(IMPIVSInterface))
-    _IMPIVSInterface_exit_fn = CFUNCTYPE(None, POINTER(IMPIVSInterface))
-    _IMPIVSInterface_preProcessSync_fn = CFUNCTYPE(
-        c_int, POINTER(IMPIVSInterface), POINTER(_types.IMPFrameInfo)
-    )
-    _IMPIVSInterface_processAsync_fn = CFUNCTYPE(c_int, POINTER(IMPIVSInterface), POINTER(_types.IMPFrameInfo))
-    _IMPIVSInterface_getResult_fn = CFUNCTYPE(c_int, POINTER(IMPIVSInterface), POINTER(c_void_p))
-    _IMPIVSInterface_releaseResult_fn = CFUNCTYPE(c_int, POINTER(IMPIVSInterface), c_void_p)
-    _IMPIVSInterface_getParam_fn = CFUNCTYPE(c_int, POINTER(IMPIVSInterface), c_void_p)
-    _IMPIVSInterface_setParam_fn = CFUNCTYPE(c_int, POINTER(IMPIVSInterface), c_void_p)
-    _IMPIVSInterface_flushFrame_fn = CFUNCTYPE(c_int, POINTER(IMPIVSInterface))
-
-    IMPIVSInterface._fields_ = [
-        ("param", c_void_p),
-        ("paramSize", c_int),
-        ("pixfmt", c_int),  # IMPPixelFormat
-        ("init", _IMPIVSInterface_init_fn),
-        ("exit", _IMPIVSInterface_exit_fn),
-        ("preProcessSync", _IMPIVSInterface_preProcessSync_fn),
-        ("processAsync", _IMPIVSInterface_processAsync_fn),
-        ("getResult", _IMPIVSInterface_getResult_fn),
-        ("releaseResult", _IMPIVSInterface_releaseResult_fn),
-        ("getParam", _IMPIVSInterface_getParam_fn),
-        ("setParam", _IMPIVSInterface_setParam_fn),
-        ("flushFrame", _IMPIVSInterface_flushFrame_fn),
-        ("priv", c_void_p),
-    ]
-
-    return {"IMPIVSInterface": IMPIVSInterface, "_IMPIVSInterface_init_fn": _IMPIVSInterface_init_fn, "_IMPIVSInterface_exit_fn": _IMPIVSInterface_exit_fn, "_IMPIVSInterface_preProcessSync_fn": _IMPIVSInterface_preProcessSync_fn, "_IMPIVSInterface_processAsync_fn": _IMPIVSInterface_processAsync_fn, "_IMPIVSInterface_getResult_fn": _IMPIVSInterface_getResult_fn, "_IMPIVSInterface_releaseResult_fn": _IMPIVSInterface_releaseResult_fn, "_IMPIVSInterface_getParam_fn": _IMPIVSInterface_getParam_fn, "_IMPIVSInterface_setParam_fn": _IMPIVSInterface_setParam_fn, "_IMPIVSInterface_flushFrame_fn": _IMPIVSInterface_flushFrame_fn}
-
-
-def _buildIMP_IVS_MoveParam():
-    class IMP_IVS_MoveParam(_CStruct):
-        """C ``IMP_IVS_MoveParam`` (struct, imp_ivs_move.h); 1104 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("sense", c_int * 52),
-            ("skipFrameCnt", c_int),
-            ("frameInfo", _types.IMPFrameInfo),
-            ("roiRect", _types.IMPRect * 52),
-            ("roiRectCnt", c_int),
-        ]
-
-    return {"IMP_IVS_MoveParam": IMP_IVS_MoveParam}
-
-
-def _buildIMP_IVS_MoveOutput():
-    class IMP_IVS_MoveOutput(_CStruct):
-        """C ``IMP_IVS_MoveOutput`` (struct, imp_ivs_move.h); 208 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("retRoi", c_int * 52),
-        ]
-
-    return {"IMP_IVS_MoveOutput": IMP_IVS_MoveOutput}
-
-
-def _buildIMP_IVS_BaseMoveParam():
-    class IMP_IVS_BaseMoveParam(_CStruct):
-        """C ``IMP_IVS_BaseMoveParam`` (struct, imp_ivs_base_move.h); 64 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("skipFrameCnt", c_int),
-            ("referenceNum", c_int),
-            ("sadMode", c_int),
-            ("sense", c_int),
-            ("frameInfo", _types.IMPFrameInfo),
-        ]
-
-    return {"IMP_IVS_BaseMoveParam": IMP_IVS_BaseMoveParam}
-
-
-def _buildIMP_IVS_BaseMoveOutput():
-    class IMP_IVS_BaseMoveOutput(_CStruct):
-        """C ``IMP_IVS_BaseMoveOutput`` (struct, imp_ivs_base_move.h); 12 bytes on MIPS o32."""
-
-        _fields_ = [
-            ("ret", c_int),
-            ("data", POINTER(c_uint8)),
-            ("datalen", c_int),
-        ]
-
-    return {"IMP_IVS_BaseMoveOutput": IMP_IVS_BaseMoveOutput}
-
-
-def _buildIMPDeviceID():
-    class IMPDeviceID(IntEnum):
-        """C ``IMPDeviceID``, imp_common.h."""
-
-        DEV_ID_FS = 0
-        DEV_ID_ENC = 1
-        DEV_ID_DEC = 2
-        DEV_ID_IVS = 3
-        DEV_ID_OSD = 4
-        DEV_ID_FG1DIRECT = 5
-        DEV_ID_RESERVED_START = 6
-        DEV_ID_RESERVED_END = 23
-        NR_MAX_DEVICES = 24
-
-    return {"IMPDeviceID": IMPDeviceID, **IMPDeviceID.__members__}
-
-
-def _buildIMPPayloadType():
-    class IMPPayloadType(IntEnum):
-        """C ``IMPPayloadType``, imp_common.h."""
-
-        PT_JPEG = 0
-        PT_H264 = 1
-        PT_H265 = 2
-
-    return {"IMPPayloadType": IMPPayloadType, **IMPPayloadType.__members__}
-
-
-def _buildIMPPixelFormat():
-    class IMPPixelFormat(IntEnum):
-        """C ``IMPPixelFormat``, imp_common.h."""
-
-        PIX_FMT_YUV420P = 0
-        PIX_FMT_YUYV422 = 1
-        PIX_FMT_UYVY422 = 2
-        PIX_FMT_YUV422P = 3
-        PIX_FMT_YUV444P = 4
-        PIX_FMT_YUV410P = 5
-        PIX_FMT_YUV411P = 6
-        PIX_FMT_GRAY8 = 7
-        PIX_FMT_MONOWHITE = 8
-        PIX_FMT_MONOBLACK = 9
-        PIX_FMT_NV12 = 10
-        PIX_FMT_NV21 = 11
-        PIX_FMT_RGB24 = 12
-        PIX_FMT_BGR24 = 13
-        PIX_FMT_ARGB = 14
-        PIX_FMT_RGBA = 15
-        PIX_FMT_ABGR = 16
-        PIX_FMT_BGRA = 17
-        PIX_FMT_RGB565BE = 18
-        PIX_FMT_RGB565LE = 19
-        PIX_FMT_RGB555BE = 20
-        PIX_FMT_RGB555LE = 21
-        PIX_FMT_BGR565BE = 22
-        PIX_FMT_BGR565LE = 23
-        PIX_FMT_BGR555BE = 24
-        PIX_FMT_BGR555LE = 25
-        PIX_FMT_0RGB = 26
-        PIX_FMT_RGB0 = 27
-        PIX_FMT_0BGR = 28
-        PIX_FMT_BGR0 = 29
-        PIX_FMT_BAYER_BGGR8 = 30
-        PIX_FMT_BAYER_RGGB8 = 31
-        PIX_FMT_BAYER_GBRG8 = 32
-        PIX_FMT_BAYER_GRBG8 = 33
-        PIX_FMT_RAW = 34
-        PIX_FMT_HSV = 35
-        PIX_FMT_NB = 36
-
-    return {"IMPPixelFormat": IMPPixelFormat, **IMPPixelFormat.__members__}
-
-
-def _buildIMPFSChnType():
-    class IMPFSChnType(IntEnum):
-        """C ``IMPFSChnType``, imp_framesource.h."""
-
-        FS_PHY_CHANNEL = 0
-        FS_EXT_CHANNEL = 1
-
-    return {"IMPFSChnType": IMPFSChnType, **IMPFSChnType.__members__}
-
-
-def _buildIMPFSChnFifoType():
-    class IMPFSChnFifoType(IntEnum):
-        """C ``IMPFSChnFifoType``, imp_framesource.h."""
-
-        FIFO_CACHE_PRIORITY = 0
-        FIFO_DATA_PRIORITY = 1
-
-    return {"IMPFSChnFifoType": IMPFSChnFifoType, **IMPFSChnFifoType.__members__}
-
-
-def _buildIMPFSChannelState():
-    class IMPFSChannelState(IntEnum):
-        """C ``IMPFSChannelState``."""
-
-        IMP_FSCHANNEL_STATE_CLOSE = 0
-        IMP_FSCHANNEL_STATE_OPEN = 1
-        IMP_FSCHANNEL_STATE_RUN = 2
-
-    return {"IMPFSChannelState": IMPFSChannelState, **IMPFSChannelState.__members__}
-
-
-def _buildIMPEncoderH264NaluType():
-    class IMPEncoderH264NaluType(IntEnum):
-        """C ``IMPEncoderH264NaluType``, imp_encoder.h."""
-
-        IMP_H264_NAL_UNKNOWN = 0
-        IMP_H264_NAL_SLICE = 1
-        IMP_H264_NAL_SLICE_DPA = 2
-        IMP_H264_NAL_SLICE_DPB = 3
-        IMP_H264_NAL_SLICE_DPC = 4
-        IMP_H264_NAL_SLICE_IDR = 5
-        IMP_H264_NAL_SEI = 6
-        IMP_H264_NAL_SPS = 7
-        IMP_H264_NAL_PPS = 8
-        IMP_H264_NAL_AUD = 9
-        IMP_H264_NAL_FILLER = 12
-
-    return {"IMPEncoderH264NaluType": IMPEncoderH264NaluType, **IMPEncoderH264NaluType.__members__}
-
-
-def _buildIMPEncoderH265NaluType():
-    class IMPEncoderH265NaluType(IntEnum):
-        """C ``IMPEncoderH265NaluType``, imp_encoder.h."""
-
-        IMP_H265_NAL_SLICE_TRAIL_N = 0
-        IMP_H265_NAL_SLICE_TRAIL_R = 1
-        IMP_H265_NAL_SLICE_TSA_N = 2
-        IMP_H265_NAL_SLICE_TSA_R = 3
-        IMP_H265_NAL_SLICE_STSA_N = 4
-        IMP_H265_NAL_SLICE_STSA_R = 5
-        IMP_H265_NAL_SLICE_RADL_N = 6
-        IMP_H265_NAL_SLICE_RADL_R = 7
-        IMP_H265_NAL_SLICE_RASL_N = 8
-        IMP_H265_NAL_SLICE_RASL_R = 9
-        IMP_H265_NAL_SLICE_BLA_W_LP = 16
-        IMP_H265_NAL_SLICE_BLA_W_RADL = 17
-        IMP_H265_NAL_SLICE_BLA_N_LP = 18
-        IMP_H265_NAL_SLICE_IDR_W_RADL = 19
-        IMP_H265_NAL_SLICE_IDR_N_LP = 20
-        IMP_H265_NAL_SLICE_CRA = 21
-        IMP_H265_NAL_VPS = 32
-        IMP_H265_NAL_SPS = 33
-        IMP_H265_NAL_PPS = 34
-        IMP_H265_NAL_AUD = 35
-        IMP_H265_NAL_EOS = 36
-        IMP_H265_NAL_EOB = 37
-        IMP_H265_NAL_FILLER_DATA = 38
-        IMP_H265_NAL_PREFIX_SEI = 39
-        IMP_H265_NAL_SUFFIX_SEI = 40
-        IMP_H265_NAL_INVALID = 64
-
-    return {"IMPEncoderH265NaluType": IMPEncoderH265NaluType, **IMPEncoderH265NaluType.__members__}
-
-
-def _buildIMPEncoderSliceType():
-    class IMPEncoderSliceType(IntEnum):
-        """C ``IMPEncoderSliceType``, imp_encoder.h."""
-
-        IMP_ENC_SLICE_SI = 4
-        IMP_ENC_SLICE_SP = 3
-        IMP_ENC_SLICE_GOLDEN = 3
-        IMP_ENC_SLICE_I = 2
-        IMP_ENC_SLICE_P = 1
-        IMP_ENC_SLICE_B = 0
-        IMP_ENC_SLICE_CONCEAL = 6
-        IMP_ENC_SLICE_SKIP = 7
-        IMP_ENC_SLICE_REPEAT = 8
-        IMP_ENC_SLICE_MAX_ENUM = 9
-
-    return {"IMPEncoderSliceType": IMPEncoderSliceType, **IMPEncoderSliceType.__members__}
-
-
-def _buildIMPEncoderEncType():
-    class IMPEncoderEncType(IntEnum):
-        """C ``IMPEncoderEncType``, imp_encoder.h."""
-
-        IMP_ENC_TYPE_AVC = 0
-        IMP_ENC_TYPE_HEVC = 1
-        IMP_ENC_TYPE_JPEG = 4
-
-    return {"IMPEncoderEncType": IMPEncoderEncType, **IMPEncoderEncType.__members__}
-
-
-def _buildIMPEncoderProfile():
-    class IMPEncoderProfile(IntEnum):
-        """C ``IMPEncoderProfile``, imp_encoder.h."""
-
-        IMP_ENC_PROFILE_AVC_BASELINE = 66
-        IMP_ENC_PROFILE_AVC_MAIN = 77
-        IMP_ENC_PROFILE_AVC_HIGH = 100
-        IMP_ENC_PROFILE_HEVC_MAIN = 0x1000001
-        IMP_ENC_PROFILE_JPEG = 0x4000000
-
-    return {"IMPEncoderProfile": IMPEncoderProfile, **IMPEncoderProfile.__members__}
-
-
-def _buildIMPEncoderPicFormat():
-    class IMPEncoderPicFormat(IntEnum):
-        """C ``IMPEncoderPicFormat``, imp_encoder.h."""
-
-        IMP_ENC_PIC_FORMAT_400_8BITS = 136
-        IMP_ENC_PIC_FORMAT_420_8BITS = 392
-        IMP_ENC_PIC_FORMAT_422_8BITS = 648
-
-    return {"IMPEncoderPicFormat": IMPEncoderPicFormat, **IMPEncoderPicFormat.__members__}
-
-
-def _buildIMPEncoderEncOptions():
-    class IMPEncoderEncOptions(IntEnum):
-        """C ``IMPEncoderEncOptions``, imp_encoder.h."""
-
-        IMP_ENC_OPT_QP_TAB_RELATIVE = 1
-        IMP_ENC_OPT_FIX_PREDICTOR = 2
-        IMP_ENC_OPT_CUSTOM_LDA = 4
-        IMP_ENC_OPT_ENABLE_AUTO_QP = 8
-        IMP_ENC_OPT_ADAPT_AUTO_QP = 16
-        IMP_ENC_OPT_COMPRESS = 32
-        IMP_ENC_OPT_FORCE_REC = 64
-        IMP_ENC_OPT_FORCE_MV_OUT = 128
-        IMP_ENC_OPT_HIGH_FREQ = 8192
-        IMP_ENC_OPT_SRD = 32768
-        IMP_ENC_OPT_FORCE_MV_CLIP = 0x20000
-        IMP_ENC_OPT_RDO_COST_MODE = 0x40000
-
-    return {"IMPEncoderEncOptions": IMPEncoderEncOptions, **IMPEncoderEncOptions.__members__}
-
-
-def _buildIMPEncoderEncTools():
-    class IMPEncoderEncTools(IntEnum):
-        """C ``IMPEncoderEncTools``, imp_encoder.h."""
-
-        IMP_ENC_TOOL_WPP = 1
-        IMP_ENC_TOOL_TILE = 2
-        IMP_ENC_TOOL_LF = 4
-        IMP_ENC_TOOL_LF_X_SLICE = 8
-        IMP_ENC_TOOL_LF_X_TILE = 16
-        IMP_ENC_TOOL_SCL_LST = 32
-        IMP_ENC_TOOL_CONST_INTRA_PRED = 64
-        IMP_ENC_TOOL_TRANSFO_SKIP = 128
-        IMP_ENC_TOOL_PCM = 2048
-
-    return {"IMPEncoderEncTools": IMPEncoderEncTools, **IMPEncoderEncTools.__members__}
-
-
-def _buildIMPEncoderEntropyMode():
-    class IMPEncoderEntropyMode(IntEnum):
-        """C ``IMPEncoderEntropyMode``."""
-
-        IMP_ENC_ENTROPY_MODE_CAVLC = 1
-        IMP_ENC_ENTROPY_MODE_CABAC = 2
-
-    return {"IMPEncoderEntropyMode": IMPEncoderEntropyMode, **IMPEncoderEntropyMode.__members__}
-
-
-def _buildIMPEncoderGopCtrlMode():
-    class IMPEncoderGopCtrlMode(IntEnum):
-        """C ``IMPEncoderGopCtrlMode``, imp_encoder.h."""
-
-        IMP_ENC_GOP_CTRL_MODE_DEFAULT = 2
-        IMP_ENC_GOP_CTRL_MODE_PYRAMIDAL = 4
-        IMP_ENC_GOP_CTRL_MODE_SMARTP = 254
-        IMP_ENC_GOP_CTRL_MAX_ENUM = 255
-
-    return {"IMPEncoderGopCtrlMode": IMPEncoderGopCtrlMode, **IMPEncoderGopCtrlMode.__members__}
-
-
-def _buildIMPEncoderRcMode():
-    class IMPEncoderRcMode(IntEnum):
-        """C ``IMPEncoderRcMode``, imp_encoder.h."""
-
-        IMP_ENC_RC_MODE_FIXQP = 0
-        IMP_ENC_RC_MODE_CBR = 1
-        IMP_ENC_RC_MODE_VBR = 2
-        IMP_ENC_RC_MODE_CAPPED_VBR = 4
-        IMP_ENC_RC_MODE_CAPPED_QUALITY = 8
-        IMP_ENC_RC_MODE_INVALID = 255
-
-    return {"IMPEncoderRcMode": IMPEncoderRcMode, **IMPEncoderRcMode.__members__}
-
-
-def _buildIMPEncoderRcOptions():
-    class IMPEncoderRcOptions(IntEnum):
-        """C ``IMPEncoderRcOptions``, imp_encoder.h."""
-
-        IMP_ENC_RC_OPT_NONE = 0
-        IMP_ENC_RC_SCN_CHG_RES = 1
-        IMP_ENC_RC_DELAYED = 2
-        IMP_ENC_RC_STATIC_SCENE = 4
-        IMP_ENC_RC_ENABLE_SKIP = 8
-        IMP_ENC_RC_OPT_SC_PREVENTION = 16
-        IMP_ENC_RC_MAX_ENUM = 17
-
-    return {"IMPEncoderRcOptions": IMPEncoderRcOptions, **IMPEncoderRcOptions.__members__}
-
-
-def _buildIMPOsdColour():
-    class IMPOsdColour(IntEnum):
-        """C ``IMPOsdColour``, imp_osd.h."""
-
-        OSD_BLACK = 0xFF000000
-        OSD_WHITE = 0xFFFFFFFF
-        OSD_RED = 0xFFFF0000
-        OSD_GREEN = 0xFF00FF00
-        OSD_BLUE = 0xFF0000FF
-
-    return {"IMPOsdColour": IMPOsdColour, **IMPOsdColour.__members__}
-
-
-def _buildIMPOsdRgnType():
-    class IMPOsdRgnType(IntEnum):
-        """C ``IMPOsdRgnType``, imp_osd.h."""
-
-        OSD_REG_INV = 0
-        OSD_REG_LINE = 1
-        OSD_REG_RECT = 2
-        OSD_REG_BITMAP = 3
-        OSD_REG_COVER = 4
-        OSD_REG_PIC = 5
-        OSD_REG_PIC_RMEM = 6
-
-    return {"IMPOsdRgnType": IMPOsdRgnType, **IMPOsdRgnType.__members__}
-
-
-def _buildIMPBlock():
-    class IMPBlock(IntEnum):
-        """C ``IMPBlock``, imp_audio.h."""
-
-        BLOCK = 0
-        NOBLOCK = 1
-
-    return {"IMPBlock": IMPBlock, **IMPBlock.__members__}
-
-
-def _buildIMPAudioSampleRate():
-    class IMPAudioSampleRate(IntEnum):
-        """C ``IMPAudioSampleRate``, imp_audio.h."""
-
-        AUDIO_SAMPLE_RATE_8000 = 8000
-        AUDIO_SAMPLE_RATE_16000 = 16000
-        AUDIO_SAMPLE_RATE_24000 = 24000
-        AUDIO_SAMPLE_RATE_32000 = 32000
-        AUDIO_SAMPLE_RATE_44100 = 44100
-        AUDIO_SAMPLE_RATE_48000 = 48000
-        AUDIO_SAMPLE_RATE_96000 = 0x17700
-
-    return {"IMPAudioSampleRate": IMPAudioSampleRate, **IMPAudioSampleRate.__members__}
-
-
-def _buildIMPAudioBitWidth():
-    class IMPAudioBitWidth(IntEnum):
-        """C ``IMPAudioBitWidth``, imp_audio.h."""
-
-        AUDIO_BIT_WIDTH_16 = 16
-
-    return {"IMPAudioBitWidth": IMPAudioBitWidth, **IMPAudioBitWidth.__members__}
-
-
-def _buildIMPAudioSoundMode():
-    class IMPAudioSoundMode(IntEnum):
-        """C ``IMPAudioSoundMode``, imp_audio.h."""
-
-        AUDIO_SOUND_MODE_MONO = 1
-        AUDIO_SOUND_MODE_STEREO = 2
-
-    return {"IMPAudioSoundMode": IMPAudioSoundMode, **IMPAudioSoundMode.__members__}
-
-
-def _buildIMPAudioPalyloadType():
-    class IMPAudioPalyloadType(IntEnum):
-        """C ``IMPAudioPalyloadType``, imp_audio.h."""
-
-        PT_PCM = 0
-        PT_G711A = 1
-        PT_G711U = 2
-        PT_G726 = 3
-        PT_AEC = 4
-        PT_ADPCM = 5
-        PT_MAX = 6
-
-    return {"IMPAudioPalyloadType": IMPAudioPalyloadType, **IMPAudioPalyloadType.__members__}
-
-
-def _buildIMPAudioDecMode():
-    class IMPAudioDecMode(IntEnum):
-        """C ``IMPAudioDecMode``, imp_audio.h."""
-
-        ADEC_MODE_PACK = 0
-        ADEC_MODE_STREAM = 1
-
-    return {"IMPAudioDecMode": IMPAudioDecMode, **IMPAudioDecMode.__members__}
-
-
-def _buildAgc_mode():
-    class Agc_mode(IntEnum):
-        """C ``enum Agc_mode``."""
-
-        kAgcModeAdaptiveAnalog = 1
-        kAgcModeAdaptiveDigital = 2
-        kAgcModeFixedDigital = 3
-
-    return {"Agc_mode": Agc_mode, **Agc_mode.__members__}
-
-
-def _buildLevel_ns():
-    class Level_ns(IntEnum):
-        """C ``enum Level_ns``, imp_audio.h."""
-
-        NS_LOW = 0
-        NS_MODERATE = 1
-        NS_HIGH = 2
-        NS_VERYHIGH = 3
-
-    return {"Level_ns": Level_ns, **Level_ns.__members__}
-
-
-def _buildIMPDmicSampleRate():
-    class IMPDmicSampleRate(IntEnum):
-        """C ``IMPDmicSampleRate``, imp_dmic.h."""
-
-        DMIC_SAMPLE_RATE_8000 = 8000
-        DMIC_SAMPLE_RATE_16000 = 16000
-
-    return {"IMPDmicSampleRate": IMPDmicSampleRate, **IMPDmicSampleRate.__members__}
-
-
-def _buildIMPDmicBitWidth():
-    class IMPDmicBitWidth(IntEnum):
-        """C ``IMPDmicBitWidth``, imp_dmic.h."""
-
-        DMIC_BIT_WIDTH_16 = 16
-
-    return {"IMPDmicBitWidth": IMPDmicBitWidth, **IMPDmicBitWidth.__members__}
-
-
-def _buildIMPDmicSoundMode():
-    class IMPDmicSoundMode(IntEnum):
-        """C ``IMPDmicSoundMode``, imp_dmic.h."""
-
-        DMIC_SOUND_MODE_MONO = 1
-        DMIC_SOUND_MODE_STEREO = 2
-
-    return {"IMPDmicSoundMode": IMPDmicSoundMode, **IMPDmicSoundMode.__members__}
-
-
-def _buildIMPSensorControlBusType():
-    class IMPSensorControlBusType(IntEnum):
-        """C ``IMPSensorControlBusType``, imp_isp.h."""
-
-        TX_SENSOR_CONTROL_INTERFACE_I2C = 1
-        TX_SENSOR_CONTROL_INTERFACE_SPI = 2
-
-    return {"IMPSensorControlBusType": IMPSensorControlBusType, **IMPSensorControlBusType.__members__}
-
-
-def _buildIMPISPTuningOpsMode():
-    class IMPISPTuningOpsMode(IntEnum):
-        """C ``IMPISPTuningOpsMode``, imp_isp.h."""
-
-        IMPISP_TUNING_OPS_MODE_DISABLE = 0
-        IMPISP_TUNING_OPS_MODE_ENABLE = 1
-        IMPISP_TUNING_OPS_MODE_BUTT = 2
-
-    return {"IMPISPTuningOpsMode": IMPISPTuningOpsMode, **IMPISPTuningOpsMode.__members__}
-
-
-def _buildIMPISPTuningOpsType():
-    class IMPISPTuningOpsType(IntEnum):
-        """C ``IMPISPTuningOpsType``, imp_isp.h."""
-
-        IMPISP_TUNING_OPS_TYPE_AUTO = 0
-        IMPISP_TUNING_OPS_TYPE_MANUAL = 1
-        IMPISP_TUNING_OPS_TYPE_BUTT = 2
-
-    return {"IMPISPTuningOpsType": IMPISPTuningOpsType, **IMPISPTuningOpsType.__members__}
-
-
-def _buildIMPISPAntiflickerAttr():
-    class IMPISPAntiflickerAttr(IntEnum):
-        """C ``IMPISPAntiflickerAttr``, imp_isp.h."""
-
-        IMPISP_ANTIFLICKER_DISABLE = 0
-        IMPISP_ANTIFLICKER_50HZ = 1
-        IMPISP_ANTIFLICKER_60HZ = 2
-        IMPISP_ANTIFLICKER_BUTT = 3
-
-    return {"IMPISPAntiflickerAttr": IMPISPAntiflickerAttr, **IMPISPAntiflickerAttr.__members__}
-
-
-def _buildIMPISPRunningMode():
-    class IMPISPRunningMode(IntEnum):
-        """C ``IMPISPRunningMode``, imp_isp.h."""
-
-        IMPISP_RUNNING_MODE_DAY = 0
-        IMPISP_RUNNING_MODE_NIGHT = 1
-        IMPISP_RUNNING_MODE_BUTT = 2
-
-    return {"IMPISPRunningMode": IMPISPRunningMode, **IMPISPRunningMode.__members__}
-
-
-def _buildisp_core_expr_mode():
-    class isp_core_expr_mode(IntEnum):
-        """C ``enum isp_core_expr_mode``, imp_isp.h."""
-
-        ISP_CORE_EXPR_MODE_AUTO = 0
-        ISP_CORE_EXPR_MODE_MANUAL = 1
-
-    return {"isp_core_expr_mode": isp_core_expr_mode, **isp_core_expr_mode.__members__}
-
-
-def _buildisp_core_expr_unit():
-    class isp_core_expr_unit(IntEnum):
-        """C ``enum isp_core_expr_unit``, imp_isp.h."""
-
-        ISP_CORE_EXPR_UNIT_LINE = 0
-        ISP_CORE_EXPR_UNIT_US = 1
-
-    return {"isp_core_expr_unit": isp_core_expr_unit, **isp_core_expr_unit.__members__}
-
-
-def _buildisp_core_wb_mode():
-    class isp_core_wb_mode(IntEnum):
-        """C ``enum isp_core_wb_mode``, imp_isp.h."""
-
-        ISP_CORE_WB_MODE_AUTO = 0
-        ISP_CORE_WB_MODE_MANUAL = 1
-        ISP_CORE_WB_MODE_DAY_LIGHT = 2
-        ISP_CORE_WB_MODE_CLOUDY = 3
-        ISP_CORE_WB_MODE_INCANDESCENT = 4
-        ISP_CORE_WB_MODE_FLOURESCENT = 5
-        ISP_CORE_WB_MODE_TWILIGHT = 6
-        ISP_CORE_WB_MODE_SHADE = 7
-        ISP_CORE_WB_MODE_WARM_FLOURESCENT = 8
-        ISP_CORE_WB_MODE_CUSTOM = 9
-
-    return {"isp_core_wb_mode": isp_core_wb_mode, **isp_core_wb_mode.__members__}
-
-
-def _buildIMPISPTuningMode():
-    class IMPISPTuningMode(IntEnum):
-        """C ``IMPISPTuningMode``, imp_isp.h."""
-
-        IMPISP_TUNING_MODE_AUTO = 0
-        IMPISP_TUNING_MODE_MANUAL = 1
-        IMPISP_TUNING_MODE_RANGE = 2
-        IMPISP_TUNING_MODE_BUTT = 3
-
-    return {"IMPISPTuningMode": IMPISPTuningMode, **IMPISPTuningMode.__members__}
-
-
-def _buildIMPISPAWBAlgo():
-    class IMPISPAWBAlgo(IntEnum):
-        """C ``IMPISPAWBAlgo``."""
-
-        IMPISP_AWB_ALGO_NORMAL = 0
-        IMPISP_AWB_ALGO_GRAYWORLD = 1
-        IMPISP_AWB_ALGO_REWEIGHT = 2
-
-    return {"IMPISPAWBAlgo": IMPISPAWBAlgo, **IMPISPAWBAlgo.__members__}
-
-
-def _buildisp_core_awb_stats_mode():
-    class isp_core_awb_stats_mode(IntEnum):
-        """C ``enum isp_core_awb_stats_mode``, imp_isp.h."""
-
-        IMPISP_AWB_STATS_LEGACY_MODE = 0
-        IMPISP_AWB_STATS_CURRENT_MODE = 1
-        IMPISP_AWB_STATS_MODE_BUTT = 2
-
-    return {"isp_core_awb_stats_mode": isp_core_awb_stats_mode, **isp_core_awb_stats_mode.__members__}
-
-
-def _buildIMPISPHVFLIP():
-    class IMPISPHVFLIP(IntEnum):
-        """C ``IMPISPHVFLIP``, imp_isp.h."""
-
-        IMPISP_FLIP_NORMAL_MODE = 0
-        IMPISP_FLIP_H_MODE = 1
-        IMPISP_FLIP_V_MODE = 2
-        IMPISP_FLIP_HV_MODE = 3
-        IMPISP_FLIP_MODE_BUTT = 4
-
-    return {"IMPISPHVFLIP": IMPISPHVFLIP, **IMPISPHVFLIP.__members__}
-
-
-def _buildIMPISP_MASK_TYPE():
-    class IMPISP_MASK_TYPE(IntEnum):
-        """C ``IMPISP_MASK_TYPE``, imp_isp.h."""
-
-        IMPISP_MASK_TYPE_RGB = 0
-        IMPISP_MASK_TYPE_YUV = 1
-
-    return {"IMPISP_MASK_TYPE": IMPISP_MASK_TYPE, **IMPISP_MASK_TYPE.__members__}
-
-
-def _buildIMPISPScalerMethod():
-    class IMPISPScalerMethod(IntEnum):
-        """C ``IMPISPScalerMethod``."""
-
-        IMP_ISP_SCALER_METHOD_FITTING_CURVE = 0
-        IMP_ISP_SCALER_METHOD_FIXED_WEIGHT = 1
-        IMP_ISP_SCALER_METHOD_BUTT = 2
-
-    return {"IMPISPScalerMethod": IMPISPScalerMethod, **IMPISPScalerMethod.__members__}
-
-
-def _buildIMPISPAeNotify():
-    class IMPISPAeNotify(IntEnum):
-        """C ``IMPISPAeNotify``."""
-
-        IMPISP_AE_NOTIFY_FPS_CHANGE = 0
-
-    return {"IMPISPAeNotify": IMPISPAeNotify, **IMPISPAeNotify.__members__}
-
-
-def _buildIMPISPAwbNotify():
-    class IMPISPAwbNotify(IntEnum):
-        """C ``IMPISPAwbNotify``."""
-
-        IMPISP_AWB_NOTIFY_MODE_CHANGE = 0
-
-    return {"IMPISPAwbNotify": IMPISPAwbNotify, **IMPISPAwbNotify.__members__}
-
-
-def _buildIMPISPCscCgMode():
-    class IMPISPCscCgMode(IntEnum):
-        """C ``IMPISPCscCgMode``."""
-
-        ISP_CSC_CG_BT601_FULL = 0
-        ISP_CSC_CG_BT601_CLIP = 1
-        ISP_CSC_CG_BT709_FULL = 2
-        ISP_CSC_CG_BT709_CLIP = 3
-        ISP_CSC_CG_USER = 4
-        IMP_CSC_CG_BUTT = 5
-
-    return {"IMPISPCscCgMode": IMPISPCscCgMode, **IMPISPCscCgMode.__members__}
-
-
-def _buildIMPISPWdrOutputMode():
-    class IMPISPWdrOutputMode(IntEnum):
-        """C ``IMPISPWdrOutputMode``."""
-
-        IMPISP_WDR_OUTPUT_MODE_FUS_FRAME = 0
-        IMPISP_WDR_OUTPUT_MODE_LONG_FRAME = 1
-        IMPISP_WDR_OUTPUT_MODE_SHORT_FRAME = 2
-        IMPISP_WDR_OUTPUT_MODE_BUTT = 3
-
-    return {"IMPISPWdrOutputMode": IMPISPWdrOutputMode, **IMPISPWdrOutputMode.__members__}
-
-
-def _buildIMPLogLevel():
-    class IMPLogLevel(IntEnum):
-        """C ``anonymous enum anon enum imp_log.h:25``, imp_log.h."""
-
-        IMP_LOG_LEVEL_UNKNOWN = 0
-        IMP_LOG_LEVEL_RESERVED = 1
-        IMP_LOG_LEVEL_VERBOSE = 2
-        IMP_LOG_LEVEL_DEBUG = 3
-        IMP_LOG_LEVEL_INFO = 4
-        IMP_LOG_LEVEL_WARN = 5
-        IMP_LOG_LEVEL_ERROR = 6
-        IMP_LOG_LEVEL_FATAL = 7
-        IMP_LOG_LEVEL_SILENT = 8
-
-    return {"IMPLogLevel": IMPLogLevel, **IMPLogLevel.__members__}
-
-
-def _alias_IMPEncoderAttrCappedQuality():
-    return {"IMPEncoderAttrCappedQuality": _types.IMPEncoderAttrCappedVbr}
-
-
-def _alias_isp_core_expr_attr():
-    return {"isp_core_expr_attr": _types.IMPISPExpr}
-
-
-def _alias_isp_core_ae_roi_select():
-    return {"isp_core_ae_roi_select": _types.IMPISPAERoi}
-
-
-def _alias_isp_core_wb_attr():
-    return {"isp_core_wb_attr": _types.IMPISPWB}
-
-
-def _alias_isp_core_rgb_coefft_wb_attr():
-    return {"isp_core_rgb_coefft_wb_attr": _types.IMPISPCOEFFTWB}
-
-
-def _alias_mask_value():
-    return {"mask_value": _types.IMP_ISP_MASK_VALUE}
-
-
-def _alias_isp_mask_block_par():
-    return {"isp_mask_block_par": _types.IMPISP_MASK_BLOCK_PAR}
-
-
 # ------------------------------ macros
 IMP_ENC_AVC_PROFILE_IDC_BASELINE = 66
 IMP_ENC_AVC_PROFILE_IDC_MAIN = 77
@@ -3012,483 +575,2577 @@ IMP_LOG_OP_DEFAULT = 63  # IMP_LOG_OP_ALL
 IMPRgnHandle = c_int  # typedef
 
 
-_BUILDERS = {
-    "IMPCell": _buildIMPCell,
-    "IMPFrameInfo": _buildIMPFrameInfo,
-    "IMPFrameTimestamp": _buildIMPFrameTimestamp,
-    "IMPPoint": _buildIMPPoint,
-    "IMPRect": _buildIMPRect,
-    "IMPVersion": _buildIMPVersion,
-    "IMPFSChnCrop": _buildIMPFSChnCrop,
-    "IMPFSChnScaler": _buildIMPFSChnScaler,
-    "IMPFSChnFifoAttr": _buildIMPFSChnFifoAttr,
-    "IMPFSChnAttr": _buildIMPFSChnAttr,
-    "IMPEncoderNalType": _buildIMPEncoderNalType,
-    "IMPEncoderPack": _buildIMPEncoderPack,
-    "IMPEncoderStreamInfo": _buildIMPEncoderStreamInfo,
-    "IMPEncoderJpegInfo": _buildIMPEncoderJpegInfo,
-    "_IMPEncoderStream_anon0": _build_IMPEncoderStream_anon0,
-    "IMPEncoderStream": _buildIMPEncoderStream,
-    "IMPEncoderCropCfg": _buildIMPEncoderCropCfg,
-    "IMPEncoderEncAttr": _buildIMPEncoderEncAttr,
-    "IMPEncoderGopAttr": _buildIMPEncoderGopAttr,
-    "IMPEncoderAttrFixQP": _buildIMPEncoderAttrFixQP,
-    "IMPEncoderAttrCbr": _buildIMPEncoderAttrCbr,
-    "IMPEncoderAttrVbr": _buildIMPEncoderAttrVbr,
-    "IMPEncoderAttrCappedVbr": _buildIMPEncoderAttrCappedVbr,
-    "_IMPEncoderAttrRcMode_anon0": _build_IMPEncoderAttrRcMode_anon0,
-    "IMPEncoderAttrRcMode": _buildIMPEncoderAttrRcMode,
-    "IMPEncoderFrmRate": _buildIMPEncoderFrmRate,
-    "IMPEncoderRcAttr": _buildIMPEncoderRcAttr,
-    "IMPEncoderChnAttr": _buildIMPEncoderChnAttr,
-    "IMPEncoderChnStat": _buildIMPEncoderChnStat,
-    "IMPDecoderAttr": _buildIMPDecoderAttr,
-    "IMPDecoderCHNAttr": _buildIMPDecoderCHNAttr,
-    "IMPDecoderNal": _buildIMPDecoderNal,
-    "IMPDecoderStream": _buildIMPDecoderStream,
-    "lineRectData": _buildlineRectData,
-    "coverData": _buildcoverData,
-    "picData": _buildpicData,
-    "IMPOSDRgnAttrData": _buildIMPOSDRgnAttrData,
-    "IMPOSDRgnAttr": _buildIMPOSDRgnAttr,
-    "IMPOSDRgnTimestamp": _buildIMPOSDRgnTimestamp,
-    "IMPOSDGrpRgnAttr": _buildIMPOSDGrpRgnAttr,
-    "IMPAudioIOAttr": _buildIMPAudioIOAttr,
-    "IMPAudioFrame": _buildIMPAudioFrame,
-    "IMPAudioIChnParam": _buildIMPAudioIChnParam,
-    "IMPAudioOChnState": _buildIMPAudioOChnState,
-    "IMPAudioStream": _buildIMPAudioStream,
-    "IMPAudioEncChnAttr": _buildIMPAudioEncChnAttr,
-    "IMPAudioEncEncoder": _buildIMPAudioEncEncoder,
-    "_IMPAudioEncEncoder_openEncoder_fn": _buildIMPAudioEncEncoder,
-    "_IMPAudioEncEncoder_encoderFrm_fn": _buildIMPAudioEncEncoder,
-    "_IMPAudioEncEncoder_closeEncoder_fn": _buildIMPAudioEncEncoder,
-    "IMPAudioDecChnAttr": _buildIMPAudioDecChnAttr,
-    "IMPAudioDecDecoder": _buildIMPAudioDecDecoder,
-    "_IMPAudioDecDecoder_openDecoder_fn": _buildIMPAudioDecDecoder,
-    "_IMPAudioDecDecoder_decodeFrm_fn": _buildIMPAudioDecDecoder,
-    "_IMPAudioDecDecoder_getFrmInfo_fn": _buildIMPAudioDecDecoder,
-    "_IMPAudioDecDecoder_closeDecoder_fn": _buildIMPAudioDecDecoder,
-    "IMPAudioAgcConfig": _buildIMPAudioAgcConfig,
-    "IMPDmicAttr": _buildIMPDmicAttr,
-    "IMPDmicFrame": _buildIMPDmicFrame,
-    "IMPDmicChnFrame": _buildIMPDmicChnFrame,
-    "IMPDmicChnParam": _buildIMPDmicChnParam,
-    "DmicXInfo": _buildDmicXInfo,
-    "IMPI2CInfo": _buildIMPI2CInfo,
-    "IMPSPIInfo": _buildIMPSPIInfo,
-    "_IMPSensorInfo_anon0": _build_IMPSensorInfo_anon0,
-    "IMPSensorInfo": _buildIMPSensorInfo,
-    "IMPISPZone": _buildIMPISPZone,
-    "IMPISPAutoZoom": _buildIMPISPAutoZoom,
-    "IMPISPGamma": _buildIMPISPGamma,
-    "_IMPISPExpr_s_attr": _build_IMPISPExpr_s_attr,
-    "_IMPISPExpr_g_attr": _build_IMPISPExpr_g_attr,
-    "IMPISPExpr": _buildIMPISPExpr,
-    "_IMPISPAERoi_anon0": _build_IMPISPAERoi_anon0,
-    "IMPISPAERoi": _buildIMPISPAERoi,
-    "IMPISPWB": _buildIMPISPWB,
-    "IMPISPAWBCluster": _buildIMPISPAWBCluster,
-    "IMPISPAWBCtTrend": _buildIMPISPAWBCtTrend,
-    "IMPISPCOEFFTWB": _buildIMPISPCOEFFTWB,
-    "IMPISPEVAttr": _buildIMPISPEVAttr,
-    "IMPISPWeight": _buildIMPISPWeight,
-    "IMPISPAWBZone": _buildIMPISPAWBZone,
-    "IMPISPAEHist": _buildIMPISPAEHist,
-    "IMPISPAEHistOrigin": _buildIMPISPAEHistOrigin,
-    "isp_core_awb_sta_info": _buildisp_core_awb_sta_info,
-    "IMPISPAWBHist": _buildIMPISPAWBHist,
-    "isp_core_af_sta_info": _buildisp_core_af_sta_info,
-    "IMPISPAFHist": _buildIMPISPAFHist,
-    "IMPISPWaitFrameAttr": _buildIMPISPWaitFrameAttr,
-    "IMPISPAEMin": _buildIMPISPAEMin,
-    "IMPISPAETargetList": _buildIMPISPAETargetList,
-    "_IMPISPModuleCtl_anon0": _build_IMPISPModuleCtl_anon0,
-    "IMPISPModuleCtl": _buildIMPISPModuleCtl,
-    "IMPISPFrontCrop": _buildIMPISPFrontCrop,
-    "_IMP_ISP_MASK_VALUE_mask_rgb": _build_IMP_ISP_MASK_VALUE_mask_rgb,
-    "_IMP_ISP_MASK_VALUE_mask_ayuv": _build_IMP_ISP_MASK_VALUE_mask_ayuv,
-    "IMP_ISP_MASK_VALUE": _buildIMP_ISP_MASK_VALUE,
-    "IMPISP_MASK_BLOCK_PAR": _buildIMPISP_MASK_BLOCK_PAR,
-    "IMPISPMASKAttr": _buildIMPISPMASKAttr,
-    "IMPISPSENSORAttr": _buildIMPISPSENSORAttr,
-    "IMPISPCCMAttr": _buildIMPISPCCMAttr,
-    "IMPISPAEAttr": _buildIMPISPAEAttr,
-    "IMPISPAEState": _buildIMPISPAEState,
-    "IMPISPScalerLv": _buildIMPISPScalerLv,
-    "IMPISPAeInitAttr": _buildIMPISPAeInitAttr,
-    "IMPISPAeInfo": _buildIMPISPAeInfo,
-    "IMPISPAeAttr": _buildIMPISPAeAttr,
-    "IMPISPAeAlgoFunc": _buildIMPISPAeAlgoFunc,
-    "_IMPISPAeAlgoFunc_open_fn": _buildIMPISPAeAlgoFunc,
-    "_IMPISPAeAlgoFunc_close_fn": _buildIMPISPAeAlgoFunc,
-    "_IMPISPAeAlgoFunc_handle_fn": _buildIMPISPAeAlgoFunc,
-    "_IMPISPAeAlgoFunc_notify_fn": _buildIMPISPAeAlgoFunc,
-    "IMPISPAwbInfo": _buildIMPISPAwbInfo,
-    "IMPISPAwbAttr": _buildIMPISPAwbAttr,
-    "IMPISPAwbAlgoFunc": _buildIMPISPAwbAlgoFunc,
-    "_IMPISPAwbAlgoFunc_open_fn": _buildIMPISPAwbAlgoFunc,
-    "_IMPISPAwbAlgoFunc_close_fn": _buildIMPISPAwbAlgoFunc,
-    "_IMPISPAwbAlgoFunc_handle_fn": _buildIMPISPAwbAlgoFunc,
-    "_IMPISPAwbAlgoFunc_notify_fn": _buildIMPISPAwbAlgoFunc,
-    "IMPISPBlcAttr": _buildIMPISPBlcAttr,
-    "IMPISPCscParam": _buildIMPISPCscParam,
-    "IMPISPCscAttr": _buildIMPISPCscAttr,
-    "IMPISPFrameDrop": _buildIMPISPFrameDrop,
-    "IMPISPFrameDropAttr": _buildIMPISPFrameDropAttr,
-    "IMPISPFixedContrastAttr": _buildIMPISPFixedContrastAttr,
-    "IMPISPGPIO": _buildIMPISPGPIO,
-    "IMPIVSInterface": _buildIMPIVSInterface,
-    "_IMPIVSInterface_init_fn": _buildIMPIVSInterface,
-    "_IMPIVSInterface_exit_fn": _buildIMPIVSInterface,
-    "_IMPIVSInterface_preProcessSync_fn": _buildIMPIVSInterface,
-    "_IMPIVSInterface_processAsync_fn": _buildIMPIVSInterface,
-    "_IMPIVSInterface_getResult_fn": _buildIMPIVSInterface,
-    "_IMPIVSInterface_releaseResult_fn": _buildIMPIVSInterface,
-    "_IMPIVSInterface_getParam_fn": _buildIMPIVSInterface,
-    "_IMPIVSInterface_setParam_fn": _buildIMPIVSInterface,
-    "_IMPIVSInterface_flushFrame_fn": _buildIMPIVSInterface,
-    "IMP_IVS_MoveParam": _buildIMP_IVS_MoveParam,
-    "IMP_IVS_MoveOutput": _buildIMP_IVS_MoveOutput,
-    "IMP_IVS_BaseMoveParam": _buildIMP_IVS_BaseMoveParam,
-    "IMP_IVS_BaseMoveOutput": _buildIMP_IVS_BaseMoveOutput,
-    "IMPDeviceID": _buildIMPDeviceID,
-    "DEV_ID_FS": _buildIMPDeviceID,
-    "DEV_ID_ENC": _buildIMPDeviceID,
-    "DEV_ID_DEC": _buildIMPDeviceID,
-    "DEV_ID_IVS": _buildIMPDeviceID,
-    "DEV_ID_OSD": _buildIMPDeviceID,
-    "DEV_ID_FG1DIRECT": _buildIMPDeviceID,
-    "DEV_ID_RESERVED_START": _buildIMPDeviceID,
-    "DEV_ID_RESERVED_END": _buildIMPDeviceID,
-    "NR_MAX_DEVICES": _buildIMPDeviceID,
-    "IMPPayloadType": _buildIMPPayloadType,
-    "PT_JPEG": _buildIMPPayloadType,
-    "PT_H264": _buildIMPPayloadType,
-    "PT_H265": _buildIMPPayloadType,
-    "IMPPixelFormat": _buildIMPPixelFormat,
-    "PIX_FMT_YUV420P": _buildIMPPixelFormat,
-    "PIX_FMT_YUYV422": _buildIMPPixelFormat,
-    "PIX_FMT_UYVY422": _buildIMPPixelFormat,
-    "PIX_FMT_YUV422P": _buildIMPPixelFormat,
-    "PIX_FMT_YUV444P": _buildIMPPixelFormat,
-    "PIX_FMT_YUV410P": _buildIMPPixelFormat,
-    "PIX_FMT_YUV411P": _buildIMPPixelFormat,
-    "PIX_FMT_GRAY8": _buildIMPPixelFormat,
-    "PIX_FMT_MONOWHITE": _buildIMPPixelFormat,
-    "PIX_FMT_MONOBLACK": _buildIMPPixelFormat,
-    "PIX_FMT_NV12": _buildIMPPixelFormat,
-    "PIX_FMT_NV21": _buildIMPPixelFormat,
-    "PIX_FMT_RGB24": _buildIMPPixelFormat,
-    "PIX_FMT_BGR24": _buildIMPPixelFormat,
-    "PIX_FMT_ARGB": _buildIMPPixelFormat,
-    "PIX_FMT_RGBA": _buildIMPPixelFormat,
-    "PIX_FMT_ABGR": _buildIMPPixelFormat,
-    "PIX_FMT_BGRA": _buildIMPPixelFormat,
-    "PIX_FMT_RGB565BE": _buildIMPPixelFormat,
-    "PIX_FMT_RGB565LE": _buildIMPPixelFormat,
-    "PIX_FMT_RGB555BE": _buildIMPPixelFormat,
-    "PIX_FMT_RGB555LE": _buildIMPPixelFormat,
-    "PIX_FMT_BGR565BE": _buildIMPPixelFormat,
-    "PIX_FMT_BGR565LE": _buildIMPPixelFormat,
-    "PIX_FMT_BGR555BE": _buildIMPPixelFormat,
-    "PIX_FMT_BGR555LE": _buildIMPPixelFormat,
-    "PIX_FMT_0RGB": _buildIMPPixelFormat,
-    "PIX_FMT_RGB0": _buildIMPPixelFormat,
-    "PIX_FMT_0BGR": _buildIMPPixelFormat,
-    "PIX_FMT_BGR0": _buildIMPPixelFormat,
-    "PIX_FMT_BAYER_BGGR8": _buildIMPPixelFormat,
-    "PIX_FMT_BAYER_RGGB8": _buildIMPPixelFormat,
-    "PIX_FMT_BAYER_GBRG8": _buildIMPPixelFormat,
-    "PIX_FMT_BAYER_GRBG8": _buildIMPPixelFormat,
-    "PIX_FMT_RAW": _buildIMPPixelFormat,
-    "PIX_FMT_HSV": _buildIMPPixelFormat,
-    "PIX_FMT_NB": _buildIMPPixelFormat,
-    "IMPFSChnType": _buildIMPFSChnType,
-    "FS_PHY_CHANNEL": _buildIMPFSChnType,
-    "FS_EXT_CHANNEL": _buildIMPFSChnType,
-    "IMPFSChnFifoType": _buildIMPFSChnFifoType,
-    "FIFO_CACHE_PRIORITY": _buildIMPFSChnFifoType,
-    "FIFO_DATA_PRIORITY": _buildIMPFSChnFifoType,
-    "IMPFSChannelState": _buildIMPFSChannelState,
-    "IMP_FSCHANNEL_STATE_CLOSE": _buildIMPFSChannelState,
-    "IMP_FSCHANNEL_STATE_OPEN": _buildIMPFSChannelState,
-    "IMP_FSCHANNEL_STATE_RUN": _buildIMPFSChannelState,
-    "IMPEncoderH264NaluType": _buildIMPEncoderH264NaluType,
-    "IMP_H264_NAL_UNKNOWN": _buildIMPEncoderH264NaluType,
-    "IMP_H264_NAL_SLICE": _buildIMPEncoderH264NaluType,
-    "IMP_H264_NAL_SLICE_DPA": _buildIMPEncoderH264NaluType,
-    "IMP_H264_NAL_SLICE_DPB": _buildIMPEncoderH264NaluType,
-    "IMP_H264_NAL_SLICE_DPC": _buildIMPEncoderH264NaluType,
-    "IMP_H264_NAL_SLICE_IDR": _buildIMPEncoderH264NaluType,
-    "IMP_H264_NAL_SEI": _buildIMPEncoderH264NaluType,
-    "IMP_H264_NAL_SPS": _buildIMPEncoderH264NaluType,
-    "IMP_H264_NAL_PPS": _buildIMPEncoderH264NaluType,
-    "IMP_H264_NAL_AUD": _buildIMPEncoderH264NaluType,
-    "IMP_H264_NAL_FILLER": _buildIMPEncoderH264NaluType,
-    "IMPEncoderH265NaluType": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_TRAIL_N": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_TRAIL_R": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_TSA_N": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_TSA_R": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_STSA_N": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_STSA_R": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_RADL_N": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_RADL_R": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_RASL_N": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_RASL_R": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_BLA_W_LP": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_BLA_W_RADL": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_BLA_N_LP": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_IDR_W_RADL": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_IDR_N_LP": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SLICE_CRA": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_VPS": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SPS": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_PPS": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_AUD": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_EOS": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_EOB": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_FILLER_DATA": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_PREFIX_SEI": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_SUFFIX_SEI": _buildIMPEncoderH265NaluType,
-    "IMP_H265_NAL_INVALID": _buildIMPEncoderH265NaluType,
-    "IMPEncoderSliceType": _buildIMPEncoderSliceType,
-    "IMP_ENC_SLICE_SI": _buildIMPEncoderSliceType,
-    "IMP_ENC_SLICE_SP": _buildIMPEncoderSliceType,
-    "IMP_ENC_SLICE_GOLDEN": _buildIMPEncoderSliceType,
-    "IMP_ENC_SLICE_I": _buildIMPEncoderSliceType,
-    "IMP_ENC_SLICE_P": _buildIMPEncoderSliceType,
-    "IMP_ENC_SLICE_B": _buildIMPEncoderSliceType,
-    "IMP_ENC_SLICE_CONCEAL": _buildIMPEncoderSliceType,
-    "IMP_ENC_SLICE_SKIP": _buildIMPEncoderSliceType,
-    "IMP_ENC_SLICE_REPEAT": _buildIMPEncoderSliceType,
-    "IMP_ENC_SLICE_MAX_ENUM": _buildIMPEncoderSliceType,
-    "IMPEncoderEncType": _buildIMPEncoderEncType,
-    "IMP_ENC_TYPE_AVC": _buildIMPEncoderEncType,
-    "IMP_ENC_TYPE_HEVC": _buildIMPEncoderEncType,
-    "IMP_ENC_TYPE_JPEG": _buildIMPEncoderEncType,
-    "IMPEncoderProfile": _buildIMPEncoderProfile,
-    "IMP_ENC_PROFILE_AVC_BASELINE": _buildIMPEncoderProfile,
-    "IMP_ENC_PROFILE_AVC_MAIN": _buildIMPEncoderProfile,
-    "IMP_ENC_PROFILE_AVC_HIGH": _buildIMPEncoderProfile,
-    "IMP_ENC_PROFILE_HEVC_MAIN": _buildIMPEncoderProfile,
-    "IMP_ENC_PROFILE_JPEG": _buildIMPEncoderProfile,
-    "IMPEncoderPicFormat": _buildIMPEncoderPicFormat,
-    "IMP_ENC_PIC_FORMAT_400_8BITS": _buildIMPEncoderPicFormat,
-    "IMP_ENC_PIC_FORMAT_420_8BITS": _buildIMPEncoderPicFormat,
-    "IMP_ENC_PIC_FORMAT_422_8BITS": _buildIMPEncoderPicFormat,
-    "IMPEncoderEncOptions": _buildIMPEncoderEncOptions,
-    "IMP_ENC_OPT_QP_TAB_RELATIVE": _buildIMPEncoderEncOptions,
-    "IMP_ENC_OPT_FIX_PREDICTOR": _buildIMPEncoderEncOptions,
-    "IMP_ENC_OPT_CUSTOM_LDA": _buildIMPEncoderEncOptions,
-    "IMP_ENC_OPT_ENABLE_AUTO_QP": _buildIMPEncoderEncOptions,
-    "IMP_ENC_OPT_ADAPT_AUTO_QP": _buildIMPEncoderEncOptions,
-    "IMP_ENC_OPT_COMPRESS": _buildIMPEncoderEncOptions,
-    "IMP_ENC_OPT_FORCE_REC": _buildIMPEncoderEncOptions,
-    "IMP_ENC_OPT_FORCE_MV_OUT": _buildIMPEncoderEncOptions,
-    "IMP_ENC_OPT_HIGH_FREQ": _buildIMPEncoderEncOptions,
-    "IMP_ENC_OPT_SRD": _buildIMPEncoderEncOptions,
-    "IMP_ENC_OPT_FORCE_MV_CLIP": _buildIMPEncoderEncOptions,
-    "IMP_ENC_OPT_RDO_COST_MODE": _buildIMPEncoderEncOptions,
-    "IMPEncoderEncTools": _buildIMPEncoderEncTools,
-    "IMP_ENC_TOOL_WPP": _buildIMPEncoderEncTools,
-    "IMP_ENC_TOOL_TILE": _buildIMPEncoderEncTools,
-    "IMP_ENC_TOOL_LF": _buildIMPEncoderEncTools,
-    "IMP_ENC_TOOL_LF_X_SLICE": _buildIMPEncoderEncTools,
-    "IMP_ENC_TOOL_LF_X_TILE": _buildIMPEncoderEncTools,
-    "IMP_ENC_TOOL_SCL_LST": _buildIMPEncoderEncTools,
-    "IMP_ENC_TOOL_CONST_INTRA_PRED": _buildIMPEncoderEncTools,
-    "IMP_ENC_TOOL_TRANSFO_SKIP": _buildIMPEncoderEncTools,
-    "IMP_ENC_TOOL_PCM": _buildIMPEncoderEncTools,
-    "IMPEncoderEntropyMode": _buildIMPEncoderEntropyMode,
-    "IMP_ENC_ENTROPY_MODE_CAVLC": _buildIMPEncoderEntropyMode,
-    "IMP_ENC_ENTROPY_MODE_CABAC": _buildIMPEncoderEntropyMode,
-    "IMPEncoderGopCtrlMode": _buildIMPEncoderGopCtrlMode,
-    "IMP_ENC_GOP_CTRL_MODE_DEFAULT": _buildIMPEncoderGopCtrlMode,
-    "IMP_ENC_GOP_CTRL_MODE_PYRAMIDAL": _buildIMPEncoderGopCtrlMode,
-    "IMP_ENC_GOP_CTRL_MODE_SMARTP": _buildIMPEncoderGopCtrlMode,
-    "IMP_ENC_GOP_CTRL_MAX_ENUM": _buildIMPEncoderGopCtrlMode,
-    "IMPEncoderRcMode": _buildIMPEncoderRcMode,
-    "IMP_ENC_RC_MODE_FIXQP": _buildIMPEncoderRcMode,
-    "IMP_ENC_RC_MODE_CBR": _buildIMPEncoderRcMode,
-    "IMP_ENC_RC_MODE_VBR": _buildIMPEncoderRcMode,
-    "IMP_ENC_RC_MODE_CAPPED_VBR": _buildIMPEncoderRcMode,
-    "IMP_ENC_RC_MODE_CAPPED_QUALITY": _buildIMPEncoderRcMode,
-    "IMP_ENC_RC_MODE_INVALID": _buildIMPEncoderRcMode,
-    "IMPEncoderRcOptions": _buildIMPEncoderRcOptions,
-    "IMP_ENC_RC_OPT_NONE": _buildIMPEncoderRcOptions,
-    "IMP_ENC_RC_SCN_CHG_RES": _buildIMPEncoderRcOptions,
-    "IMP_ENC_RC_DELAYED": _buildIMPEncoderRcOptions,
-    "IMP_ENC_RC_STATIC_SCENE": _buildIMPEncoderRcOptions,
-    "IMP_ENC_RC_ENABLE_SKIP": _buildIMPEncoderRcOptions,
-    "IMP_ENC_RC_OPT_SC_PREVENTION": _buildIMPEncoderRcOptions,
-    "IMP_ENC_RC_MAX_ENUM": _buildIMPEncoderRcOptions,
-    "IMPOsdColour": _buildIMPOsdColour,
-    "OSD_BLACK": _buildIMPOsdColour,
-    "OSD_WHITE": _buildIMPOsdColour,
-    "OSD_RED": _buildIMPOsdColour,
-    "OSD_GREEN": _buildIMPOsdColour,
-    "OSD_BLUE": _buildIMPOsdColour,
-    "IMPOsdRgnType": _buildIMPOsdRgnType,
-    "OSD_REG_INV": _buildIMPOsdRgnType,
-    "OSD_REG_LINE": _buildIMPOsdRgnType,
-    "OSD_REG_RECT": _buildIMPOsdRgnType,
-    "OSD_REG_BITMAP": _buildIMPOsdRgnType,
-    "OSD_REG_COVER": _buildIMPOsdRgnType,
-    "OSD_REG_PIC": _buildIMPOsdRgnType,
-    "OSD_REG_PIC_RMEM": _buildIMPOsdRgnType,
-    "IMPBlock": _buildIMPBlock,
-    "BLOCK": _buildIMPBlock,
-    "NOBLOCK": _buildIMPBlock,
-    "IMPAudioSampleRate": _buildIMPAudioSampleRate,
-    "AUDIO_SAMPLE_RATE_8000": _buildIMPAudioSampleRate,
-    "AUDIO_SAMPLE_RATE_16000": _buildIMPAudioSampleRate,
-    "AUDIO_SAMPLE_RATE_24000": _buildIMPAudioSampleRate,
-    "AUDIO_SAMPLE_RATE_32000": _buildIMPAudioSampleRate,
-    "AUDIO_SAMPLE_RATE_44100": _buildIMPAudioSampleRate,
-    "AUDIO_SAMPLE_RATE_48000": _buildIMPAudioSampleRate,
-    "AUDIO_SAMPLE_RATE_96000": _buildIMPAudioSampleRate,
-    "IMPAudioBitWidth": _buildIMPAudioBitWidth,
-    "AUDIO_BIT_WIDTH_16": _buildIMPAudioBitWidth,
-    "IMPAudioSoundMode": _buildIMPAudioSoundMode,
-    "AUDIO_SOUND_MODE_MONO": _buildIMPAudioSoundMode,
-    "AUDIO_SOUND_MODE_STEREO": _buildIMPAudioSoundMode,
-    "IMPAudioPalyloadType": _buildIMPAudioPalyloadType,
-    "PT_PCM": _buildIMPAudioPalyloadType,
-    "PT_G711A": _buildIMPAudioPalyloadType,
-    "PT_G711U": _buildIMPAudioPalyloadType,
-    "PT_G726": _buildIMPAudioPalyloadType,
-    "PT_AEC": _buildIMPAudioPalyloadType,
-    "PT_ADPCM": _buildIMPAudioPalyloadType,
-    "PT_MAX": _buildIMPAudioPalyloadType,
-    "IMPAudioDecMode": _buildIMPAudioDecMode,
-    "ADEC_MODE_PACK": _buildIMPAudioDecMode,
-    "ADEC_MODE_STREAM": _buildIMPAudioDecMode,
-    "Agc_mode": _buildAgc_mode,
-    "kAgcModeAdaptiveAnalog": _buildAgc_mode,
-    "kAgcModeAdaptiveDigital": _buildAgc_mode,
-    "kAgcModeFixedDigital": _buildAgc_mode,
-    "Level_ns": _buildLevel_ns,
-    "NS_LOW": _buildLevel_ns,
-    "NS_MODERATE": _buildLevel_ns,
-    "NS_HIGH": _buildLevel_ns,
-    "NS_VERYHIGH": _buildLevel_ns,
-    "IMPDmicSampleRate": _buildIMPDmicSampleRate,
-    "DMIC_SAMPLE_RATE_8000": _buildIMPDmicSampleRate,
-    "DMIC_SAMPLE_RATE_16000": _buildIMPDmicSampleRate,
-    "IMPDmicBitWidth": _buildIMPDmicBitWidth,
-    "DMIC_BIT_WIDTH_16": _buildIMPDmicBitWidth,
-    "IMPDmicSoundMode": _buildIMPDmicSoundMode,
-    "DMIC_SOUND_MODE_MONO": _buildIMPDmicSoundMode,
-    "DMIC_SOUND_MODE_STEREO": _buildIMPDmicSoundMode,
-    "IMPSensorControlBusType": _buildIMPSensorControlBusType,
-    "TX_SENSOR_CONTROL_INTERFACE_I2C": _buildIMPSensorControlBusType,
-    "TX_SENSOR_CONTROL_INTERFACE_SPI": _buildIMPSensorControlBusType,
-    "IMPISPTuningOpsMode": _buildIMPISPTuningOpsMode,
-    "IMPISP_TUNING_OPS_MODE_DISABLE": _buildIMPISPTuningOpsMode,
-    "IMPISP_TUNING_OPS_MODE_ENABLE": _buildIMPISPTuningOpsMode,
-    "IMPISP_TUNING_OPS_MODE_BUTT": _buildIMPISPTuningOpsMode,
-    "IMPISPTuningOpsType": _buildIMPISPTuningOpsType,
-    "IMPISP_TUNING_OPS_TYPE_AUTO": _buildIMPISPTuningOpsType,
-    "IMPISP_TUNING_OPS_TYPE_MANUAL": _buildIMPISPTuningOpsType,
-    "IMPISP_TUNING_OPS_TYPE_BUTT": _buildIMPISPTuningOpsType,
-    "IMPISPAntiflickerAttr": _buildIMPISPAntiflickerAttr,
-    "IMPISP_ANTIFLICKER_DISABLE": _buildIMPISPAntiflickerAttr,
-    "IMPISP_ANTIFLICKER_50HZ": _buildIMPISPAntiflickerAttr,
-    "IMPISP_ANTIFLICKER_60HZ": _buildIMPISPAntiflickerAttr,
-    "IMPISP_ANTIFLICKER_BUTT": _buildIMPISPAntiflickerAttr,
-    "IMPISPRunningMode": _buildIMPISPRunningMode,
-    "IMPISP_RUNNING_MODE_DAY": _buildIMPISPRunningMode,
-    "IMPISP_RUNNING_MODE_NIGHT": _buildIMPISPRunningMode,
-    "IMPISP_RUNNING_MODE_BUTT": _buildIMPISPRunningMode,
-    "isp_core_expr_mode": _buildisp_core_expr_mode,
-    "ISP_CORE_EXPR_MODE_AUTO": _buildisp_core_expr_mode,
-    "ISP_CORE_EXPR_MODE_MANUAL": _buildisp_core_expr_mode,
-    "isp_core_expr_unit": _buildisp_core_expr_unit,
-    "ISP_CORE_EXPR_UNIT_LINE": _buildisp_core_expr_unit,
-    "ISP_CORE_EXPR_UNIT_US": _buildisp_core_expr_unit,
-    "isp_core_wb_mode": _buildisp_core_wb_mode,
-    "ISP_CORE_WB_MODE_AUTO": _buildisp_core_wb_mode,
-    "ISP_CORE_WB_MODE_MANUAL": _buildisp_core_wb_mode,
-    "ISP_CORE_WB_MODE_DAY_LIGHT": _buildisp_core_wb_mode,
-    "ISP_CORE_WB_MODE_CLOUDY": _buildisp_core_wb_mode,
-    "ISP_CORE_WB_MODE_INCANDESCENT": _buildisp_core_wb_mode,
-    "ISP_CORE_WB_MODE_FLOURESCENT": _buildisp_core_wb_mode,
-    "ISP_CORE_WB_MODE_TWILIGHT": _buildisp_core_wb_mode,
-    "ISP_CORE_WB_MODE_SHADE": _buildisp_core_wb_mode,
-    "ISP_CORE_WB_MODE_WARM_FLOURESCENT": _buildisp_core_wb_mode,
-    "ISP_CORE_WB_MODE_CUSTOM": _buildisp_core_wb_mode,
-    "IMPISPTuningMode": _buildIMPISPTuningMode,
-    "IMPISP_TUNING_MODE_AUTO": _buildIMPISPTuningMode,
-    "IMPISP_TUNING_MODE_MANUAL": _buildIMPISPTuningMode,
-    "IMPISP_TUNING_MODE_RANGE": _buildIMPISPTuningMode,
-    "IMPISP_TUNING_MODE_BUTT": _buildIMPISPTuningMode,
-    "IMPISPAWBAlgo": _buildIMPISPAWBAlgo,
-    "IMPISP_AWB_ALGO_NORMAL": _buildIMPISPAWBAlgo,
-    "IMPISP_AWB_ALGO_GRAYWORLD": _buildIMPISPAWBAlgo,
-    "IMPISP_AWB_ALGO_REWEIGHT": _buildIMPISPAWBAlgo,
-    "isp_core_awb_stats_mode": _buildisp_core_awb_stats_mode,
-    "IMPISP_AWB_STATS_LEGACY_MODE": _buildisp_core_awb_stats_mode,
-    "IMPISP_AWB_STATS_CURRENT_MODE": _buildisp_core_awb_stats_mode,
-    "IMPISP_AWB_STATS_MODE_BUTT": _buildisp_core_awb_stats_mode,
-    "IMPISPHVFLIP": _buildIMPISPHVFLIP,
-    "IMPISP_FLIP_NORMAL_MODE": _buildIMPISPHVFLIP,
-    "IMPISP_FLIP_H_MODE": _buildIMPISPHVFLIP,
-    "IMPISP_FLIP_V_MODE": _buildIMPISPHVFLIP,
-    "IMPISP_FLIP_HV_MODE": _buildIMPISPHVFLIP,
-    "IMPISP_FLIP_MODE_BUTT": _buildIMPISPHVFLIP,
-    "IMPISP_MASK_TYPE": _buildIMPISP_MASK_TYPE,
-    "IMPISP_MASK_TYPE_RGB": _buildIMPISP_MASK_TYPE,
-    "IMPISP_MASK_TYPE_YUV": _buildIMPISP_MASK_TYPE,
-    "IMPISPScalerMethod": _buildIMPISPScalerMethod,
-    "IMP_ISP_SCALER_METHOD_FITTING_CURVE": _buildIMPISPScalerMethod,
-    "IMP_ISP_SCALER_METHOD_FIXED_WEIGHT": _buildIMPISPScalerMethod,
-    "IMP_ISP_SCALER_METHOD_BUTT": _buildIMPISPScalerMethod,
-    "IMPISPAeNotify": _buildIMPISPAeNotify,
-    "IMPISP_AE_NOTIFY_FPS_CHANGE": _buildIMPISPAeNotify,
-    "IMPISPAwbNotify": _buildIMPISPAwbNotify,
-    "IMPISP_AWB_NOTIFY_MODE_CHANGE": _buildIMPISPAwbNotify,
-    "IMPISPCscCgMode": _buildIMPISPCscCgMode,
-    "ISP_CSC_CG_BT601_FULL": _buildIMPISPCscCgMode,
-    "ISP_CSC_CG_BT601_CLIP": _buildIMPISPCscCgMode,
-    "ISP_CSC_CG_BT709_FULL": _buildIMPISPCscCgMode,
-    "ISP_CSC_CG_BT709_CLIP": _buildIMPISPCscCgMode,
-    "ISP_CSC_CG_USER": _buildIMPISPCscCgMode,
-    "IMP_CSC_CG_BUTT": _buildIMPISPCscCgMode,
-    "IMPISPWdrOutputMode": _buildIMPISPWdrOutputMode,
-    "IMPISP_WDR_OUTPUT_MODE_FUS_FRAME": _buildIMPISPWdrOutputMode,
-    "IMPISP_WDR_OUTPUT_MODE_LONG_FRAME": _buildIMPISPWdrOutputMode,
-    "IMPISP_WDR_OUTPUT_MODE_SHORT_FRAME": _buildIMPISPWdrOutputMode,
-    "IMPISP_WDR_OUTPUT_MODE_BUTT": _buildIMPISPWdrOutputMode,
-    "IMPLogLevel": _buildIMPLogLevel,
-    "IMP_LOG_LEVEL_UNKNOWN": _buildIMPLogLevel,
-    "IMP_LOG_LEVEL_RESERVED": _buildIMPLogLevel,
-    "IMP_LOG_LEVEL_VERBOSE": _buildIMPLogLevel,
-    "IMP_LOG_LEVEL_DEBUG": _buildIMPLogLevel,
-    "IMP_LOG_LEVEL_INFO": _buildIMPLogLevel,
-    "IMP_LOG_LEVEL_WARN": _buildIMPLogLevel,
-    "IMP_LOG_LEVEL_ERROR": _buildIMPLogLevel,
-    "IMP_LOG_LEVEL_FATAL": _buildIMPLogLevel,
-    "IMP_LOG_LEVEL_SILENT": _buildIMPLogLevel,
-    "IMPEncoderAttrCappedQuality": _alias_IMPEncoderAttrCappedQuality,
-    "isp_core_expr_attr": _alias_isp_core_expr_attr,
-    "isp_core_ae_roi_select": _alias_isp_core_ae_roi_select,
-    "isp_core_wb_attr": _alias_isp_core_wb_attr,
-    "isp_core_rgb_coefft_wb_attr": _alias_isp_core_rgb_coefft_wb_attr,
-    "mask_value": _alias_mask_value,
-    "isp_mask_block_par": _alias_isp_mask_block_par,
+# ------------------------------ structs, unions, enums and record aliases: built on first use
+
+
+_SOURCE = '''\
+class IMPCell(_CStruct):
+    """C ``IMPCell`` (struct, imp_common.h); 12 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("deviceID", c_int),  # IMPDeviceID
+        ("groupID", c_int),
+        ("outputID", c_int),
+    ]
+class IMPFrameInfo(_CStruct):
+    """C ``IMPFrameInfo`` (struct, imp_common.h); 48 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("index", c_int),
+        ("pool_idx", c_int),
+        ("width", c_uint32),
+        ("height", c_uint32),
+        ("pixfmt", c_uint32),
+        ("size", c_uint32),
+        ("phyAddr", c_uint32),
+        ("virAddr", c_uint32),
+        ("timeStamp", c_int64),
+        ("rotate_osdflag", c_int),
+        ("priv", c_uint32 * 0),
+    ]
+class IMPFrameTimestamp(_CStruct):
+    """C ``IMPFrameTimestamp`` (struct, imp_common.h); 24 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("ts", c_uint64),
+        ("minus", c_uint64),
+        ("plus", c_uint64),
+    ]
+class IMPPoint(_CStruct):
+    """C ``IMPPoint`` (struct, imp_common.h); 8 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("x", c_int),
+        ("y", c_int),
+    ]
+class IMPRect(_CStruct):
+    """C ``IMPRect`` (struct, imp_common.h); 16 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("p0", IMPPoint),
+        ("p1", IMPPoint),
+    ]
+class IMPVersion(_CStruct):
+    """C ``IMPVersion`` (struct, imp_system.h); 64 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("aVersion", c_char * 64),
+    ]
+class IMPFSChnCrop(_CStruct):
+    """C ``IMPFSChnCrop`` (struct, imp_framesource.h); 20 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("enable", c_int),
+        ("left", c_int),
+        ("top", c_int),
+        ("width", c_int),
+        ("height", c_int),
+    ]
+class IMPFSChnScaler(_CStruct):
+    """C ``IMPFSChnScaler`` (struct, imp_framesource.h); 12 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("enable", c_int),
+        ("outwidth", c_int),
+        ("outheight", c_int),
+    ]
+class IMPFSChnFifoAttr(_CStruct):
+    """C ``IMPFSChnFifoAttr`` (struct, imp_framesource.h); 8 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("maxdepth", c_int),
+        ("type", c_int),  # IMPFSChnFifoType
+    ]
+class IMPFSChnAttr(_CStruct):
+    """C ``IMPFSChnAttr`` (struct, imp_framesource.h); 80 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("picWidth", c_int),
+        ("picHeight", c_int),
+        ("pixFmt", c_int),  # IMPPixelFormat
+        ("crop", IMPFSChnCrop),
+        ("scaler", IMPFSChnScaler),
+        ("outFrmRateNum", c_int),
+        ("outFrmRateDen", c_int),
+        ("nrVBs", c_int),
+        ("type", c_int),  # IMPFSChnType
+        ("fcrop", IMPFSChnCrop),
+    ]
+class IMPEncoderNalType(_CUnion):
+    """C ``IMPEncoderNalType`` (union, imp_encoder.h); 4 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("h264NalType", c_int),  # IMPEncoderH264NaluType
+        ("h265NalType", c_int),  # IMPEncoderH265NaluType
+    ]
+class IMPEncoderPack(_CStruct):
+    """C ``IMPEncoderPack`` (struct, imp_encoder.h); 32 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("offset", c_uint32),
+        ("length", c_uint32),
+        ("timestamp", c_int64),
+        ("frameEnd", c_bool),
+        ("nalType", IMPEncoderNalType),
+        ("sliceType", c_int),  # IMPEncoderSliceType
+    ]
+class IMPEncoderStreamInfo(_CStruct):
+    """C ``IMPEncoderStreamInfo`` (struct); 36 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("iNumBytes", c_int32),
+        ("uNumIntra", c_uint32),
+        ("uNumSkip", c_uint32),
+        ("uNumCU8x8", c_uint32),
+        ("uNumCU16x16", c_uint32),
+        ("uNumCU32x32", c_uint32),
+        ("uNumCU64x64", c_uint32),
+        ("iSliceQP", c_int16),
+        ("iMinQP", c_int16),
+        ("iMaxQP", c_int16),
+    ]
+class IMPEncoderJpegInfo(_CStruct):
+    """C ``IMPEncoderJpegInfo`` (struct); 8 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("iNumBytes", c_int32),
+        ("iQPfactor", c_int16),
+    ]
+class _IMPEncoderStream_anon0(_CUnion):
+    """Anonymous union inside ``IMPEncoderStream``."""
+
+    _fields_ = [
+        ("streamInfo", IMPEncoderStreamInfo),
+        ("jpegInfo", IMPEncoderJpegInfo),
+    ]
+class IMPEncoderStream(_CStruct):
+    """C ``IMPEncoderStream`` (struct, imp_encoder.h); 64 bytes on MIPS o32."""
+
+    _anonymous_ = ("_anon0",)
+    _fields_ = [
+        ("phyAddr", c_uint32),
+        ("virAddr", c_uint32),
+        ("streamSize", c_uint32),
+        ("pack", POINTER(IMPEncoderPack)),
+        ("packCount", c_uint32),
+        ("seq", c_uint32),
+        ("isVI", c_bool),
+        ("_anon0", _IMPEncoderStream_anon0),
+    ]
+class IMPEncoderCropCfg(_CStruct):
+    """C ``IMPEncoderCropCfg`` (struct, imp_encoder.h); 20 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("enable", c_bool),
+        ("x", c_uint32),
+        ("y", c_uint32),
+        ("w", c_uint32),
+        ("h", c_uint32),
+    ]
+class IMPEncoderEncAttr(_CStruct):
+    """C ``IMPEncoderEncAttr`` (struct, imp_encoder.h); 44 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("eProfile", c_int),  # IMPEncoderProfile
+        ("uLevel", c_uint8),
+        ("uTier", c_uint8),
+        ("uWidth", c_uint16),
+        ("uHeight", c_uint16),
+        ("ePicFormat", c_int),  # IMPEncoderPicFormat
+        ("eEncOptions", c_uint32),
+        ("eEncTools", c_uint32),
+        ("crop", IMPEncoderCropCfg),
+    ]
+class IMPEncoderGopAttr(_CStruct):
+    """C ``IMPEncoderGopAttr`` (struct, imp_encoder.h); 24 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("uGopCtrlMode", c_int),  # IMPEncoderGopCtrlMode
+        ("uGopLength", c_uint16),
+        ("uNotifyUserLTInter", c_uint16),
+        ("uMaxSameSenceCnt", c_uint32),
+        ("bEnableLT", c_bool),
+        ("uFreqLT", c_uint32),
+        ("bLTRC", c_bool),
+    ]
+class IMPEncoderAttrFixQP(_CStruct):
+    """C ``IMPEncoderAttrFixQP`` (struct, imp_encoder.h); 2 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("iInitialQP", c_int16),
+    ]
+class IMPEncoderAttrCbr(_CStruct):
+    """C ``IMPEncoderAttrCbr`` (struct, imp_encoder.h); 24 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("uTargetBitRate", c_uint32),
+        ("iInitialQP", c_int16),
+        ("iMinQP", c_int16),
+        ("iMaxQP", c_int16),
+        ("iIPDelta", c_int16),
+        ("iPBDelta", c_int16),
+        ("eRcOptions", c_uint32),
+        ("uMaxPictureSize", c_uint32),
+    ]
+class IMPEncoderAttrVbr(_CStruct):
+    """C ``IMPEncoderAttrVbr`` (struct, imp_encoder.h); 28 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("uTargetBitRate", c_uint32),
+        ("uMaxBitRate", c_uint32),
+        ("iInitialQP", c_int16),
+        ("iMinQP", c_int16),
+        ("iMaxQP", c_int16),
+        ("iIPDelta", c_int16),
+        ("iPBDelta", c_int16),
+        ("eRcOptions", c_uint32),
+        ("uMaxPictureSize", c_uint32),
+    ]
+class IMPEncoderAttrCappedVbr(_CStruct):
+    """C ``IMPEncoderAttrCappedVbr`` (struct, imp_encoder.h); 32 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("uTargetBitRate", c_uint32),
+        ("uMaxBitRate", c_uint32),
+        ("iInitialQP", c_int16),
+        ("iMinQP", c_int16),
+        ("iMaxQP", c_int16),
+        ("iIPDelta", c_int16),
+        ("iPBDelta", c_int16),
+        ("eRcOptions", c_uint32),
+        ("uMaxPictureSize", c_uint32),
+        ("uMaxPSNR", c_uint16),
+    ]
+class _IMPEncoderAttrRcMode_anon0(_CUnion):
+    """Anonymous union inside ``IMPEncoderAttrRcMode``."""
+
+    _fields_ = [
+        ("attrFixQp", IMPEncoderAttrFixQP),
+        ("attrCbr", IMPEncoderAttrCbr),
+        ("attrVbr", IMPEncoderAttrVbr),
+        ("attrCappedVbr", IMPEncoderAttrCappedVbr),
+        ("attrCappedQuality", IMPEncoderAttrCappedVbr),
+    ]
+class IMPEncoderAttrRcMode(_CStruct):
+    """C ``IMPEncoderAttrRcMode`` (struct, imp_encoder.h); 36 bytes on MIPS o32."""
+
+    _anonymous_ = ("_anon0",)
+    _fields_ = [
+        ("rcMode", c_int),  # IMPEncoderRcMode
+        ("_anon0", _IMPEncoderAttrRcMode_anon0),
+    ]
+class IMPEncoderFrmRate(_CStruct):
+    """C ``IMPEncoderFrmRate`` (struct, imp_encoder.h); 8 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("frmRateNum", c_uint32),
+        ("frmRateDen", c_uint32),
+    ]
+class IMPEncoderRcAttr(_CStruct):
+    """C ``IMPEncoderRcAttr`` (struct, imp_encoder.h); 44 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("attrRcMode", IMPEncoderAttrRcMode),
+        ("outFrmRate", IMPEncoderFrmRate),
+    ]
+class IMPEncoderChnAttr(_CStruct):
+    """C ``IMPEncoderChnAttr`` (struct, imp_encoder.h); 112 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("encAttr", IMPEncoderEncAttr),
+        ("rcAttr", IMPEncoderRcAttr),
+        ("gopAttr", IMPEncoderGopAttr),
+    ]
+class IMPEncoderChnStat(_CStruct):
+    """C ``IMPEncoderChnStat`` (struct, imp_encoder.h); 24 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("registered", c_bool),
+        ("leftPics", c_uint32),
+        ("leftStreamBytes", c_uint32),
+        ("leftStreamFrames", c_uint32),
+        ("curPacks", c_uint32),
+        ("work_done", c_uint32),
+    ]
+class IMPDecoderAttr(_CStruct):
+    """C ``IMPDecoderAttr`` (struct, imp_decoder.h); 28 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("decType", c_int),  # IMPPayloadType
+        ("maxWidth", c_uint32),
+        ("maxHeight", c_uint32),
+        ("pixelFormat", c_int),  # IMPPixelFormat
+        ("nrKeepStream", c_uint32),
+        ("frmRateNum", c_uint32),
+        ("frmRateDen", c_uint32),
+    ]
+class IMPDecoderCHNAttr(_CStruct):
+    """C ``IMPDecoderCHNAttr`` (struct, imp_decoder.h); 28 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("decAttr", IMPDecoderAttr),
+    ]
+class IMPDecoderNal(_CStruct):
+    """C ``IMPDecoderNal`` (struct, imp_decoder.h); 16 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("i_payload", c_int),
+        ("p_payload", POINTER(c_uint8)),
+        ("timeStamp", c_int64),
+    ]
+class IMPDecoderStream(_CStruct):
+    """C ``IMPDecoderStream`` (struct, imp_decoder.h); 16 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("decoderNal", IMPDecoderNal),
+    ]
+class lineRectData(_CStruct):
+    """C ``lineRectData`` (struct, imp_osd.h); 8 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("color", c_uint32),
+        ("linewidth", c_uint32),
+    ]
+class coverData(_CStruct):
+    """C ``coverData`` (struct, imp_osd.h); 4 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("color", c_uint32),
+    ]
+class picData(_CStruct):
+    """C ``picData`` (struct, imp_osd.h); 4 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("pData", c_void_p),
+    ]
+class IMPOSDRgnAttrData(_CUnion):
+    """C ``IMPOSDRgnAttrData`` (union, imp_osd.h); 8 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("bitmapData", c_void_p),
+        ("lineRectData", lineRectData),
+        ("coverData", coverData),
+        ("picData", picData),
+    ]
+class IMPOSDRgnAttr(_CStruct):
+    """C ``IMPOSDRgnAttr`` (struct, imp_osd.h); 32 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("type", c_int),  # IMPOsdRgnType
+        ("rect", IMPRect),
+        ("fmt", c_int),  # IMPPixelFormat
+        ("data", IMPOSDRgnAttrData),
+    ]
+class IMPOSDRgnTimestamp(_CStruct):
+    """C ``IMPOSDRgnTimestamp`` (struct, imp_osd.h); 24 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("ts", c_uint64),
+        ("minus", c_uint64),
+        ("plus", c_uint64),
+    ]
+class IMPOSDGrpRgnAttr(_CStruct):
+    """C ``IMPOSDGrpRgnAttr`` (struct, imp_osd.h); 36 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("show", c_int),
+        ("offPos", IMPPoint),
+        ("scalex", c_float),
+        ("scaley", c_float),
+        ("gAlphaEn", c_int),
+        ("fgAlhpa", c_int),
+        ("bgAlhpa", c_int),
+        ("layer", c_int),
+    ]
+class IMPAudioIOAttr(_CStruct):
+    """C ``IMPAudioIOAttr`` (struct, imp_audio.h); 24 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("samplerate", c_int),  # IMPAudioSampleRate
+        ("bitwidth", c_int),  # IMPAudioBitWidth
+        ("soundmode", c_int),  # IMPAudioSoundMode
+        ("frmNum", c_int),
+        ("numPerFrm", c_int),
+        ("chnCnt", c_int),
+    ]
+class IMPAudioFrame(_CStruct):
+    """C ``IMPAudioFrame`` (struct, imp_audio.h); 32 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("bitwidth", c_int),  # IMPAudioBitWidth
+        ("soundmode", c_int),  # IMPAudioSoundMode
+        ("virAddr", POINTER(c_uint32)),
+        ("phyAddr", c_uint32),
+        ("timeStamp", c_int64),
+        ("seq", c_int),
+        ("len", c_int),
+    ]
+class IMPAudioIChnParam(_CStruct):
+    """C ``IMPAudioIChnParam`` (struct, imp_audio.h); 8 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("usrFrmDepth", c_int),
+        ("Rev", c_int),
+    ]
+class IMPAudioOChnState(_CStruct):
+    """C ``IMPAudioOChnState`` (struct, imp_audio.h); 12 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("chnTotalNum", c_int),
+        ("chnFreeNum", c_int),
+        ("chnBusyNum", c_int),
+    ]
+class IMPAudioStream(_CStruct):
+    """C ``IMPAudioStream`` (struct, imp_audio.h); 32 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("stream", POINTER(c_uint8)),
+        ("phyAddr", c_uint32),
+        ("len", c_int),
+        ("timeStamp", c_int64),
+        ("seq", c_int),
+    ]
+class IMPAudioEncChnAttr(_CStruct):
+    """C ``IMPAudioEncChnAttr`` (struct, imp_audio.h); 12 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("type", c_int),  # IMPAudioPalyloadType
+        ("bufSize", c_int),
+        ("value", POINTER(c_uint32)),
+    ]
+_IMPAudioEncEncoder_openEncoder_fn = CFUNCTYPE(c_int, c_void_p, c_void_p)
+_IMPAudioEncEncoder_encoderFrm_fn = CFUNCTYPE(
+    c_int, c_void_p, POINTER(IMPAudioFrame), POINTER(c_ubyte), POINTER(c_int)
+)
+_IMPAudioEncEncoder_closeEncoder_fn = CFUNCTYPE(c_int, c_void_p)
+
+class IMPAudioEncEncoder(_CStruct):
+    """C ``IMPAudioEncEncoder`` (struct, imp_audio.h); 36 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("type", c_int),  # IMPAudioPalyloadType
+        ("maxFrmLen", c_int),
+        ("name", c_char * 16),
+        ("openEncoder", _IMPAudioEncEncoder_openEncoder_fn),
+        ("encoderFrm", _IMPAudioEncEncoder_encoderFrm_fn),
+        ("closeEncoder", _IMPAudioEncEncoder_closeEncoder_fn),
+    ]
+class IMPAudioDecChnAttr(_CStruct):
+    """C ``IMPAudioDecChnAttr`` (struct, imp_audio.h); 16 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("type", c_int),  # IMPAudioPalyloadType
+        ("bufSize", c_int),
+        ("mode", c_int),  # IMPAudioDecMode
+        ("value", c_void_p),
+    ]
+_IMPAudioDecDecoder_openDecoder_fn = CFUNCTYPE(c_int, c_void_p, c_void_p)
+_IMPAudioDecDecoder_decodeFrm_fn = CFUNCTYPE(
+    c_int, c_void_p, POINTER(c_ubyte), c_int, POINTER(c_ushort), POINTER(c_int), POINTER(c_int)
+)
+_IMPAudioDecDecoder_getFrmInfo_fn = CFUNCTYPE(c_int, c_void_p, c_void_p)
+_IMPAudioDecDecoder_closeDecoder_fn = CFUNCTYPE(c_int, c_void_p)
+
+class IMPAudioDecDecoder(_CStruct):
+    """C ``IMPAudioDecDecoder`` (struct, imp_audio.h); 36 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("type", c_int),  # IMPAudioPalyloadType
+        ("name", c_char * 16),
+        ("openDecoder", _IMPAudioDecDecoder_openDecoder_fn),
+        ("decodeFrm", _IMPAudioDecDecoder_decodeFrm_fn),
+        ("getFrmInfo", _IMPAudioDecDecoder_getFrmInfo_fn),
+        ("closeDecoder", _IMPAudioDecDecoder_closeDecoder_fn),
+    ]
+class IMPAudioAgcConfig(_CStruct):
+    """C ``IMPAudioAgcConfig`` (struct, imp_audio.h); 8 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("TargetLevelDbfs", c_int),
+        ("CompressionGaindB", c_int),
+    ]
+class IMPDmicAttr(_CStruct):
+    """C ``IMPDmicAttr`` (struct, imp_dmic.h); 24 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("samplerate", c_int),  # IMPDmicSampleRate
+        ("bitwidth", c_int),  # IMPDmicBitWidth
+        ("soundmode", c_int),  # IMPDmicSoundMode
+        ("frmNum", c_int),
+        ("numPerFrm", c_int),
+        ("chnCnt", c_int),
+    ]
+class IMPDmicFrame(_CStruct):
+    """C ``IMPDmicFrame`` (struct, imp_dmic.h); 32 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("bitwidth", c_int),  # IMPDmicBitWidth
+        ("soundmode", c_int),  # IMPDmicSoundMode
+        ("virAddr", POINTER(c_uint32)),
+        ("phyAddr", c_uint32),
+        ("timeStamp", c_int64),
+        ("seq", c_int),
+        ("len", c_int),
+    ]
+class IMPDmicChnFrame(_CStruct):
+    """C ``IMPDmicChnFrame`` (struct, imp_dmic.h); 64 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("rawFrame", IMPDmicFrame),
+        ("aecFrame", IMPDmicFrame),
+    ]
+class IMPDmicChnParam(_CStruct):
+    """C ``IMPDmicChnParam`` (struct, imp_dmic.h); 8 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("usrFrmDepth", c_int),
+        ("Rev", c_int),
+    ]
+class DmicXInfo(_CStruct):
+    """C ``DmicXInfo`` (struct, imp_dmic.h); 8 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("dmic_id", c_int),
+        ("dmic_en", c_int),
+    ]
+class IMPI2CInfo(_CStruct):
+    """C ``IMPI2CInfo`` (struct, imp_isp.h); 28 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("type", c_char * 20),
+        ("addr", c_int),
+        ("i2c_adapter_id", c_int),
+    ]
+class IMPSPIInfo(_CStruct):
+    """C ``IMPSPIInfo`` (struct, imp_isp.h); 36 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("modalias", c_char * 32),
+        ("bus_num", c_int),
+    ]
+class _IMPSensorInfo_anon0(_CUnion):
+    """Anonymous union inside ``IMPSensorInfo``."""
+
+    _fields_ = [
+        ("i2c", IMPI2CInfo),
+        ("spi", IMPSPIInfo),
+    ]
+class IMPSensorInfo(_CStruct):
+    """C ``IMPSensorInfo`` (struct, imp_isp.h); 80 bytes on MIPS o32."""
+
+    _anonymous_ = ("_anon0",)
+    _fields_ = [
+        ("name", c_char * 32),
+        ("cbus_type", c_int),  # IMPSensorControlBusType
+        ("_anon0", _IMPSensorInfo_anon0),
+        ("rst_gpio", c_ushort),
+        ("pwdn_gpio", c_ushort),
+        ("power_gpio", c_ushort),
+    ]
+class IMPISPZone(_CStruct):
+    """C ``IMPISPZone`` (struct, imp_isp.h); 900 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("zone", c_uint * 15 * 15),
+    ]
+class IMPISPAutoZoom(_CStruct):
+    """C ``IMPISPAutoZoom`` (struct); 36 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("chan", c_int),
+        ("scaler_enable", c_int),
+        ("scaler_outwidth", c_int),
+        ("scaler_outheight", c_int),
+        ("crop_enable", c_int),
+        ("crop_left", c_int),
+        ("crop_top", c_int),
+        ("crop_width", c_int),
+        ("crop_height", c_int),
+    ]
+class IMPISPGamma(_CStruct):
+    """C ``IMPISPGamma`` (struct, imp_isp.h); 258 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("gamma", c_uint16 * 129),
+    ]
+class _IMPISPExpr_s_attr(_CStruct):
+    """Member ``s_attr``: struct inside ``IMPISPExpr``; 12 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("mode", c_int),  # isp_core_expr_mode
+        ("unit", c_int),  # isp_core_expr_unit
+        ("time", c_uint16),
+    ]
+class _IMPISPExpr_g_attr(_CStruct):
+    """Member ``g_attr``: struct inside ``IMPISPExpr``; 12 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("mode", c_int),  # isp_core_expr_mode
+        ("integration_time", c_uint16),
+        ("integration_time_min", c_uint16),
+        ("integration_time_max", c_uint16),
+        ("one_line_expr_in_us", c_uint16),
+    ]
+class IMPISPExpr(_CUnion):
+    """C ``IMPISPExpr`` (union, imp_isp.h); 12 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("s_attr", _IMPISPExpr_s_attr),
+        ("g_attr", _IMPISPExpr_g_attr),
+    ]
+class _IMPISPAERoi_anon0(_CStruct):
+    """Anonymous struct inside ``IMPISPAERoi``."""
+
+    _fields_ = [
+        ("endy", c_uint, 8),
+        ("endx", c_uint, 8),
+        ("starty", c_uint, 8),
+        ("startx", c_uint, 8),
+    ]
+class IMPISPAERoi(_CUnion):
+    """C ``IMPISPAERoi`` (union, imp_isp.h); 4 bytes on MIPS o32."""
+
+    _anonymous_ = ("_anon0",)
+    _fields_ = [
+        ("_anon0", _IMPISPAERoi_anon0),
+        ("value", c_uint32),
+    ]
+class IMPISPWB(_CStruct):
+    """C ``IMPISPWB`` (struct, imp_isp.h); 8 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("mode", c_int),  # isp_core_wb_mode
+        ("rgain", c_uint16),
+        ("bgain", c_uint16),
+    ]
+class IMPISPAWBCluster(_CStruct):
+    """C ``IMPISPAWBCluster`` (struct); 40 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("ClusterEn", c_int),  # IMPISPTuningOpsMode
+        ("ToleranceEn", c_int),  # IMPISPTuningOpsMode
+        ("tolerance_th", c_uint),
+        ("awb_cluster", c_uint * 7),
+    ]
+class IMPISPAWBCtTrend(_CStruct):
+    """C ``IMPISPAWBCtTrend`` (struct); 24 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("trend_array", c_uint * 6),
+    ]
+class IMPISPCOEFFTWB(_CStruct):
+    """C ``IMPISPCOEFFTWB`` (struct, imp_isp.h); 6 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("rgb_coefft_wb_r", c_ushort),
+        ("rgb_coefft_wb_g", c_ushort),
+        ("rgb_coefft_wb_b", c_ushort),
+    ]
+class IMPISPEVAttr(_CStruct):
+    """C ``IMPISPEVAttr`` (struct, imp_isp.h); 24 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("ev", c_uint32),
+        ("expr_us", c_uint32),
+        ("ev_log2", c_uint32),
+        ("again", c_uint32),
+        ("dgain", c_uint32),
+        ("gain_log2", c_uint32),
+    ]
+class IMPISPWeight(_CStruct):
+    """C ``IMPISPWeight`` (struct, imp_isp.h); 225 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("weight", c_ubyte * 15 * 15),
+    ]
+class IMPISPAWBZone(_CStruct):
+    """C ``IMPISPAWBZone`` (struct, imp_isp.h); 675 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("zone_r", c_ubyte * 225),
+        ("zone_g", c_ubyte * 225),
+        ("zone_b", c_ubyte * 225),
+    ]
+class IMPISPAEHist(_CStruct):
+    """C ``IMPISPAEHist`` (struct, imp_isp.h); 16 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("ae_histhresh", c_ubyte * 4),
+        ("ae_hist", c_ushort * 5),
+        ("ae_stat_nodeh", c_ubyte),
+        ("ae_stat_nodev", c_ubyte),
+    ]
+class IMPISPAEHistOrigin(_CStruct):
+    """C ``IMPISPAEHistOrigin`` (struct, imp_isp.h); 1024 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("ae_hist", c_uint * 256),
+    ]
+class isp_core_awb_sta_info(_CStruct):
+    """C ``struct isp_core_awb_sta_info`` (struct, imp_isp.h); 8 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("r_gain", c_ushort),
+        ("b_gain", c_ushort),
+        ("awb_sum", c_uint),
+    ]
+class IMPISPAWBHist(_CStruct):
+    """C ``IMPISPAWBHist`` (struct, imp_isp.h); 28 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("awb_stat", isp_core_awb_sta_info),
+        ("awb_stats_mode", c_int),  # isp_core_awb_stats_mode
+        ("awb_whitelevel", c_ushort),
+        ("awb_blacklevel", c_ushort),
+        ("cr_ref_max", c_ushort),
+        ("cr_ref_min", c_ushort),
+        ("cb_ref_max", c_ushort),
+        ("cb_ref_min", c_ushort),
+        ("awb_stat_nodeh", c_ubyte),
+        ("awb_stat_nodev", c_ubyte),
+    ]
+class isp_core_af_sta_info(_CStruct):
+    """C ``struct isp_core_af_sta_info`` (struct, imp_isp.h); 8 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("af_metrics", c_uint),
+        ("af_metrics_alt", c_uint),
+    ]
+class IMPISPAFHist(_CStruct):
+    """C ``IMPISPAFHist`` (struct, imp_isp.h); 24 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("af_stat", isp_core_af_sta_info),
+        ("af_enable", c_ubyte),
+        ("af_metrics_shift", c_ubyte),
+        ("af_delta", c_ushort),
+        ("af_theta", c_ushort),
+        ("af_hilight_th", c_ushort),
+        ("af_alpha_alt", c_ushort),
+        ("af_hstart", c_ubyte),
+        ("af_vstart", c_ubyte),
+        ("af_stat_nodeh", c_ubyte),
+        ("af_stat_nodev", c_ubyte),
+        ("af_frame_num", c_ubyte),
+    ]
+class IMPISPWaitFrameAttr(_CStruct):
+    """C ``IMPISPWaitFrameAttr`` (struct, imp_isp.h); 16 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("timeout", c_uint32),
+        ("cnt", c_uint64),
+    ]
+class IMPISPAEMin(_CStruct):
+    """C ``IMPISPAEMin`` (struct, imp_isp.h); 16 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("min_it", c_uint),
+        ("min_again", c_uint),
+        ("min_it_short", c_uint),
+        ("min_again_short", c_uint),
+    ]
+class IMPISPAETargetList(_CStruct):
+    """C ``IMPISPAETargetList`` (struct); 40 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("at_list", c_uint * 10),
+    ]
+class _IMPISPModuleCtl_anon0(_CStruct):
+    """Anonymous struct inside ``IMPISPModuleCtl``."""
+
+    _fields_ = [
+        ("bitBypassBLC", c_uint, 1),
+        ("bitBypassGIB", c_uint, 1),
+        ("bitBypassAG", c_uint, 1),
+        ("bitBypassWDR", c_uint, 1),
+        ("bitBypassDPC", c_uint, 1),
+        ("bitBypassRDNS", c_uint, 1),
+        ("bitBypassLSC", c_uint, 1),
+        ("bitBypassADR", c_uint, 1),
+        ("bitBypassDMSC", c_uint, 1),
+        ("bitBypassCCM", c_uint, 1),
+        ("bitBypassGAMMA", c_uint, 1),
+        ("bitBypassDEFOG", c_uint, 1),
+        ("bitBypassCSC", c_uint, 1),
+        ("bitBypassCLM", c_uint, 1),
+        ("bitBypassSP", c_uint, 1),
+        ("bitBypassYDNS", c_uint, 1),
+        ("bitBypassBCSH", c_uint, 1),
+        ("bitBypassSDNS", c_uint, 1),
+        ("bitBypassHLDC", c_uint, 1),
+        ("bitRsv", c_uint, 12),
+        ("bitBypassMDNS", c_uint, 1),
+    ]
+class IMPISPModuleCtl(_CUnion):
+    """C ``IMPISPModuleCtl`` (union, imp_isp.h); 4 bytes on MIPS o32."""
+
+    _anonymous_ = ("_anon0",)
+    _fields_ = [
+        ("key", c_uint),
+        ("_anon0", _IMPISPModuleCtl_anon0),
+    ]
+class IMPISPFrontCrop(_CStruct):
+    """C ``IMPISPFrontCrop`` (struct, imp_isp.h); 20 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("fcrop_enable", c_bool),
+        ("fcrop_top", c_uint),
+        ("fcrop_left", c_uint),
+        ("fcrop_width", c_uint),
+        ("fcrop_height", c_uint),
+    ]
+class _IMP_ISP_MASK_VALUE_mask_rgb(_CStruct):
+    """Member ``mask_rgb``: struct inside ``IMP_ISP_MASK_VALUE``; 3 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("Red", c_ubyte),
+        ("Green", c_ubyte),
+        ("Blue", c_ubyte),
+    ]
+class _IMP_ISP_MASK_VALUE_mask_ayuv(_CStruct):
+    """Member ``mask_ayuv``: struct inside ``IMP_ISP_MASK_VALUE``; 3 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("y_value", c_ubyte),
+        ("u_value", c_ubyte),
+        ("v_value", c_ubyte),
+    ]
+class IMP_ISP_MASK_VALUE(_CUnion):
+    """C ``IMP_ISP_MASK_VALUE`` (union, imp_isp.h); 3 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("mask_rgb", _IMP_ISP_MASK_VALUE_mask_rgb),
+        ("mask_ayuv", _IMP_ISP_MASK_VALUE_mask_ayuv),
+    ]
+class IMPISP_MASK_BLOCK_PAR(_CStruct):
+    """C ``IMPISP_MASK_BLOCK_PAR`` (struct, imp_isp.h); 14 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("mask_en", c_ubyte),
+        ("mask_pos_top", c_ushort),
+        ("mask_pos_left", c_ushort),
+        ("mask_width", c_ushort),
+        ("mask_height", c_ushort),
+        ("mask_value", IMP_ISP_MASK_VALUE),
+    ]
+class IMPISPMASKAttr(_CStruct):
+    """C ``IMPISPMASKAttr`` (struct, imp_isp.h); 172 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("chn0", IMPISP_MASK_BLOCK_PAR * 4),
+        ("chn1", IMPISP_MASK_BLOCK_PAR * 4),
+        ("chn2", IMPISP_MASK_BLOCK_PAR * 4),
+        ("mask_type", c_int),  # IMPISP_MASK_TYPE
+    ]
+class IMPISPSENSORAttr(_CStruct):
+    """C ``IMPISPSENSORAttr`` (struct, imp_isp.h); 20 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("hts", c_uint),
+        ("vts", c_uint),
+        ("fps", c_uint),
+        ("width", c_uint),
+        ("height", c_uint),
+    ]
+class IMPISPCCMAttr(_CStruct):
+    """C ``IMPISPCCMAttr`` (struct); 44 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("ManualEn", c_int),  # IMPISPTuningOpsMode
+        ("SatEn", c_int),  # IMPISPTuningOpsMode
+        ("ColorMatrix", c_float * 9),
+    ]
+class IMPISPAEAttr(_CStruct):
+    """C ``IMPISPAEAttr`` (struct); 72 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("AeFreezenEn", c_int),  # IMPISPTuningOpsMode
+        ("AeItManualEn", c_int),  # IMPISPTuningOpsMode
+        ("AeIt", c_uint),
+        ("AeAGainManualEn", c_int),  # IMPISPTuningOpsMode
+        ("AeAGain", c_uint),
+        ("AeDGainManualEn", c_int),  # IMPISPTuningOpsMode
+        ("AeDGain", c_uint),
+        ("AeIspDGainManualEn", c_int),  # IMPISPTuningOpsMode
+        ("AeIspDGain", c_uint),
+        ("AeWdrShortFreezenEn", c_int),  # IMPISPTuningOpsMode
+        ("AeWdrShortItManualEn", c_int),  # IMPISPTuningOpsMode
+        ("AeWdrShortIt", c_uint),
+        ("AeWdrShortAGainManualEn", c_int),  # IMPISPTuningOpsMode
+        ("AeWdrShortAGain", c_uint),
+        ("AeWdrShortDGainManualEn", c_int),  # IMPISPTuningOpsMode
+        ("AeWdrShortDGain", c_uint),
+        ("AeWdrShortIspDGainManualEn", c_int),  # IMPISPTuningOpsMode
+        ("AeWdrShortIspDGain", c_uint),
+    ]
+class IMPISPAEState(_CStruct):
+    """C ``IMPISPAEState`` (struct); 12 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("stable", c_bool),
+        ("target", c_uint),
+        ("ae_mean", c_uint),
+    ]
+class IMPISPScalerLv(_CStruct):
+    """C ``IMPISPScalerLv`` (struct); 12 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("channel", c_ubyte),
+        ("method", c_int),  # IMPISPScalerMethod
+        ("level", c_ubyte),
+    ]
+class IMPISPAeInitAttr(_CStruct):
+    """C ``IMPISPAeInitAttr`` (struct); 120 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("AeIntegrationTimeUnit", c_int),  # isp_core_expr_unit
+        ("AeIntegrationTime", c_uint32),
+        ("AeAGain", c_uint32),
+        ("AeDGain", c_uint32),
+        ("AeIspDGain", c_uint32),
+        ("AeMinIntegrationTime", c_uint32),
+        ("AeMinAGain", c_uint32),
+        ("AeMinDgain", c_uint32),
+        ("AeMinIspDGain", c_uint32),
+        ("AeMaxIntegrationTime", c_uint32),
+        ("AeMaxAGain", c_uint32),
+        ("AeMaxDgain", c_uint32),
+        ("AeMaxIspDGain", c_uint32),
+        ("AeShortIntegrationTime", c_uint32),
+        ("AeShortAGain", c_uint32),
+        ("AeShortDGain", c_uint32),
+        ("AeShortIspDGain", c_uint32),
+        ("AeShortMinIntegrationTime", c_uint32),
+        ("AeShortMinAGain", c_uint32),
+        ("AeShortMinDgain", c_uint32),
+        ("AeShortMinIspDGain", c_uint32),
+        ("AeShortMaxIntegrationTime", c_uint32),
+        ("AeShortMaxAGain", c_uint32),
+        ("AeShortMaxDgain", c_uint32),
+        ("AeShortMaxIspDGain", c_uint32),
+        ("fps", c_uint32),
+        ("AeStatis", IMPISPAEHist),
+    ]
+class IMPISPAeInfo(_CStruct):
+    """C ``IMPISPAeInfo`` (struct); 2000 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("ae_zone", IMPISPZone),
+        ("ae_hist_256bin", IMPISPAEHistOrigin),
+        ("ae_hist", IMPISPAEHist),
+        ("AeIntegrationTimeUnit", c_int),  # isp_core_expr_unit
+        ("AeIntegrationTime", c_uint32),
+        ("AeAGain", c_uint32),
+        ("AeDGain", c_uint32),
+        ("AeIspDGain", c_uint32),
+        ("AeShortIntegrationTime", c_uint32),
+        ("AeShortAGain", c_uint32),
+        ("AeShortDGain", c_uint32),
+        ("AeShortIspDGain", c_uint32),
+        ("Wdr_mode", c_uint32),
+        ("sensor_attr", IMPISPSENSORAttr),
+    ]
+class IMPISPAeAttr(_CStruct):
+    """C ``IMPISPAeAttr`` (struct); 48 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("change", c_uint32),
+        ("AeIntegrationTimeUnit", c_int),  # isp_core_expr_unit
+        ("AeIntegrationTime", c_uint32),
+        ("AeAGain", c_uint32),
+        ("AeDGain", c_uint32),
+        ("AeIspDGain", c_uint32),
+        ("AeShortIntegrationTime", c_uint32),
+        ("AeShortAGain", c_uint32),
+        ("AeShortDGain", c_uint32),
+        ("AeShortIspDGain", c_uint32),
+        ("luma", c_uint32),
+        ("luma_scence", c_uint32),
+    ]
+_IMPISPAeAlgoFunc_open_fn = CFUNCTYPE(c_int, c_void_p, POINTER(IMPISPAeInitAttr))
+_IMPISPAeAlgoFunc_close_fn = CFUNCTYPE(None, c_void_p)
+_IMPISPAeAlgoFunc_handle_fn = CFUNCTYPE(
+    None, c_void_p, POINTER(IMPISPAeInfo), POINTER(IMPISPAeAttr)
+)
+_IMPISPAeAlgoFunc_notify_fn = CFUNCTYPE(c_int, c_void_p, c_int, c_void_p)
+
+class IMPISPAeAlgoFunc(_CStruct):
+    """C ``IMPISPAeAlgoFunc`` (struct); 20 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("priv_data", c_void_p),
+        ("open", _IMPISPAeAlgoFunc_open_fn),
+        ("close", _IMPISPAeAlgoFunc_close_fn),
+        ("handle", _IMPISPAeAlgoFunc_handle_fn),
+        ("notify", _IMPISPAeAlgoFunc_notify_fn),
+    ]
+class IMPISPAwbInfo(_CStruct):
+    """C ``IMPISPAwbInfo`` (struct); 699 bytes on MIPS o32; packed."""
+
+    _pack_ = 1
+    _layout_ = "ms"  # Python >= 3.14 wants it next to _pack_; older versions ignore it
+    _fields_ = [
+        ("cur_r_gain", c_uint32),
+        ("cur_b_gain", c_uint32),
+        ("r_gain_statis", c_uint32),
+        ("b_gain_statis", c_uint32),
+        ("r_gain_wei_statis", c_uint32),
+        ("b_gain_wei_statis", c_uint32),
+        ("awb_statis", IMPISPAWBZone),
+    ]
+class IMPISPAwbAttr(_CStruct):
+    """C ``IMPISPAwbAttr`` (struct); 16 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("change", c_uint32),
+        ("r_gain", c_uint32),
+        ("b_gain", c_uint32),
+        ("ct", c_uint32),
+    ]
+_IMPISPAwbAlgoFunc_open_fn = CFUNCTYPE(c_int, c_void_p)
+_IMPISPAwbAlgoFunc_close_fn = CFUNCTYPE(None, c_void_p)
+_IMPISPAwbAlgoFunc_handle_fn = CFUNCTYPE(
+    None, c_void_p, POINTER(IMPISPAwbInfo), POINTER(IMPISPAwbAttr)
+)
+_IMPISPAwbAlgoFunc_notify_fn = CFUNCTYPE(c_int, c_void_p, c_int, c_void_p)
+
+class IMPISPAwbAlgoFunc(_CStruct):
+    """C ``IMPISPAwbAlgoFunc`` (struct); 20 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("priv_data", c_void_p),
+        ("open", _IMPISPAwbAlgoFunc_open_fn),
+        ("close", _IMPISPAwbAlgoFunc_close_fn),
+        ("handle", _IMPISPAwbAlgoFunc_handle_fn),
+        ("notify", _IMPISPAwbAlgoFunc_notify_fn),
+    ]
+class IMPISPBlcAttr(_CStruct):
+    """C ``IMPISPBlcAttr`` (struct); 20 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("black_level_r", c_uint),
+        ("black_level_gr", c_uint),
+        ("black_level_gb", c_uint),
+        ("black_level_b", c_uint),
+        ("black_level_ir", c_uint),
+    ]
+class IMPISPCscParam(_CStruct):
+    """C ``IMPISPCscParam`` (struct); 60 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("csc_coef", c_int * 9),
+        ("csc_offset", c_int * 2),
+        ("csc_y_clip", c_int * 2),
+        ("csc_c_clip", c_int * 2),
+    ]
+class IMPISPCscAttr(_CStruct):
+    """C ``IMPISPCscAttr`` (struct); 64 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("mode", c_int),  # IMPISPCscCgMode
+        ("csc_par", IMPISPCscParam),
+    ]
+class IMPISPFrameDrop(_CStruct):
+    """C ``IMPISPFrameDrop`` (struct); 12 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("enable", c_int),  # IMPISPTuningOpsMode
+        ("lsize", c_uint8),
+        ("fmark", c_uint32),
+    ]
+class IMPISPFrameDropAttr(_CStruct):
+    """C ``IMPISPFrameDropAttr`` (struct); 36 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("fdrop", IMPISPFrameDrop * 3),
+    ]
+class IMPISPFixedContrastAttr(_CStruct):
+    """C ``IMPISPFixedContrastAttr`` (struct); 8 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("mode", c_int),  # IMPISPTuningOpsMode
+        ("range_low", c_uint8),
+        ("range_high", c_uint8),
+    ]
+class IMPISPGPIO(_CStruct):
+    """C ``IMPISPGPIO`` (struct); 42 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("gpio_num", c_uint16 * 10),
+        ("gpio_sta", c_uint16 * 10),
+        ("free", c_uint16),
+    ]
+class IMPIVSInterface(_CStruct):
+    """C ``IMPIVSInterface`` (struct, imp_ivs.h); 52 bytes on MIPS o32."""
+
+_IMPIVSInterface_init_fn = CFUNCTYPE(c_int, POINTER(IMPIVSInterface))
+_IMPIVSInterface_exit_fn = CFUNCTYPE(None, POINTER(IMPIVSInterface))
+_IMPIVSInterface_preProcessSync_fn = CFUNCTYPE(
+    c_int, POINTER(IMPIVSInterface), POINTER(IMPFrameInfo)
+)
+_IMPIVSInterface_processAsync_fn = CFUNCTYPE(c_int, POINTER(IMPIVSInterface), POINTER(IMPFrameInfo))
+_IMPIVSInterface_getResult_fn = CFUNCTYPE(c_int, POINTER(IMPIVSInterface), POINTER(c_void_p))
+_IMPIVSInterface_releaseResult_fn = CFUNCTYPE(c_int, POINTER(IMPIVSInterface), c_void_p)
+_IMPIVSInterface_getParam_fn = CFUNCTYPE(c_int, POINTER(IMPIVSInterface), c_void_p)
+_IMPIVSInterface_setParam_fn = CFUNCTYPE(c_int, POINTER(IMPIVSInterface), c_void_p)
+_IMPIVSInterface_flushFrame_fn = CFUNCTYPE(c_int, POINTER(IMPIVSInterface))
+
+IMPIVSInterface._fields_ = [
+    ("param", c_void_p),
+    ("paramSize", c_int),
+    ("pixfmt", c_int),  # IMPPixelFormat
+    ("init", _IMPIVSInterface_init_fn),
+    ("exit", _IMPIVSInterface_exit_fn),
+    ("preProcessSync", _IMPIVSInterface_preProcessSync_fn),
+    ("processAsync", _IMPIVSInterface_processAsync_fn),
+    ("getResult", _IMPIVSInterface_getResult_fn),
+    ("releaseResult", _IMPIVSInterface_releaseResult_fn),
+    ("getParam", _IMPIVSInterface_getParam_fn),
+    ("setParam", _IMPIVSInterface_setParam_fn),
+    ("flushFrame", _IMPIVSInterface_flushFrame_fn),
+    ("priv", c_void_p),
+]
+class IMP_IVS_MoveParam(_CStruct):
+    """C ``IMP_IVS_MoveParam`` (struct, imp_ivs_move.h); 1104 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("sense", c_int * 52),
+        ("skipFrameCnt", c_int),
+        ("frameInfo", IMPFrameInfo),
+        ("roiRect", IMPRect * 52),
+        ("roiRectCnt", c_int),
+    ]
+class IMP_IVS_MoveOutput(_CStruct):
+    """C ``IMP_IVS_MoveOutput`` (struct, imp_ivs_move.h); 208 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("retRoi", c_int * 52),
+    ]
+class IMP_IVS_BaseMoveParam(_CStruct):
+    """C ``IMP_IVS_BaseMoveParam`` (struct, imp_ivs_base_move.h); 64 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("skipFrameCnt", c_int),
+        ("referenceNum", c_int),
+        ("sadMode", c_int),
+        ("sense", c_int),
+        ("frameInfo", IMPFrameInfo),
+    ]
+class IMP_IVS_BaseMoveOutput(_CStruct):
+    """C ``IMP_IVS_BaseMoveOutput`` (struct, imp_ivs_base_move.h); 12 bytes on MIPS o32."""
+
+    _fields_ = [
+        ("ret", c_int),
+        ("data", POINTER(c_uint8)),
+        ("datalen", c_int),
+    ]
+class IMPDeviceID(IntEnum):
+    """C ``IMPDeviceID``, imp_common.h."""
+
+    DEV_ID_FS = 0
+    DEV_ID_ENC = 1
+    DEV_ID_DEC = 2
+    DEV_ID_IVS = 3
+    DEV_ID_OSD = 4
+    DEV_ID_FG1DIRECT = 5
+    DEV_ID_RESERVED_START = 6
+    DEV_ID_RESERVED_END = 23
+    NR_MAX_DEVICES = 24
+
+DEV_ID_FS = IMPDeviceID.DEV_ID_FS
+DEV_ID_ENC = IMPDeviceID.DEV_ID_ENC
+DEV_ID_DEC = IMPDeviceID.DEV_ID_DEC
+DEV_ID_IVS = IMPDeviceID.DEV_ID_IVS
+DEV_ID_OSD = IMPDeviceID.DEV_ID_OSD
+DEV_ID_FG1DIRECT = IMPDeviceID.DEV_ID_FG1DIRECT
+DEV_ID_RESERVED_START = IMPDeviceID.DEV_ID_RESERVED_START
+DEV_ID_RESERVED_END = IMPDeviceID.DEV_ID_RESERVED_END
+NR_MAX_DEVICES = IMPDeviceID.NR_MAX_DEVICES
+class IMPPayloadType(IntEnum):
+    """C ``IMPPayloadType``, imp_common.h."""
+
+    PT_JPEG = 0
+    PT_H264 = 1
+    PT_H265 = 2
+
+PT_JPEG = IMPPayloadType.PT_JPEG
+PT_H264 = IMPPayloadType.PT_H264
+PT_H265 = IMPPayloadType.PT_H265
+class IMPPixelFormat(IntEnum):
+    """C ``IMPPixelFormat``, imp_common.h."""
+
+    PIX_FMT_YUV420P = 0
+    PIX_FMT_YUYV422 = 1
+    PIX_FMT_UYVY422 = 2
+    PIX_FMT_YUV422P = 3
+    PIX_FMT_YUV444P = 4
+    PIX_FMT_YUV410P = 5
+    PIX_FMT_YUV411P = 6
+    PIX_FMT_GRAY8 = 7
+    PIX_FMT_MONOWHITE = 8
+    PIX_FMT_MONOBLACK = 9
+    PIX_FMT_NV12 = 10
+    PIX_FMT_NV21 = 11
+    PIX_FMT_RGB24 = 12
+    PIX_FMT_BGR24 = 13
+    PIX_FMT_ARGB = 14
+    PIX_FMT_RGBA = 15
+    PIX_FMT_ABGR = 16
+    PIX_FMT_BGRA = 17
+    PIX_FMT_RGB565BE = 18
+    PIX_FMT_RGB565LE = 19
+    PIX_FMT_RGB555BE = 20
+    PIX_FMT_RGB555LE = 21
+    PIX_FMT_BGR565BE = 22
+    PIX_FMT_BGR565LE = 23
+    PIX_FMT_BGR555BE = 24
+    PIX_FMT_BGR555LE = 25
+    PIX_FMT_0RGB = 26
+    PIX_FMT_RGB0 = 27
+    PIX_FMT_0BGR = 28
+    PIX_FMT_BGR0 = 29
+    PIX_FMT_BAYER_BGGR8 = 30
+    PIX_FMT_BAYER_RGGB8 = 31
+    PIX_FMT_BAYER_GBRG8 = 32
+    PIX_FMT_BAYER_GRBG8 = 33
+    PIX_FMT_RAW = 34
+    PIX_FMT_HSV = 35
+    PIX_FMT_NB = 36
+
+PIX_FMT_YUV420P = IMPPixelFormat.PIX_FMT_YUV420P
+PIX_FMT_YUYV422 = IMPPixelFormat.PIX_FMT_YUYV422
+PIX_FMT_UYVY422 = IMPPixelFormat.PIX_FMT_UYVY422
+PIX_FMT_YUV422P = IMPPixelFormat.PIX_FMT_YUV422P
+PIX_FMT_YUV444P = IMPPixelFormat.PIX_FMT_YUV444P
+PIX_FMT_YUV410P = IMPPixelFormat.PIX_FMT_YUV410P
+PIX_FMT_YUV411P = IMPPixelFormat.PIX_FMT_YUV411P
+PIX_FMT_GRAY8 = IMPPixelFormat.PIX_FMT_GRAY8
+PIX_FMT_MONOWHITE = IMPPixelFormat.PIX_FMT_MONOWHITE
+PIX_FMT_MONOBLACK = IMPPixelFormat.PIX_FMT_MONOBLACK
+PIX_FMT_NV12 = IMPPixelFormat.PIX_FMT_NV12
+PIX_FMT_NV21 = IMPPixelFormat.PIX_FMT_NV21
+PIX_FMT_RGB24 = IMPPixelFormat.PIX_FMT_RGB24
+PIX_FMT_BGR24 = IMPPixelFormat.PIX_FMT_BGR24
+PIX_FMT_ARGB = IMPPixelFormat.PIX_FMT_ARGB
+PIX_FMT_RGBA = IMPPixelFormat.PIX_FMT_RGBA
+PIX_FMT_ABGR = IMPPixelFormat.PIX_FMT_ABGR
+PIX_FMT_BGRA = IMPPixelFormat.PIX_FMT_BGRA
+PIX_FMT_RGB565BE = IMPPixelFormat.PIX_FMT_RGB565BE
+PIX_FMT_RGB565LE = IMPPixelFormat.PIX_FMT_RGB565LE
+PIX_FMT_RGB555BE = IMPPixelFormat.PIX_FMT_RGB555BE
+PIX_FMT_RGB555LE = IMPPixelFormat.PIX_FMT_RGB555LE
+PIX_FMT_BGR565BE = IMPPixelFormat.PIX_FMT_BGR565BE
+PIX_FMT_BGR565LE = IMPPixelFormat.PIX_FMT_BGR565LE
+PIX_FMT_BGR555BE = IMPPixelFormat.PIX_FMT_BGR555BE
+PIX_FMT_BGR555LE = IMPPixelFormat.PIX_FMT_BGR555LE
+PIX_FMT_0RGB = IMPPixelFormat.PIX_FMT_0RGB
+PIX_FMT_RGB0 = IMPPixelFormat.PIX_FMT_RGB0
+PIX_FMT_0BGR = IMPPixelFormat.PIX_FMT_0BGR
+PIX_FMT_BGR0 = IMPPixelFormat.PIX_FMT_BGR0
+PIX_FMT_BAYER_BGGR8 = IMPPixelFormat.PIX_FMT_BAYER_BGGR8
+PIX_FMT_BAYER_RGGB8 = IMPPixelFormat.PIX_FMT_BAYER_RGGB8
+PIX_FMT_BAYER_GBRG8 = IMPPixelFormat.PIX_FMT_BAYER_GBRG8
+PIX_FMT_BAYER_GRBG8 = IMPPixelFormat.PIX_FMT_BAYER_GRBG8
+PIX_FMT_RAW = IMPPixelFormat.PIX_FMT_RAW
+PIX_FMT_HSV = IMPPixelFormat.PIX_FMT_HSV
+PIX_FMT_NB = IMPPixelFormat.PIX_FMT_NB
+class IMPFSChnType(IntEnum):
+    """C ``IMPFSChnType``, imp_framesource.h."""
+
+    FS_PHY_CHANNEL = 0
+    FS_EXT_CHANNEL = 1
+
+FS_PHY_CHANNEL = IMPFSChnType.FS_PHY_CHANNEL
+FS_EXT_CHANNEL = IMPFSChnType.FS_EXT_CHANNEL
+class IMPFSChnFifoType(IntEnum):
+    """C ``IMPFSChnFifoType``, imp_framesource.h."""
+
+    FIFO_CACHE_PRIORITY = 0
+    FIFO_DATA_PRIORITY = 1
+
+FIFO_CACHE_PRIORITY = IMPFSChnFifoType.FIFO_CACHE_PRIORITY
+FIFO_DATA_PRIORITY = IMPFSChnFifoType.FIFO_DATA_PRIORITY
+class IMPFSChannelState(IntEnum):
+    """C ``IMPFSChannelState``."""
+
+    IMP_FSCHANNEL_STATE_CLOSE = 0
+    IMP_FSCHANNEL_STATE_OPEN = 1
+    IMP_FSCHANNEL_STATE_RUN = 2
+
+IMP_FSCHANNEL_STATE_CLOSE = IMPFSChannelState.IMP_FSCHANNEL_STATE_CLOSE
+IMP_FSCHANNEL_STATE_OPEN = IMPFSChannelState.IMP_FSCHANNEL_STATE_OPEN
+IMP_FSCHANNEL_STATE_RUN = IMPFSChannelState.IMP_FSCHANNEL_STATE_RUN
+class IMPEncoderH264NaluType(IntEnum):
+    """C ``IMPEncoderH264NaluType``, imp_encoder.h."""
+
+    IMP_H264_NAL_UNKNOWN = 0
+    IMP_H264_NAL_SLICE = 1
+    IMP_H264_NAL_SLICE_DPA = 2
+    IMP_H264_NAL_SLICE_DPB = 3
+    IMP_H264_NAL_SLICE_DPC = 4
+    IMP_H264_NAL_SLICE_IDR = 5
+    IMP_H264_NAL_SEI = 6
+    IMP_H264_NAL_SPS = 7
+    IMP_H264_NAL_PPS = 8
+    IMP_H264_NAL_AUD = 9
+    IMP_H264_NAL_FILLER = 12
+
+IMP_H264_NAL_UNKNOWN = IMPEncoderH264NaluType.IMP_H264_NAL_UNKNOWN
+IMP_H264_NAL_SLICE = IMPEncoderH264NaluType.IMP_H264_NAL_SLICE
+IMP_H264_NAL_SLICE_DPA = IMPEncoderH264NaluType.IMP_H264_NAL_SLICE_DPA
+IMP_H264_NAL_SLICE_DPB = IMPEncoderH264NaluType.IMP_H264_NAL_SLICE_DPB
+IMP_H264_NAL_SLICE_DPC = IMPEncoderH264NaluType.IMP_H264_NAL_SLICE_DPC
+IMP_H264_NAL_SLICE_IDR = IMPEncoderH264NaluType.IMP_H264_NAL_SLICE_IDR
+IMP_H264_NAL_SEI = IMPEncoderH264NaluType.IMP_H264_NAL_SEI
+IMP_H264_NAL_SPS = IMPEncoderH264NaluType.IMP_H264_NAL_SPS
+IMP_H264_NAL_PPS = IMPEncoderH264NaluType.IMP_H264_NAL_PPS
+IMP_H264_NAL_AUD = IMPEncoderH264NaluType.IMP_H264_NAL_AUD
+IMP_H264_NAL_FILLER = IMPEncoderH264NaluType.IMP_H264_NAL_FILLER
+class IMPEncoderH265NaluType(IntEnum):
+    """C ``IMPEncoderH265NaluType``, imp_encoder.h."""
+
+    IMP_H265_NAL_SLICE_TRAIL_N = 0
+    IMP_H265_NAL_SLICE_TRAIL_R = 1
+    IMP_H265_NAL_SLICE_TSA_N = 2
+    IMP_H265_NAL_SLICE_TSA_R = 3
+    IMP_H265_NAL_SLICE_STSA_N = 4
+    IMP_H265_NAL_SLICE_STSA_R = 5
+    IMP_H265_NAL_SLICE_RADL_N = 6
+    IMP_H265_NAL_SLICE_RADL_R = 7
+    IMP_H265_NAL_SLICE_RASL_N = 8
+    IMP_H265_NAL_SLICE_RASL_R = 9
+    IMP_H265_NAL_SLICE_BLA_W_LP = 16
+    IMP_H265_NAL_SLICE_BLA_W_RADL = 17
+    IMP_H265_NAL_SLICE_BLA_N_LP = 18
+    IMP_H265_NAL_SLICE_IDR_W_RADL = 19
+    IMP_H265_NAL_SLICE_IDR_N_LP = 20
+    IMP_H265_NAL_SLICE_CRA = 21
+    IMP_H265_NAL_VPS = 32
+    IMP_H265_NAL_SPS = 33
+    IMP_H265_NAL_PPS = 34
+    IMP_H265_NAL_AUD = 35
+    IMP_H265_NAL_EOS = 36
+    IMP_H265_NAL_EOB = 37
+    IMP_H265_NAL_FILLER_DATA = 38
+    IMP_H265_NAL_PREFIX_SEI = 39
+    IMP_H265_NAL_SUFFIX_SEI = 40
+    IMP_H265_NAL_INVALID = 64
+
+IMP_H265_NAL_SLICE_TRAIL_N = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_TRAIL_N
+IMP_H265_NAL_SLICE_TRAIL_R = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_TRAIL_R
+IMP_H265_NAL_SLICE_TSA_N = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_TSA_N
+IMP_H265_NAL_SLICE_TSA_R = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_TSA_R
+IMP_H265_NAL_SLICE_STSA_N = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_STSA_N
+IMP_H265_NAL_SLICE_STSA_R = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_STSA_R
+IMP_H265_NAL_SLICE_RADL_N = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_RADL_N
+IMP_H265_NAL_SLICE_RADL_R = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_RADL_R
+IMP_H265_NAL_SLICE_RASL_N = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_RASL_N
+IMP_H265_NAL_SLICE_RASL_R = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_RASL_R
+IMP_H265_NAL_SLICE_BLA_W_LP = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_BLA_W_LP
+IMP_H265_NAL_SLICE_BLA_W_RADL = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_BLA_W_RADL
+IMP_H265_NAL_SLICE_BLA_N_LP = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_BLA_N_LP
+IMP_H265_NAL_SLICE_IDR_W_RADL = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_IDR_W_RADL
+IMP_H265_NAL_SLICE_IDR_N_LP = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_IDR_N_LP
+IMP_H265_NAL_SLICE_CRA = IMPEncoderH265NaluType.IMP_H265_NAL_SLICE_CRA
+IMP_H265_NAL_VPS = IMPEncoderH265NaluType.IMP_H265_NAL_VPS
+IMP_H265_NAL_SPS = IMPEncoderH265NaluType.IMP_H265_NAL_SPS
+IMP_H265_NAL_PPS = IMPEncoderH265NaluType.IMP_H265_NAL_PPS
+IMP_H265_NAL_AUD = IMPEncoderH265NaluType.IMP_H265_NAL_AUD
+IMP_H265_NAL_EOS = IMPEncoderH265NaluType.IMP_H265_NAL_EOS
+IMP_H265_NAL_EOB = IMPEncoderH265NaluType.IMP_H265_NAL_EOB
+IMP_H265_NAL_FILLER_DATA = IMPEncoderH265NaluType.IMP_H265_NAL_FILLER_DATA
+IMP_H265_NAL_PREFIX_SEI = IMPEncoderH265NaluType.IMP_H265_NAL_PREFIX_SEI
+IMP_H265_NAL_SUFFIX_SEI = IMPEncoderH265NaluType.IMP_H265_NAL_SUFFIX_SEI
+IMP_H265_NAL_INVALID = IMPEncoderH265NaluType.IMP_H265_NAL_INVALID
+class IMPEncoderSliceType(IntEnum):
+    """C ``IMPEncoderSliceType``, imp_encoder.h."""
+
+    IMP_ENC_SLICE_SI = 4
+    IMP_ENC_SLICE_SP = 3
+    IMP_ENC_SLICE_GOLDEN = 3
+    IMP_ENC_SLICE_I = 2
+    IMP_ENC_SLICE_P = 1
+    IMP_ENC_SLICE_B = 0
+    IMP_ENC_SLICE_CONCEAL = 6
+    IMP_ENC_SLICE_SKIP = 7
+    IMP_ENC_SLICE_REPEAT = 8
+    IMP_ENC_SLICE_MAX_ENUM = 9
+
+IMP_ENC_SLICE_SI = IMPEncoderSliceType.IMP_ENC_SLICE_SI
+IMP_ENC_SLICE_SP = IMPEncoderSliceType.IMP_ENC_SLICE_SP
+IMP_ENC_SLICE_GOLDEN = IMPEncoderSliceType.IMP_ENC_SLICE_GOLDEN
+IMP_ENC_SLICE_I = IMPEncoderSliceType.IMP_ENC_SLICE_I
+IMP_ENC_SLICE_P = IMPEncoderSliceType.IMP_ENC_SLICE_P
+IMP_ENC_SLICE_B = IMPEncoderSliceType.IMP_ENC_SLICE_B
+IMP_ENC_SLICE_CONCEAL = IMPEncoderSliceType.IMP_ENC_SLICE_CONCEAL
+IMP_ENC_SLICE_SKIP = IMPEncoderSliceType.IMP_ENC_SLICE_SKIP
+IMP_ENC_SLICE_REPEAT = IMPEncoderSliceType.IMP_ENC_SLICE_REPEAT
+IMP_ENC_SLICE_MAX_ENUM = IMPEncoderSliceType.IMP_ENC_SLICE_MAX_ENUM
+class IMPEncoderEncType(IntEnum):
+    """C ``IMPEncoderEncType``, imp_encoder.h."""
+
+    IMP_ENC_TYPE_AVC = 0
+    IMP_ENC_TYPE_HEVC = 1
+    IMP_ENC_TYPE_JPEG = 4
+
+IMP_ENC_TYPE_AVC = IMPEncoderEncType.IMP_ENC_TYPE_AVC
+IMP_ENC_TYPE_HEVC = IMPEncoderEncType.IMP_ENC_TYPE_HEVC
+IMP_ENC_TYPE_JPEG = IMPEncoderEncType.IMP_ENC_TYPE_JPEG
+class IMPEncoderProfile(IntEnum):
+    """C ``IMPEncoderProfile``, imp_encoder.h."""
+
+    IMP_ENC_PROFILE_AVC_BASELINE = 66
+    IMP_ENC_PROFILE_AVC_MAIN = 77
+    IMP_ENC_PROFILE_AVC_HIGH = 100
+    IMP_ENC_PROFILE_HEVC_MAIN = 0x1000001
+    IMP_ENC_PROFILE_JPEG = 0x4000000
+
+IMP_ENC_PROFILE_AVC_BASELINE = IMPEncoderProfile.IMP_ENC_PROFILE_AVC_BASELINE
+IMP_ENC_PROFILE_AVC_MAIN = IMPEncoderProfile.IMP_ENC_PROFILE_AVC_MAIN
+IMP_ENC_PROFILE_AVC_HIGH = IMPEncoderProfile.IMP_ENC_PROFILE_AVC_HIGH
+IMP_ENC_PROFILE_HEVC_MAIN = IMPEncoderProfile.IMP_ENC_PROFILE_HEVC_MAIN
+IMP_ENC_PROFILE_JPEG = IMPEncoderProfile.IMP_ENC_PROFILE_JPEG
+class IMPEncoderPicFormat(IntEnum):
+    """C ``IMPEncoderPicFormat``, imp_encoder.h."""
+
+    IMP_ENC_PIC_FORMAT_400_8BITS = 136
+    IMP_ENC_PIC_FORMAT_420_8BITS = 392
+    IMP_ENC_PIC_FORMAT_422_8BITS = 648
+
+IMP_ENC_PIC_FORMAT_400_8BITS = IMPEncoderPicFormat.IMP_ENC_PIC_FORMAT_400_8BITS
+IMP_ENC_PIC_FORMAT_420_8BITS = IMPEncoderPicFormat.IMP_ENC_PIC_FORMAT_420_8BITS
+IMP_ENC_PIC_FORMAT_422_8BITS = IMPEncoderPicFormat.IMP_ENC_PIC_FORMAT_422_8BITS
+class IMPEncoderEncOptions(IntEnum):
+    """C ``IMPEncoderEncOptions``, imp_encoder.h."""
+
+    IMP_ENC_OPT_QP_TAB_RELATIVE = 1
+    IMP_ENC_OPT_FIX_PREDICTOR = 2
+    IMP_ENC_OPT_CUSTOM_LDA = 4
+    IMP_ENC_OPT_ENABLE_AUTO_QP = 8
+    IMP_ENC_OPT_ADAPT_AUTO_QP = 16
+    IMP_ENC_OPT_COMPRESS = 32
+    IMP_ENC_OPT_FORCE_REC = 64
+    IMP_ENC_OPT_FORCE_MV_OUT = 128
+    IMP_ENC_OPT_HIGH_FREQ = 8192
+    IMP_ENC_OPT_SRD = 32768
+    IMP_ENC_OPT_FORCE_MV_CLIP = 0x20000
+    IMP_ENC_OPT_RDO_COST_MODE = 0x40000
+
+IMP_ENC_OPT_QP_TAB_RELATIVE = IMPEncoderEncOptions.IMP_ENC_OPT_QP_TAB_RELATIVE
+IMP_ENC_OPT_FIX_PREDICTOR = IMPEncoderEncOptions.IMP_ENC_OPT_FIX_PREDICTOR
+IMP_ENC_OPT_CUSTOM_LDA = IMPEncoderEncOptions.IMP_ENC_OPT_CUSTOM_LDA
+IMP_ENC_OPT_ENABLE_AUTO_QP = IMPEncoderEncOptions.IMP_ENC_OPT_ENABLE_AUTO_QP
+IMP_ENC_OPT_ADAPT_AUTO_QP = IMPEncoderEncOptions.IMP_ENC_OPT_ADAPT_AUTO_QP
+IMP_ENC_OPT_COMPRESS = IMPEncoderEncOptions.IMP_ENC_OPT_COMPRESS
+IMP_ENC_OPT_FORCE_REC = IMPEncoderEncOptions.IMP_ENC_OPT_FORCE_REC
+IMP_ENC_OPT_FORCE_MV_OUT = IMPEncoderEncOptions.IMP_ENC_OPT_FORCE_MV_OUT
+IMP_ENC_OPT_HIGH_FREQ = IMPEncoderEncOptions.IMP_ENC_OPT_HIGH_FREQ
+IMP_ENC_OPT_SRD = IMPEncoderEncOptions.IMP_ENC_OPT_SRD
+IMP_ENC_OPT_FORCE_MV_CLIP = IMPEncoderEncOptions.IMP_ENC_OPT_FORCE_MV_CLIP
+IMP_ENC_OPT_RDO_COST_MODE = IMPEncoderEncOptions.IMP_ENC_OPT_RDO_COST_MODE
+class IMPEncoderEncTools(IntEnum):
+    """C ``IMPEncoderEncTools``, imp_encoder.h."""
+
+    IMP_ENC_TOOL_WPP = 1
+    IMP_ENC_TOOL_TILE = 2
+    IMP_ENC_TOOL_LF = 4
+    IMP_ENC_TOOL_LF_X_SLICE = 8
+    IMP_ENC_TOOL_LF_X_TILE = 16
+    IMP_ENC_TOOL_SCL_LST = 32
+    IMP_ENC_TOOL_CONST_INTRA_PRED = 64
+    IMP_ENC_TOOL_TRANSFO_SKIP = 128
+    IMP_ENC_TOOL_PCM = 2048
+
+IMP_ENC_TOOL_WPP = IMPEncoderEncTools.IMP_ENC_TOOL_WPP
+IMP_ENC_TOOL_TILE = IMPEncoderEncTools.IMP_ENC_TOOL_TILE
+IMP_ENC_TOOL_LF = IMPEncoderEncTools.IMP_ENC_TOOL_LF
+IMP_ENC_TOOL_LF_X_SLICE = IMPEncoderEncTools.IMP_ENC_TOOL_LF_X_SLICE
+IMP_ENC_TOOL_LF_X_TILE = IMPEncoderEncTools.IMP_ENC_TOOL_LF_X_TILE
+IMP_ENC_TOOL_SCL_LST = IMPEncoderEncTools.IMP_ENC_TOOL_SCL_LST
+IMP_ENC_TOOL_CONST_INTRA_PRED = IMPEncoderEncTools.IMP_ENC_TOOL_CONST_INTRA_PRED
+IMP_ENC_TOOL_TRANSFO_SKIP = IMPEncoderEncTools.IMP_ENC_TOOL_TRANSFO_SKIP
+IMP_ENC_TOOL_PCM = IMPEncoderEncTools.IMP_ENC_TOOL_PCM
+class IMPEncoderEntropyMode(IntEnum):
+    """C ``IMPEncoderEntropyMode``."""
+
+    IMP_ENC_ENTROPY_MODE_CAVLC = 1
+    IMP_ENC_ENTROPY_MODE_CABAC = 2
+
+IMP_ENC_ENTROPY_MODE_CAVLC = IMPEncoderEntropyMode.IMP_ENC_ENTROPY_MODE_CAVLC
+IMP_ENC_ENTROPY_MODE_CABAC = IMPEncoderEntropyMode.IMP_ENC_ENTROPY_MODE_CABAC
+class IMPEncoderGopCtrlMode(IntEnum):
+    """C ``IMPEncoderGopCtrlMode``, imp_encoder.h."""
+
+    IMP_ENC_GOP_CTRL_MODE_DEFAULT = 2
+    IMP_ENC_GOP_CTRL_MODE_PYRAMIDAL = 4
+    IMP_ENC_GOP_CTRL_MODE_SMARTP = 254
+    IMP_ENC_GOP_CTRL_MAX_ENUM = 255
+
+IMP_ENC_GOP_CTRL_MODE_DEFAULT = IMPEncoderGopCtrlMode.IMP_ENC_GOP_CTRL_MODE_DEFAULT
+IMP_ENC_GOP_CTRL_MODE_PYRAMIDAL = IMPEncoderGopCtrlMode.IMP_ENC_GOP_CTRL_MODE_PYRAMIDAL
+IMP_ENC_GOP_CTRL_MODE_SMARTP = IMPEncoderGopCtrlMode.IMP_ENC_GOP_CTRL_MODE_SMARTP
+IMP_ENC_GOP_CTRL_MAX_ENUM = IMPEncoderGopCtrlMode.IMP_ENC_GOP_CTRL_MAX_ENUM
+class IMPEncoderRcMode(IntEnum):
+    """C ``IMPEncoderRcMode``, imp_encoder.h."""
+
+    IMP_ENC_RC_MODE_FIXQP = 0
+    IMP_ENC_RC_MODE_CBR = 1
+    IMP_ENC_RC_MODE_VBR = 2
+    IMP_ENC_RC_MODE_CAPPED_VBR = 4
+    IMP_ENC_RC_MODE_CAPPED_QUALITY = 8
+    IMP_ENC_RC_MODE_INVALID = 255
+
+IMP_ENC_RC_MODE_FIXQP = IMPEncoderRcMode.IMP_ENC_RC_MODE_FIXQP
+IMP_ENC_RC_MODE_CBR = IMPEncoderRcMode.IMP_ENC_RC_MODE_CBR
+IMP_ENC_RC_MODE_VBR = IMPEncoderRcMode.IMP_ENC_RC_MODE_VBR
+IMP_ENC_RC_MODE_CAPPED_VBR = IMPEncoderRcMode.IMP_ENC_RC_MODE_CAPPED_VBR
+IMP_ENC_RC_MODE_CAPPED_QUALITY = IMPEncoderRcMode.IMP_ENC_RC_MODE_CAPPED_QUALITY
+IMP_ENC_RC_MODE_INVALID = IMPEncoderRcMode.IMP_ENC_RC_MODE_INVALID
+class IMPEncoderRcOptions(IntEnum):
+    """C ``IMPEncoderRcOptions``, imp_encoder.h."""
+
+    IMP_ENC_RC_OPT_NONE = 0
+    IMP_ENC_RC_SCN_CHG_RES = 1
+    IMP_ENC_RC_DELAYED = 2
+    IMP_ENC_RC_STATIC_SCENE = 4
+    IMP_ENC_RC_ENABLE_SKIP = 8
+    IMP_ENC_RC_OPT_SC_PREVENTION = 16
+    IMP_ENC_RC_MAX_ENUM = 17
+
+IMP_ENC_RC_OPT_NONE = IMPEncoderRcOptions.IMP_ENC_RC_OPT_NONE
+IMP_ENC_RC_SCN_CHG_RES = IMPEncoderRcOptions.IMP_ENC_RC_SCN_CHG_RES
+IMP_ENC_RC_DELAYED = IMPEncoderRcOptions.IMP_ENC_RC_DELAYED
+IMP_ENC_RC_STATIC_SCENE = IMPEncoderRcOptions.IMP_ENC_RC_STATIC_SCENE
+IMP_ENC_RC_ENABLE_SKIP = IMPEncoderRcOptions.IMP_ENC_RC_ENABLE_SKIP
+IMP_ENC_RC_OPT_SC_PREVENTION = IMPEncoderRcOptions.IMP_ENC_RC_OPT_SC_PREVENTION
+IMP_ENC_RC_MAX_ENUM = IMPEncoderRcOptions.IMP_ENC_RC_MAX_ENUM
+class IMPOsdColour(IntEnum):
+    """C ``IMPOsdColour``, imp_osd.h."""
+
+    OSD_BLACK = 0xFF000000
+    OSD_WHITE = 0xFFFFFFFF
+    OSD_RED = 0xFFFF0000
+    OSD_GREEN = 0xFF00FF00
+    OSD_BLUE = 0xFF0000FF
+
+OSD_BLACK = IMPOsdColour.OSD_BLACK
+OSD_WHITE = IMPOsdColour.OSD_WHITE
+OSD_RED = IMPOsdColour.OSD_RED
+OSD_GREEN = IMPOsdColour.OSD_GREEN
+OSD_BLUE = IMPOsdColour.OSD_BLUE
+class IMPOsdRgnType(IntEnum):
+    """C ``IMPOsdRgnType``, imp_osd.h."""
+
+    OSD_REG_INV = 0
+    OSD_REG_LINE = 1
+    OSD_REG_RECT = 2
+    OSD_REG_BITMAP = 3
+    OSD_REG_COVER = 4
+    OSD_REG_PIC = 5
+    OSD_REG_PIC_RMEM = 6
+
+OSD_REG_INV = IMPOsdRgnType.OSD_REG_INV
+OSD_REG_LINE = IMPOsdRgnType.OSD_REG_LINE
+OSD_REG_RECT = IMPOsdRgnType.OSD_REG_RECT
+OSD_REG_BITMAP = IMPOsdRgnType.OSD_REG_BITMAP
+OSD_REG_COVER = IMPOsdRgnType.OSD_REG_COVER
+OSD_REG_PIC = IMPOsdRgnType.OSD_REG_PIC
+OSD_REG_PIC_RMEM = IMPOsdRgnType.OSD_REG_PIC_RMEM
+class IMPBlock(IntEnum):
+    """C ``IMPBlock``, imp_audio.h."""
+
+    BLOCK = 0
+    NOBLOCK = 1
+
+BLOCK = IMPBlock.BLOCK
+NOBLOCK = IMPBlock.NOBLOCK
+class IMPAudioSampleRate(IntEnum):
+    """C ``IMPAudioSampleRate``, imp_audio.h."""
+
+    AUDIO_SAMPLE_RATE_8000 = 8000
+    AUDIO_SAMPLE_RATE_16000 = 16000
+    AUDIO_SAMPLE_RATE_24000 = 24000
+    AUDIO_SAMPLE_RATE_32000 = 32000
+    AUDIO_SAMPLE_RATE_44100 = 44100
+    AUDIO_SAMPLE_RATE_48000 = 48000
+    AUDIO_SAMPLE_RATE_96000 = 0x17700
+
+AUDIO_SAMPLE_RATE_8000 = IMPAudioSampleRate.AUDIO_SAMPLE_RATE_8000
+AUDIO_SAMPLE_RATE_16000 = IMPAudioSampleRate.AUDIO_SAMPLE_RATE_16000
+AUDIO_SAMPLE_RATE_24000 = IMPAudioSampleRate.AUDIO_SAMPLE_RATE_24000
+AUDIO_SAMPLE_RATE_32000 = IMPAudioSampleRate.AUDIO_SAMPLE_RATE_32000
+AUDIO_SAMPLE_RATE_44100 = IMPAudioSampleRate.AUDIO_SAMPLE_RATE_44100
+AUDIO_SAMPLE_RATE_48000 = IMPAudioSampleRate.AUDIO_SAMPLE_RATE_48000
+AUDIO_SAMPLE_RATE_96000 = IMPAudioSampleRate.AUDIO_SAMPLE_RATE_96000
+class IMPAudioBitWidth(IntEnum):
+    """C ``IMPAudioBitWidth``, imp_audio.h."""
+
+    AUDIO_BIT_WIDTH_16 = 16
+
+AUDIO_BIT_WIDTH_16 = IMPAudioBitWidth.AUDIO_BIT_WIDTH_16
+class IMPAudioSoundMode(IntEnum):
+    """C ``IMPAudioSoundMode``, imp_audio.h."""
+
+    AUDIO_SOUND_MODE_MONO = 1
+    AUDIO_SOUND_MODE_STEREO = 2
+
+AUDIO_SOUND_MODE_MONO = IMPAudioSoundMode.AUDIO_SOUND_MODE_MONO
+AUDIO_SOUND_MODE_STEREO = IMPAudioSoundMode.AUDIO_SOUND_MODE_STEREO
+class IMPAudioPalyloadType(IntEnum):
+    """C ``IMPAudioPalyloadType``, imp_audio.h."""
+
+    PT_PCM = 0
+    PT_G711A = 1
+    PT_G711U = 2
+    PT_G726 = 3
+    PT_AEC = 4
+    PT_ADPCM = 5
+    PT_MAX = 6
+
+PT_PCM = IMPAudioPalyloadType.PT_PCM
+PT_G711A = IMPAudioPalyloadType.PT_G711A
+PT_G711U = IMPAudioPalyloadType.PT_G711U
+PT_G726 = IMPAudioPalyloadType.PT_G726
+PT_AEC = IMPAudioPalyloadType.PT_AEC
+PT_ADPCM = IMPAudioPalyloadType.PT_ADPCM
+PT_MAX = IMPAudioPalyloadType.PT_MAX
+class IMPAudioDecMode(IntEnum):
+    """C ``IMPAudioDecMode``, imp_audio.h."""
+
+    ADEC_MODE_PACK = 0
+    ADEC_MODE_STREAM = 1
+
+ADEC_MODE_PACK = IMPAudioDecMode.ADEC_MODE_PACK
+ADEC_MODE_STREAM = IMPAudioDecMode.ADEC_MODE_STREAM
+class Agc_mode(IntEnum):
+    """C ``enum Agc_mode``."""
+
+    kAgcModeAdaptiveAnalog = 1
+    kAgcModeAdaptiveDigital = 2
+    kAgcModeFixedDigital = 3
+
+kAgcModeAdaptiveAnalog = Agc_mode.kAgcModeAdaptiveAnalog
+kAgcModeAdaptiveDigital = Agc_mode.kAgcModeAdaptiveDigital
+kAgcModeFixedDigital = Agc_mode.kAgcModeFixedDigital
+class Level_ns(IntEnum):
+    """C ``enum Level_ns``, imp_audio.h."""
+
+    NS_LOW = 0
+    NS_MODERATE = 1
+    NS_HIGH = 2
+    NS_VERYHIGH = 3
+
+NS_LOW = Level_ns.NS_LOW
+NS_MODERATE = Level_ns.NS_MODERATE
+NS_HIGH = Level_ns.NS_HIGH
+NS_VERYHIGH = Level_ns.NS_VERYHIGH
+class IMPDmicSampleRate(IntEnum):
+    """C ``IMPDmicSampleRate``, imp_dmic.h."""
+
+    DMIC_SAMPLE_RATE_8000 = 8000
+    DMIC_SAMPLE_RATE_16000 = 16000
+
+DMIC_SAMPLE_RATE_8000 = IMPDmicSampleRate.DMIC_SAMPLE_RATE_8000
+DMIC_SAMPLE_RATE_16000 = IMPDmicSampleRate.DMIC_SAMPLE_RATE_16000
+class IMPDmicBitWidth(IntEnum):
+    """C ``IMPDmicBitWidth``, imp_dmic.h."""
+
+    DMIC_BIT_WIDTH_16 = 16
+
+DMIC_BIT_WIDTH_16 = IMPDmicBitWidth.DMIC_BIT_WIDTH_16
+class IMPDmicSoundMode(IntEnum):
+    """C ``IMPDmicSoundMode``, imp_dmic.h."""
+
+    DMIC_SOUND_MODE_MONO = 1
+    DMIC_SOUND_MODE_STEREO = 2
+
+DMIC_SOUND_MODE_MONO = IMPDmicSoundMode.DMIC_SOUND_MODE_MONO
+DMIC_SOUND_MODE_STEREO = IMPDmicSoundMode.DMIC_SOUND_MODE_STEREO
+class IMPSensorControlBusType(IntEnum):
+    """C ``IMPSensorControlBusType``, imp_isp.h."""
+
+    TX_SENSOR_CONTROL_INTERFACE_I2C = 1
+    TX_SENSOR_CONTROL_INTERFACE_SPI = 2
+
+TX_SENSOR_CONTROL_INTERFACE_I2C = IMPSensorControlBusType.TX_SENSOR_CONTROL_INTERFACE_I2C
+TX_SENSOR_CONTROL_INTERFACE_SPI = IMPSensorControlBusType.TX_SENSOR_CONTROL_INTERFACE_SPI
+class IMPISPTuningOpsMode(IntEnum):
+    """C ``IMPISPTuningOpsMode``, imp_isp.h."""
+
+    IMPISP_TUNING_OPS_MODE_DISABLE = 0
+    IMPISP_TUNING_OPS_MODE_ENABLE = 1
+    IMPISP_TUNING_OPS_MODE_BUTT = 2
+
+IMPISP_TUNING_OPS_MODE_DISABLE = IMPISPTuningOpsMode.IMPISP_TUNING_OPS_MODE_DISABLE
+IMPISP_TUNING_OPS_MODE_ENABLE = IMPISPTuningOpsMode.IMPISP_TUNING_OPS_MODE_ENABLE
+IMPISP_TUNING_OPS_MODE_BUTT = IMPISPTuningOpsMode.IMPISP_TUNING_OPS_MODE_BUTT
+class IMPISPTuningOpsType(IntEnum):
+    """C ``IMPISPTuningOpsType``, imp_isp.h."""
+
+    IMPISP_TUNING_OPS_TYPE_AUTO = 0
+    IMPISP_TUNING_OPS_TYPE_MANUAL = 1
+    IMPISP_TUNING_OPS_TYPE_BUTT = 2
+
+IMPISP_TUNING_OPS_TYPE_AUTO = IMPISPTuningOpsType.IMPISP_TUNING_OPS_TYPE_AUTO
+IMPISP_TUNING_OPS_TYPE_MANUAL = IMPISPTuningOpsType.IMPISP_TUNING_OPS_TYPE_MANUAL
+IMPISP_TUNING_OPS_TYPE_BUTT = IMPISPTuningOpsType.IMPISP_TUNING_OPS_TYPE_BUTT
+class IMPISPAntiflickerAttr(IntEnum):
+    """C ``IMPISPAntiflickerAttr``, imp_isp.h."""
+
+    IMPISP_ANTIFLICKER_DISABLE = 0
+    IMPISP_ANTIFLICKER_50HZ = 1
+    IMPISP_ANTIFLICKER_60HZ = 2
+    IMPISP_ANTIFLICKER_BUTT = 3
+
+IMPISP_ANTIFLICKER_DISABLE = IMPISPAntiflickerAttr.IMPISP_ANTIFLICKER_DISABLE
+IMPISP_ANTIFLICKER_50HZ = IMPISPAntiflickerAttr.IMPISP_ANTIFLICKER_50HZ
+IMPISP_ANTIFLICKER_60HZ = IMPISPAntiflickerAttr.IMPISP_ANTIFLICKER_60HZ
+IMPISP_ANTIFLICKER_BUTT = IMPISPAntiflickerAttr.IMPISP_ANTIFLICKER_BUTT
+class IMPISPRunningMode(IntEnum):
+    """C ``IMPISPRunningMode``, imp_isp.h."""
+
+    IMPISP_RUNNING_MODE_DAY = 0
+    IMPISP_RUNNING_MODE_NIGHT = 1
+    IMPISP_RUNNING_MODE_BUTT = 2
+
+IMPISP_RUNNING_MODE_DAY = IMPISPRunningMode.IMPISP_RUNNING_MODE_DAY
+IMPISP_RUNNING_MODE_NIGHT = IMPISPRunningMode.IMPISP_RUNNING_MODE_NIGHT
+IMPISP_RUNNING_MODE_BUTT = IMPISPRunningMode.IMPISP_RUNNING_MODE_BUTT
+class isp_core_expr_mode(IntEnum):
+    """C ``enum isp_core_expr_mode``, imp_isp.h."""
+
+    ISP_CORE_EXPR_MODE_AUTO = 0
+    ISP_CORE_EXPR_MODE_MANUAL = 1
+
+ISP_CORE_EXPR_MODE_AUTO = isp_core_expr_mode.ISP_CORE_EXPR_MODE_AUTO
+ISP_CORE_EXPR_MODE_MANUAL = isp_core_expr_mode.ISP_CORE_EXPR_MODE_MANUAL
+class isp_core_expr_unit(IntEnum):
+    """C ``enum isp_core_expr_unit``, imp_isp.h."""
+
+    ISP_CORE_EXPR_UNIT_LINE = 0
+    ISP_CORE_EXPR_UNIT_US = 1
+
+ISP_CORE_EXPR_UNIT_LINE = isp_core_expr_unit.ISP_CORE_EXPR_UNIT_LINE
+ISP_CORE_EXPR_UNIT_US = isp_core_expr_unit.ISP_CORE_EXPR_UNIT_US
+class isp_core_wb_mode(IntEnum):
+    """C ``enum isp_core_wb_mode``, imp_isp.h."""
+
+    ISP_CORE_WB_MODE_AUTO = 0
+    ISP_CORE_WB_MODE_MANUAL = 1
+    ISP_CORE_WB_MODE_DAY_LIGHT = 2
+    ISP_CORE_WB_MODE_CLOUDY = 3
+    ISP_CORE_WB_MODE_INCANDESCENT = 4
+    ISP_CORE_WB_MODE_FLOURESCENT = 5
+    ISP_CORE_WB_MODE_TWILIGHT = 6
+    ISP_CORE_WB_MODE_SHADE = 7
+    ISP_CORE_WB_MODE_WARM_FLOURESCENT = 8
+    ISP_CORE_WB_MODE_CUSTOM = 9
+
+ISP_CORE_WB_MODE_AUTO = isp_core_wb_mode.ISP_CORE_WB_MODE_AUTO
+ISP_CORE_WB_MODE_MANUAL = isp_core_wb_mode.ISP_CORE_WB_MODE_MANUAL
+ISP_CORE_WB_MODE_DAY_LIGHT = isp_core_wb_mode.ISP_CORE_WB_MODE_DAY_LIGHT
+ISP_CORE_WB_MODE_CLOUDY = isp_core_wb_mode.ISP_CORE_WB_MODE_CLOUDY
+ISP_CORE_WB_MODE_INCANDESCENT = isp_core_wb_mode.ISP_CORE_WB_MODE_INCANDESCENT
+ISP_CORE_WB_MODE_FLOURESCENT = isp_core_wb_mode.ISP_CORE_WB_MODE_FLOURESCENT
+ISP_CORE_WB_MODE_TWILIGHT = isp_core_wb_mode.ISP_CORE_WB_MODE_TWILIGHT
+ISP_CORE_WB_MODE_SHADE = isp_core_wb_mode.ISP_CORE_WB_MODE_SHADE
+ISP_CORE_WB_MODE_WARM_FLOURESCENT = isp_core_wb_mode.ISP_CORE_WB_MODE_WARM_FLOURESCENT
+ISP_CORE_WB_MODE_CUSTOM = isp_core_wb_mode.ISP_CORE_WB_MODE_CUSTOM
+class IMPISPTuningMode(IntEnum):
+    """C ``IMPISPTuningMode``, imp_isp.h."""
+
+    IMPISP_TUNING_MODE_AUTO = 0
+    IMPISP_TUNING_MODE_MANUAL = 1
+    IMPISP_TUNING_MODE_RANGE = 2
+    IMPISP_TUNING_MODE_BUTT = 3
+
+IMPISP_TUNING_MODE_AUTO = IMPISPTuningMode.IMPISP_TUNING_MODE_AUTO
+IMPISP_TUNING_MODE_MANUAL = IMPISPTuningMode.IMPISP_TUNING_MODE_MANUAL
+IMPISP_TUNING_MODE_RANGE = IMPISPTuningMode.IMPISP_TUNING_MODE_RANGE
+IMPISP_TUNING_MODE_BUTT = IMPISPTuningMode.IMPISP_TUNING_MODE_BUTT
+class IMPISPAWBAlgo(IntEnum):
+    """C ``IMPISPAWBAlgo``."""
+
+    IMPISP_AWB_ALGO_NORMAL = 0
+    IMPISP_AWB_ALGO_GRAYWORLD = 1
+    IMPISP_AWB_ALGO_REWEIGHT = 2
+
+IMPISP_AWB_ALGO_NORMAL = IMPISPAWBAlgo.IMPISP_AWB_ALGO_NORMAL
+IMPISP_AWB_ALGO_GRAYWORLD = IMPISPAWBAlgo.IMPISP_AWB_ALGO_GRAYWORLD
+IMPISP_AWB_ALGO_REWEIGHT = IMPISPAWBAlgo.IMPISP_AWB_ALGO_REWEIGHT
+class isp_core_awb_stats_mode(IntEnum):
+    """C ``enum isp_core_awb_stats_mode``, imp_isp.h."""
+
+    IMPISP_AWB_STATS_LEGACY_MODE = 0
+    IMPISP_AWB_STATS_CURRENT_MODE = 1
+    IMPISP_AWB_STATS_MODE_BUTT = 2
+
+IMPISP_AWB_STATS_LEGACY_MODE = isp_core_awb_stats_mode.IMPISP_AWB_STATS_LEGACY_MODE
+IMPISP_AWB_STATS_CURRENT_MODE = isp_core_awb_stats_mode.IMPISP_AWB_STATS_CURRENT_MODE
+IMPISP_AWB_STATS_MODE_BUTT = isp_core_awb_stats_mode.IMPISP_AWB_STATS_MODE_BUTT
+class IMPISPHVFLIP(IntEnum):
+    """C ``IMPISPHVFLIP``, imp_isp.h."""
+
+    IMPISP_FLIP_NORMAL_MODE = 0
+    IMPISP_FLIP_H_MODE = 1
+    IMPISP_FLIP_V_MODE = 2
+    IMPISP_FLIP_HV_MODE = 3
+    IMPISP_FLIP_MODE_BUTT = 4
+
+IMPISP_FLIP_NORMAL_MODE = IMPISPHVFLIP.IMPISP_FLIP_NORMAL_MODE
+IMPISP_FLIP_H_MODE = IMPISPHVFLIP.IMPISP_FLIP_H_MODE
+IMPISP_FLIP_V_MODE = IMPISPHVFLIP.IMPISP_FLIP_V_MODE
+IMPISP_FLIP_HV_MODE = IMPISPHVFLIP.IMPISP_FLIP_HV_MODE
+IMPISP_FLIP_MODE_BUTT = IMPISPHVFLIP.IMPISP_FLIP_MODE_BUTT
+class IMPISP_MASK_TYPE(IntEnum):
+    """C ``IMPISP_MASK_TYPE``, imp_isp.h."""
+
+    IMPISP_MASK_TYPE_RGB = 0
+    IMPISP_MASK_TYPE_YUV = 1
+
+IMPISP_MASK_TYPE_RGB = IMPISP_MASK_TYPE.IMPISP_MASK_TYPE_RGB
+IMPISP_MASK_TYPE_YUV = IMPISP_MASK_TYPE.IMPISP_MASK_TYPE_YUV
+class IMPISPScalerMethod(IntEnum):
+    """C ``IMPISPScalerMethod``."""
+
+    IMP_ISP_SCALER_METHOD_FITTING_CURVE = 0
+    IMP_ISP_SCALER_METHOD_FIXED_WEIGHT = 1
+    IMP_ISP_SCALER_METHOD_BUTT = 2
+
+IMP_ISP_SCALER_METHOD_FITTING_CURVE = IMPISPScalerMethod.IMP_ISP_SCALER_METHOD_FITTING_CURVE
+IMP_ISP_SCALER_METHOD_FIXED_WEIGHT = IMPISPScalerMethod.IMP_ISP_SCALER_METHOD_FIXED_WEIGHT
+IMP_ISP_SCALER_METHOD_BUTT = IMPISPScalerMethod.IMP_ISP_SCALER_METHOD_BUTT
+class IMPISPAeNotify(IntEnum):
+    """C ``IMPISPAeNotify``."""
+
+    IMPISP_AE_NOTIFY_FPS_CHANGE = 0
+
+IMPISP_AE_NOTIFY_FPS_CHANGE = IMPISPAeNotify.IMPISP_AE_NOTIFY_FPS_CHANGE
+class IMPISPAwbNotify(IntEnum):
+    """C ``IMPISPAwbNotify``."""
+
+    IMPISP_AWB_NOTIFY_MODE_CHANGE = 0
+
+IMPISP_AWB_NOTIFY_MODE_CHANGE = IMPISPAwbNotify.IMPISP_AWB_NOTIFY_MODE_CHANGE
+class IMPISPCscCgMode(IntEnum):
+    """C ``IMPISPCscCgMode``."""
+
+    ISP_CSC_CG_BT601_FULL = 0
+    ISP_CSC_CG_BT601_CLIP = 1
+    ISP_CSC_CG_BT709_FULL = 2
+    ISP_CSC_CG_BT709_CLIP = 3
+    ISP_CSC_CG_USER = 4
+    IMP_CSC_CG_BUTT = 5
+
+ISP_CSC_CG_BT601_FULL = IMPISPCscCgMode.ISP_CSC_CG_BT601_FULL
+ISP_CSC_CG_BT601_CLIP = IMPISPCscCgMode.ISP_CSC_CG_BT601_CLIP
+ISP_CSC_CG_BT709_FULL = IMPISPCscCgMode.ISP_CSC_CG_BT709_FULL
+ISP_CSC_CG_BT709_CLIP = IMPISPCscCgMode.ISP_CSC_CG_BT709_CLIP
+ISP_CSC_CG_USER = IMPISPCscCgMode.ISP_CSC_CG_USER
+IMP_CSC_CG_BUTT = IMPISPCscCgMode.IMP_CSC_CG_BUTT
+class IMPISPWdrOutputMode(IntEnum):
+    """C ``IMPISPWdrOutputMode``."""
+
+    IMPISP_WDR_OUTPUT_MODE_FUS_FRAME = 0
+    IMPISP_WDR_OUTPUT_MODE_LONG_FRAME = 1
+    IMPISP_WDR_OUTPUT_MODE_SHORT_FRAME = 2
+    IMPISP_WDR_OUTPUT_MODE_BUTT = 3
+
+IMPISP_WDR_OUTPUT_MODE_FUS_FRAME = IMPISPWdrOutputMode.IMPISP_WDR_OUTPUT_MODE_FUS_FRAME
+IMPISP_WDR_OUTPUT_MODE_LONG_FRAME = IMPISPWdrOutputMode.IMPISP_WDR_OUTPUT_MODE_LONG_FRAME
+IMPISP_WDR_OUTPUT_MODE_SHORT_FRAME = IMPISPWdrOutputMode.IMPISP_WDR_OUTPUT_MODE_SHORT_FRAME
+IMPISP_WDR_OUTPUT_MODE_BUTT = IMPISPWdrOutputMode.IMPISP_WDR_OUTPUT_MODE_BUTT
+class IMPLogLevel(IntEnum):
+    """C ``anonymous enum anon enum imp_log.h:25``, imp_log.h."""
+
+    IMP_LOG_LEVEL_UNKNOWN = 0
+    IMP_LOG_LEVEL_RESERVED = 1
+    IMP_LOG_LEVEL_VERBOSE = 2
+    IMP_LOG_LEVEL_DEBUG = 3
+    IMP_LOG_LEVEL_INFO = 4
+    IMP_LOG_LEVEL_WARN = 5
+    IMP_LOG_LEVEL_ERROR = 6
+    IMP_LOG_LEVEL_FATAL = 7
+    IMP_LOG_LEVEL_SILENT = 8
+
+IMP_LOG_LEVEL_UNKNOWN = IMPLogLevel.IMP_LOG_LEVEL_UNKNOWN
+IMP_LOG_LEVEL_RESERVED = IMPLogLevel.IMP_LOG_LEVEL_RESERVED
+IMP_LOG_LEVEL_VERBOSE = IMPLogLevel.IMP_LOG_LEVEL_VERBOSE
+IMP_LOG_LEVEL_DEBUG = IMPLogLevel.IMP_LOG_LEVEL_DEBUG
+IMP_LOG_LEVEL_INFO = IMPLogLevel.IMP_LOG_LEVEL_INFO
+IMP_LOG_LEVEL_WARN = IMPLogLevel.IMP_LOG_LEVEL_WARN
+IMP_LOG_LEVEL_ERROR = IMPLogLevel.IMP_LOG_LEVEL_ERROR
+IMP_LOG_LEVEL_FATAL = IMPLogLevel.IMP_LOG_LEVEL_FATAL
+IMP_LOG_LEVEL_SILENT = IMPLogLevel.IMP_LOG_LEVEL_SILENT
+IMPEncoderAttrCappedQuality = IMPEncoderAttrCappedVbr  # typedef
+isp_core_expr_attr = IMPISPExpr  # union isp_core_expr_attr
+isp_core_ae_roi_select = IMPISPAERoi  # union isp_core_ae_roi_select
+isp_core_wb_attr = IMPISPWB  # struct isp_core_wb_attr
+isp_core_rgb_coefft_wb_attr = IMPISPCOEFFTWB  # struct isp_core_rgb_coefft_wb_attr
+mask_value = IMP_ISP_MASK_VALUE  # union mask_value
+isp_mask_block_par = IMPISP_MASK_BLOCK_PAR  # struct isp_mask_block_par
+'''
+
+
+# (start, end, names it needs first) of each definition in _SOURCE
+_DEFS = (
+    (0, 219, ()),
+    (220, 681, ()),
+    (682, 903, ()),
+    (904, 1067, ()),
+    (1068, 1238, ("IMPPoint",)),
+    (1239, 1398, ()),
+    (1399, 1661, ()),
+    (1662, 1885, ()),
+    (1886, 2100, ()),
+    (2101, 2574, ("IMPFSChnCrop", "IMPFSChnScaler",)),
+    (2575, 2827, ()),
+    (2828, 3176, ("IMPEncoderNalType",)),
+    (3177, 3631, ()),
+    (3632, 3821, ()),
+    (3822, 4028, ("IMPEncoderJpegInfo", "IMPEncoderStreamInfo",)),
+    (4029, 4466, ("IMPEncoderPack", "_IMPEncoderStream_anon0",)),
+    (4467, 4734, ()),
+    (4735, 5201, ("IMPEncoderCropCfg",)),
+    (5202, 5604, ()),
+    (5605, 5780, ()),
+    (5781, 6184, ()),
+    (6185, 6623, ()),
+    (6624, 7106, ()),
+    (7107, 7465, ("IMPEncoderAttrCappedVbr", "IMPEncoderAttrCbr", "IMPEncoderAttrFixQP", "IMPEncoderAttrVbr",)),
+    (7466, 7737, ("_IMPEncoderAttrRcMode_anon0",)),
+    (7738, 7944, ()),
+    (7945, 8171, ("IMPEncoderAttrRcMode", "IMPEncoderFrmRate",)),
+    (8172, 8430, ("IMPEncoderEncAttr", "IMPEncoderGopAttr", "IMPEncoderRcAttr",)),
+    (8431, 8778, ()),
+    (8779, 9177, ()),
+    (9178, 9354, ("IMPDecoderAttr",)),
+    (9355, 9589, ()),
+    (9590, 9766, ("IMPDecoderNal",)),
+    (9767, 9953, ()),
+    (9954, 10101, ()),
+    (10102, 10245, ()),
+    (10246, 10516, ("coverData", "lineRectData", "picData",)),
+    (10517, 10792, ("IMPOSDRgnAttrData", "IMPRect",)),
+    (10793, 11013, ()),
+    (11014, 11371, ("IMPPoint",)),
+    (11372, 11740, ()),
+    (11741, 12121, ()),
+    (12122, 12314, ()),
+    (12315, 12546, ()),
+    (12547, 12827, ()),
+    (12828, 13082, ()),
+    (13083, 13782, ("IMPAudioFrame",)),
+    (13783, 14072, ()),
+    (14073, 14889, ()),
+    (14890, 15100, ()),
+    (15101, 15459, ()),
+    (15460, 15835, ()),
+    (15836, 16040, ("IMPDmicFrame",)),
+    (16041, 16228, ()),
+    (16229, 16404, ()),
+    (16405, 16617, ()),
+    (16618, 16802, ()),
+    (16803, 16973, ("IMPI2CInfo", "IMPSPIInfo",)),
+    (16974, 17360, ("_IMPSensorInfo_anon0",)),
+    (17361, 17519, ()),
+    (17520, 17924, ()),
+    (17925, 18084, ()),
+    (18085, 18347, ()),
+    (18348, 18706, ()),
+    (18707, 18906, ("_IMPISPExpr_g_attr", "_IMPISPExpr_s_attr",)),
+    (18907, 19137, ()),
+    (19138, 19357, ("_IMPISPAERoi_anon0",)),
+    (19358, 19577, ()),
+    (19578, 19879, ()),
+    (19880, 20039, ()),
+    (20040, 20285, ()),
+    (20286, 20590, ()),
+    (20591, 20756, ()),
+    (20757, 20990, ()),
+    (20991, 21262, ()),
+    (21263, 21437, ()),
+    (21438, 21676, ()),
+    (21677, 22197, ("isp_core_awb_sta_info",)),
+    (22198, 22413, ()),
+    (22414, 22961, ("isp_core_af_sta_info",)),
+    (22962, 23159, ()),
+    (23160, 23413, ()),
+    (23414, 23574, ()),
+    (23575, 24474, ()),
+    (24475, 24702, ("_IMPISPModuleCtl_anon0",)),
+    (24703, 24998, ()),
+    (24999, 25239, ()),
+    (25240, 25491, ()),
+    (25492, 25732, ("_IMP_ISP_MASK_VALUE_mask_ayuv", "_IMP_ISP_MASK_VALUE_mask_rgb",)),
+    (25733, 26092, ("IMP_ISP_MASK_VALUE",)),
+    (26093, 26408, ("IMPISP_MASK_BLOCK_PAR",)),
+    (26409, 26672, ()),
+    (26673, 26928, ()),
+    (26929, 27929, ()),
+    (27930, 28131, ()),
+    (28132, 28357, ()),
+    (28358, 29538, ("IMPISPAEHist",)),
+    (29539, 30204, ("IMPISPAEHist", "IMPISPAEHistOrigin", "IMPISPSENSORAttr", "IMPISPZone",)),
+    (30205, 30770, ()),
+    (30771, 31436, ("IMPISPAeAttr", "IMPISPAeInfo", "IMPISPAeInitAttr",)),
+    (31437, 31928, ("IMPISPAWBZone",)),
+    (31929, 32161, ()),
+    (32162, 32812, ("IMPISPAwbAttr", "IMPISPAwbInfo",)),
+    (32813, 33107, ()),
+    (33108, 33364, ()),
+    (33365, 33562, ("IMPISPCscParam",)),
+    (33563, 33790, ()),
+    (33791, 33959, ("IMPISPFrameDrop",)),
+    (33960, 34208, ()),
+    (34209, 34421, ()),
+    (34422, 35906, ("IMPFrameInfo",)),
+    (35907, 36216, ("IMPFrameInfo", "IMPRect",)),
+    (36217, 36392, ()),
+    (36393, 36703, ("IMPFrameInfo",)),
+    (36704, 36947, ()),
+    (36948, 37604, ()),
+    (37605, 37830, ()),
+    (37831, 40574, ()),
+    (40575, 40790, ()),
+    (40791, 41049, ()),
+    (41050, 41429, ()),
+    (41430, 42549, ()),
+    (42550, 45388, ()),
+    (45389, 46342, ()),
+    (46343, 46671, ()),
+    (46672, 47295, ()),
+    (47296, 47742, ()),
+    (47743, 49094, ()),
+    (49095, 50027, ()),
+    (50028, 50332, ()),
+    (50333, 50909, ()),
+    (50910, 51589, ()),
+    (51590, 52365, ()),
+    (52366, 52738, ()),
+    (52739, 53268, ()),
+    (53269, 53414, ()),
+    (53415, 54233, ()),
+    (54234, 54400, ()),
+    (54401, 54678, ()),
+    (54679, 55153, ()),
+    (55154, 55381, ()),
+    (55382, 55700, ()),
+    (55701, 55964, ()),
+    (55965, 56245, ()),
+    (56246, 56405, ()),
+    (56406, 56672, ()),
+    (56673, 57026, ()),
+    (57027, 57469, ()),
+    (57470, 57903, ()),
+    (57904, 58418, ()),
+    (58419, 58809, ()),
+    (58810, 59106, ()),
+    (59107, 59391, ()),
+    (59392, 60535, ()),
+    (60536, 61020, ()),
+    (61021, 61377, ()),
+    (61378, 61836, ()),
+    (61837, 62335, ()),
+    (62336, 62595, ()),
+    (62596, 63049, ()),
+    (63050, 63223, ()),
+    (63224, 63406, ()),
+    (63407, 63989, ()),
+    (63990, 64574, ()),
+    (64575, 65426, ()),
+    (65427, 65491, ("IMPEncoderAttrCappedVbr",)),
+    (65492, 65551, ("IMPISPExpr",)),
+    (65552, 65620, ("IMPISPAERoi",)),
+    (65621, 65675, ("IMPISPWB",)),
+    (65676, 65758, ("IMPISPCOEFFTWB",)),
+    (65759, 65810, ("IMP_ISP_MASK_VALUE",)),
+    (65811, 65882, ("IMPISP_MASK_BLOCK_PAR",)),
+)
+
+
+_INDEX = {
+    "IMPCell": 0,
+    "IMPFrameInfo": 1,
+    "IMPFrameTimestamp": 2,
+    "IMPPoint": 3,
+    "IMPRect": 4,
+    "IMPVersion": 5,
+    "IMPFSChnCrop": 6,
+    "IMPFSChnScaler": 7,
+    "IMPFSChnFifoAttr": 8,
+    "IMPFSChnAttr": 9,
+    "IMPEncoderNalType": 10,
+    "IMPEncoderPack": 11,
+    "IMPEncoderStreamInfo": 12,
+    "IMPEncoderJpegInfo": 13,
+    "_IMPEncoderStream_anon0": 14,
+    "IMPEncoderStream": 15,
+    "IMPEncoderCropCfg": 16,
+    "IMPEncoderEncAttr": 17,
+    "IMPEncoderGopAttr": 18,
+    "IMPEncoderAttrFixQP": 19,
+    "IMPEncoderAttrCbr": 20,
+    "IMPEncoderAttrVbr": 21,
+    "IMPEncoderAttrCappedVbr": 22,
+    "_IMPEncoderAttrRcMode_anon0": 23,
+    "IMPEncoderAttrRcMode": 24,
+    "IMPEncoderFrmRate": 25,
+    "IMPEncoderRcAttr": 26,
+    "IMPEncoderChnAttr": 27,
+    "IMPEncoderChnStat": 28,
+    "IMPDecoderAttr": 29,
+    "IMPDecoderCHNAttr": 30,
+    "IMPDecoderNal": 31,
+    "IMPDecoderStream": 32,
+    "lineRectData": 33,
+    "coverData": 34,
+    "picData": 35,
+    "IMPOSDRgnAttrData": 36,
+    "IMPOSDRgnAttr": 37,
+    "IMPOSDRgnTimestamp": 38,
+    "IMPOSDGrpRgnAttr": 39,
+    "IMPAudioIOAttr": 40,
+    "IMPAudioFrame": 41,
+    "IMPAudioIChnParam": 42,
+    "IMPAudioOChnState": 43,
+    "IMPAudioStream": 44,
+    "IMPAudioEncChnAttr": 45,
+    "IMPAudioEncEncoder": 46,
+    "_IMPAudioEncEncoder_openEncoder_fn": 46,
+    "_IMPAudioEncEncoder_encoderFrm_fn": 46,
+    "_IMPAudioEncEncoder_closeEncoder_fn": 46,
+    "IMPAudioDecChnAttr": 47,
+    "IMPAudioDecDecoder": 48,
+    "_IMPAudioDecDecoder_openDecoder_fn": 48,
+    "_IMPAudioDecDecoder_decodeFrm_fn": 48,
+    "_IMPAudioDecDecoder_getFrmInfo_fn": 48,
+    "_IMPAudioDecDecoder_closeDecoder_fn": 48,
+    "IMPAudioAgcConfig": 49,
+    "IMPDmicAttr": 50,
+    "IMPDmicFrame": 51,
+    "IMPDmicChnFrame": 52,
+    "IMPDmicChnParam": 53,
+    "DmicXInfo": 54,
+    "IMPI2CInfo": 55,
+    "IMPSPIInfo": 56,
+    "_IMPSensorInfo_anon0": 57,
+    "IMPSensorInfo": 58,
+    "IMPISPZone": 59,
+    "IMPISPAutoZoom": 60,
+    "IMPISPGamma": 61,
+    "_IMPISPExpr_s_attr": 62,
+    "_IMPISPExpr_g_attr": 63,
+    "IMPISPExpr": 64,
+    "_IMPISPAERoi_anon0": 65,
+    "IMPISPAERoi": 66,
+    "IMPISPWB": 67,
+    "IMPISPAWBCluster": 68,
+    "IMPISPAWBCtTrend": 69,
+    "IMPISPCOEFFTWB": 70,
+    "IMPISPEVAttr": 71,
+    "IMPISPWeight": 72,
+    "IMPISPAWBZone": 73,
+    "IMPISPAEHist": 74,
+    "IMPISPAEHistOrigin": 75,
+    "isp_core_awb_sta_info": 76,
+    "IMPISPAWBHist": 77,
+    "isp_core_af_sta_info": 78,
+    "IMPISPAFHist": 79,
+    "IMPISPWaitFrameAttr": 80,
+    "IMPISPAEMin": 81,
+    "IMPISPAETargetList": 82,
+    "_IMPISPModuleCtl_anon0": 83,
+    "IMPISPModuleCtl": 84,
+    "IMPISPFrontCrop": 85,
+    "_IMP_ISP_MASK_VALUE_mask_rgb": 86,
+    "_IMP_ISP_MASK_VALUE_mask_ayuv": 87,
+    "IMP_ISP_MASK_VALUE": 88,
+    "IMPISP_MASK_BLOCK_PAR": 89,
+    "IMPISPMASKAttr": 90,
+    "IMPISPSENSORAttr": 91,
+    "IMPISPCCMAttr": 92,
+    "IMPISPAEAttr": 93,
+    "IMPISPAEState": 94,
+    "IMPISPScalerLv": 95,
+    "IMPISPAeInitAttr": 96,
+    "IMPISPAeInfo": 97,
+    "IMPISPAeAttr": 98,
+    "IMPISPAeAlgoFunc": 99,
+    "_IMPISPAeAlgoFunc_open_fn": 99,
+    "_IMPISPAeAlgoFunc_close_fn": 99,
+    "_IMPISPAeAlgoFunc_handle_fn": 99,
+    "_IMPISPAeAlgoFunc_notify_fn": 99,
+    "IMPISPAwbInfo": 100,
+    "IMPISPAwbAttr": 101,
+    "IMPISPAwbAlgoFunc": 102,
+    "_IMPISPAwbAlgoFunc_open_fn": 102,
+    "_IMPISPAwbAlgoFunc_close_fn": 102,
+    "_IMPISPAwbAlgoFunc_handle_fn": 102,
+    "_IMPISPAwbAlgoFunc_notify_fn": 102,
+    "IMPISPBlcAttr": 103,
+    "IMPISPCscParam": 104,
+    "IMPISPCscAttr": 105,
+    "IMPISPFrameDrop": 106,
+    "IMPISPFrameDropAttr": 107,
+    "IMPISPFixedContrastAttr": 108,
+    "IMPISPGPIO": 109,
+    "IMPIVSInterface": 110,
+    "_IMPIVSInterface_init_fn": 110,
+    "_IMPIVSInterface_exit_fn": 110,
+    "_IMPIVSInterface_preProcessSync_fn": 110,
+    "_IMPIVSInterface_processAsync_fn": 110,
+    "_IMPIVSInterface_getResult_fn": 110,
+    "_IMPIVSInterface_releaseResult_fn": 110,
+    "_IMPIVSInterface_getParam_fn": 110,
+    "_IMPIVSInterface_setParam_fn": 110,
+    "_IMPIVSInterface_flushFrame_fn": 110,
+    "IMP_IVS_MoveParam": 111,
+    "IMP_IVS_MoveOutput": 112,
+    "IMP_IVS_BaseMoveParam": 113,
+    "IMP_IVS_BaseMoveOutput": 114,
+    "IMPDeviceID": 115,
+    "DEV_ID_FS": 115,
+    "DEV_ID_ENC": 115,
+    "DEV_ID_DEC": 115,
+    "DEV_ID_IVS": 115,
+    "DEV_ID_OSD": 115,
+    "DEV_ID_FG1DIRECT": 115,
+    "DEV_ID_RESERVED_START": 115,
+    "DEV_ID_RESERVED_END": 115,
+    "NR_MAX_DEVICES": 115,
+    "IMPPayloadType": 116,
+    "PT_JPEG": 116,
+    "PT_H264": 116,
+    "PT_H265": 116,
+    "IMPPixelFormat": 117,
+    "PIX_FMT_YUV420P": 117,
+    "PIX_FMT_YUYV422": 117,
+    "PIX_FMT_UYVY422": 117,
+    "PIX_FMT_YUV422P": 117,
+    "PIX_FMT_YUV444P": 117,
+    "PIX_FMT_YUV410P": 117,
+    "PIX_FMT_YUV411P": 117,
+    "PIX_FMT_GRAY8": 117,
+    "PIX_FMT_MONOWHITE": 117,
+    "PIX_FMT_MONOBLACK": 117,
+    "PIX_FMT_NV12": 117,
+    "PIX_FMT_NV21": 117,
+    "PIX_FMT_RGB24": 117,
+    "PIX_FMT_BGR24": 117,
+    "PIX_FMT_ARGB": 117,
+    "PIX_FMT_RGBA": 117,
+    "PIX_FMT_ABGR": 117,
+    "PIX_FMT_BGRA": 117,
+    "PIX_FMT_RGB565BE": 117,
+    "PIX_FMT_RGB565LE": 117,
+    "PIX_FMT_RGB555BE": 117,
+    "PIX_FMT_RGB555LE": 117,
+    "PIX_FMT_BGR565BE": 117,
+    "PIX_FMT_BGR565LE": 117,
+    "PIX_FMT_BGR555BE": 117,
+    "PIX_FMT_BGR555LE": 117,
+    "PIX_FMT_0RGB": 117,
+    "PIX_FMT_RGB0": 117,
+    "PIX_FMT_0BGR": 117,
+    "PIX_FMT_BGR0": 117,
+    "PIX_FMT_BAYER_BGGR8": 117,
+    "PIX_FMT_BAYER_RGGB8": 117,
+    "PIX_FMT_BAYER_GBRG8": 117,
+    "PIX_FMT_BAYER_GRBG8": 117,
+    "PIX_FMT_RAW": 117,
+    "PIX_FMT_HSV": 117,
+    "PIX_FMT_NB": 117,
+    "IMPFSChnType": 118,
+    "FS_PHY_CHANNEL": 118,
+    "FS_EXT_CHANNEL": 118,
+    "IMPFSChnFifoType": 119,
+    "FIFO_CACHE_PRIORITY": 119,
+    "FIFO_DATA_PRIORITY": 119,
+    "IMPFSChannelState": 120,
+    "IMP_FSCHANNEL_STATE_CLOSE": 120,
+    "IMP_FSCHANNEL_STATE_OPEN": 120,
+    "IMP_FSCHANNEL_STATE_RUN": 120,
+    "IMPEncoderH264NaluType": 121,
+    "IMP_H264_NAL_UNKNOWN": 121,
+    "IMP_H264_NAL_SLICE": 121,
+    "IMP_H264_NAL_SLICE_DPA": 121,
+    "IMP_H264_NAL_SLICE_DPB": 121,
+    "IMP_H264_NAL_SLICE_DPC": 121,
+    "IMP_H264_NAL_SLICE_IDR": 121,
+    "IMP_H264_NAL_SEI": 121,
+    "IMP_H264_NAL_SPS": 121,
+    "IMP_H264_NAL_PPS": 121,
+    "IMP_H264_NAL_AUD": 121,
+    "IMP_H264_NAL_FILLER": 121,
+    "IMPEncoderH265NaluType": 122,
+    "IMP_H265_NAL_SLICE_TRAIL_N": 122,
+    "IMP_H265_NAL_SLICE_TRAIL_R": 122,
+    "IMP_H265_NAL_SLICE_TSA_N": 122,
+    "IMP_H265_NAL_SLICE_TSA_R": 122,
+    "IMP_H265_NAL_SLICE_STSA_N": 122,
+    "IMP_H265_NAL_SLICE_STSA_R": 122,
+    "IMP_H265_NAL_SLICE_RADL_N": 122,
+    "IMP_H265_NAL_SLICE_RADL_R": 122,
+    "IMP_H265_NAL_SLICE_RASL_N": 122,
+    "IMP_H265_NAL_SLICE_RASL_R": 122,
+    "IMP_H265_NAL_SLICE_BLA_W_LP": 122,
+    "IMP_H265_NAL_SLICE_BLA_W_RADL": 122,
+    "IMP_H265_NAL_SLICE_BLA_N_LP": 122,
+    "IMP_H265_NAL_SLICE_IDR_W_RADL": 122,
+    "IMP_H265_NAL_SLICE_IDR_N_LP": 122,
+    "IMP_H265_NAL_SLICE_CRA": 122,
+    "IMP_H265_NAL_VPS": 122,
+    "IMP_H265_NAL_SPS": 122,
+    "IMP_H265_NAL_PPS": 122,
+    "IMP_H265_NAL_AUD": 122,
+    "IMP_H265_NAL_EOS": 122,
+    "IMP_H265_NAL_EOB": 122,
+    "IMP_H265_NAL_FILLER_DATA": 122,
+    "IMP_H265_NAL_PREFIX_SEI": 122,
+    "IMP_H265_NAL_SUFFIX_SEI": 122,
+    "IMP_H265_NAL_INVALID": 122,
+    "IMPEncoderSliceType": 123,
+    "IMP_ENC_SLICE_SI": 123,
+    "IMP_ENC_SLICE_SP": 123,
+    "IMP_ENC_SLICE_GOLDEN": 123,
+    "IMP_ENC_SLICE_I": 123,
+    "IMP_ENC_SLICE_P": 123,
+    "IMP_ENC_SLICE_B": 123,
+    "IMP_ENC_SLICE_CONCEAL": 123,
+    "IMP_ENC_SLICE_SKIP": 123,
+    "IMP_ENC_SLICE_REPEAT": 123,
+    "IMP_ENC_SLICE_MAX_ENUM": 123,
+    "IMPEncoderEncType": 124,
+    "IMP_ENC_TYPE_AVC": 124,
+    "IMP_ENC_TYPE_HEVC": 124,
+    "IMP_ENC_TYPE_JPEG": 124,
+    "IMPEncoderProfile": 125,
+    "IMP_ENC_PROFILE_AVC_BASELINE": 125,
+    "IMP_ENC_PROFILE_AVC_MAIN": 125,
+    "IMP_ENC_PROFILE_AVC_HIGH": 125,
+    "IMP_ENC_PROFILE_HEVC_MAIN": 125,
+    "IMP_ENC_PROFILE_JPEG": 125,
+    "IMPEncoderPicFormat": 126,
+    "IMP_ENC_PIC_FORMAT_400_8BITS": 126,
+    "IMP_ENC_PIC_FORMAT_420_8BITS": 126,
+    "IMP_ENC_PIC_FORMAT_422_8BITS": 126,
+    "IMPEncoderEncOptions": 127,
+    "IMP_ENC_OPT_QP_TAB_RELATIVE": 127,
+    "IMP_ENC_OPT_FIX_PREDICTOR": 127,
+    "IMP_ENC_OPT_CUSTOM_LDA": 127,
+    "IMP_ENC_OPT_ENABLE_AUTO_QP": 127,
+    "IMP_ENC_OPT_ADAPT_AUTO_QP": 127,
+    "IMP_ENC_OPT_COMPRESS": 127,
+    "IMP_ENC_OPT_FORCE_REC": 127,
+    "IMP_ENC_OPT_FORCE_MV_OUT": 127,
+    "IMP_ENC_OPT_HIGH_FREQ": 127,
+    "IMP_ENC_OPT_SRD": 127,
+    "IMP_ENC_OPT_FORCE_MV_CLIP": 127,
+    "IMP_ENC_OPT_RDO_COST_MODE": 127,
+    "IMPEncoderEncTools": 128,
+    "IMP_ENC_TOOL_WPP": 128,
+    "IMP_ENC_TOOL_TILE": 128,
+    "IMP_ENC_TOOL_LF": 128,
+    "IMP_ENC_TOOL_LF_X_SLICE": 128,
+    "IMP_ENC_TOOL_LF_X_TILE": 128,
+    "IMP_ENC_TOOL_SCL_LST": 128,
+    "IMP_ENC_TOOL_CONST_INTRA_PRED": 128,
+    "IMP_ENC_TOOL_TRANSFO_SKIP": 128,
+    "IMP_ENC_TOOL_PCM": 128,
+    "IMPEncoderEntropyMode": 129,
+    "IMP_ENC_ENTROPY_MODE_CAVLC": 129,
+    "IMP_ENC_ENTROPY_MODE_CABAC": 129,
+    "IMPEncoderGopCtrlMode": 130,
+    "IMP_ENC_GOP_CTRL_MODE_DEFAULT": 130,
+    "IMP_ENC_GOP_CTRL_MODE_PYRAMIDAL": 130,
+    "IMP_ENC_GOP_CTRL_MODE_SMARTP": 130,
+    "IMP_ENC_GOP_CTRL_MAX_ENUM": 130,
+    "IMPEncoderRcMode": 131,
+    "IMP_ENC_RC_MODE_FIXQP": 131,
+    "IMP_ENC_RC_MODE_CBR": 131,
+    "IMP_ENC_RC_MODE_VBR": 131,
+    "IMP_ENC_RC_MODE_CAPPED_VBR": 131,
+    "IMP_ENC_RC_MODE_CAPPED_QUALITY": 131,
+    "IMP_ENC_RC_MODE_INVALID": 131,
+    "IMPEncoderRcOptions": 132,
+    "IMP_ENC_RC_OPT_NONE": 132,
+    "IMP_ENC_RC_SCN_CHG_RES": 132,
+    "IMP_ENC_RC_DELAYED": 132,
+    "IMP_ENC_RC_STATIC_SCENE": 132,
+    "IMP_ENC_RC_ENABLE_SKIP": 132,
+    "IMP_ENC_RC_OPT_SC_PREVENTION": 132,
+    "IMP_ENC_RC_MAX_ENUM": 132,
+    "IMPOsdColour": 133,
+    "OSD_BLACK": 133,
+    "OSD_WHITE": 133,
+    "OSD_RED": 133,
+    "OSD_GREEN": 133,
+    "OSD_BLUE": 133,
+    "IMPOsdRgnType": 134,
+    "OSD_REG_INV": 134,
+    "OSD_REG_LINE": 134,
+    "OSD_REG_RECT": 134,
+    "OSD_REG_BITMAP": 134,
+    "OSD_REG_COVER": 134,
+    "OSD_REG_PIC": 134,
+    "OSD_REG_PIC_RMEM": 134,
+    "IMPBlock": 135,
+    "BLOCK": 135,
+    "NOBLOCK": 135,
+    "IMPAudioSampleRate": 136,
+    "AUDIO_SAMPLE_RATE_8000": 136,
+    "AUDIO_SAMPLE_RATE_16000": 136,
+    "AUDIO_SAMPLE_RATE_24000": 136,
+    "AUDIO_SAMPLE_RATE_32000": 136,
+    "AUDIO_SAMPLE_RATE_44100": 136,
+    "AUDIO_SAMPLE_RATE_48000": 136,
+    "AUDIO_SAMPLE_RATE_96000": 136,
+    "IMPAudioBitWidth": 137,
+    "AUDIO_BIT_WIDTH_16": 137,
+    "IMPAudioSoundMode": 138,
+    "AUDIO_SOUND_MODE_MONO": 138,
+    "AUDIO_SOUND_MODE_STEREO": 138,
+    "IMPAudioPalyloadType": 139,
+    "PT_PCM": 139,
+    "PT_G711A": 139,
+    "PT_G711U": 139,
+    "PT_G726": 139,
+    "PT_AEC": 139,
+    "PT_ADPCM": 139,
+    "PT_MAX": 139,
+    "IMPAudioDecMode": 140,
+    "ADEC_MODE_PACK": 140,
+    "ADEC_MODE_STREAM": 140,
+    "Agc_mode": 141,
+    "kAgcModeAdaptiveAnalog": 141,
+    "kAgcModeAdaptiveDigital": 141,
+    "kAgcModeFixedDigital": 141,
+    "Level_ns": 142,
+    "NS_LOW": 142,
+    "NS_MODERATE": 142,
+    "NS_HIGH": 142,
+    "NS_VERYHIGH": 142,
+    "IMPDmicSampleRate": 143,
+    "DMIC_SAMPLE_RATE_8000": 143,
+    "DMIC_SAMPLE_RATE_16000": 143,
+    "IMPDmicBitWidth": 144,
+    "DMIC_BIT_WIDTH_16": 144,
+    "IMPDmicSoundMode": 145,
+    "DMIC_SOUND_MODE_MONO": 145,
+    "DMIC_SOUND_MODE_STEREO": 145,
+    "IMPSensorControlBusType": 146,
+    "TX_SENSOR_CONTROL_INTERFACE_I2C": 146,
+    "TX_SENSOR_CONTROL_INTERFACE_SPI": 146,
+    "IMPISPTuningOpsMode": 147,
+    "IMPISP_TUNING_OPS_MODE_DISABLE": 147,
+    "IMPISP_TUNING_OPS_MODE_ENABLE": 147,
+    "IMPISP_TUNING_OPS_MODE_BUTT": 147,
+    "IMPISPTuningOpsType": 148,
+    "IMPISP_TUNING_OPS_TYPE_AUTO": 148,
+    "IMPISP_TUNING_OPS_TYPE_MANUAL": 148,
+    "IMPISP_TUNING_OPS_TYPE_BUTT": 148,
+    "IMPISPAntiflickerAttr": 149,
+    "IMPISP_ANTIFLICKER_DISABLE": 149,
+    "IMPISP_ANTIFLICKER_50HZ": 149,
+    "IMPISP_ANTIFLICKER_60HZ": 149,
+    "IMPISP_ANTIFLICKER_BUTT": 149,
+    "IMPISPRunningMode": 150,
+    "IMPISP_RUNNING_MODE_DAY": 150,
+    "IMPISP_RUNNING_MODE_NIGHT": 150,
+    "IMPISP_RUNNING_MODE_BUTT": 150,
+    "isp_core_expr_mode": 151,
+    "ISP_CORE_EXPR_MODE_AUTO": 151,
+    "ISP_CORE_EXPR_MODE_MANUAL": 151,
+    "isp_core_expr_unit": 152,
+    "ISP_CORE_EXPR_UNIT_LINE": 152,
+    "ISP_CORE_EXPR_UNIT_US": 152,
+    "isp_core_wb_mode": 153,
+    "ISP_CORE_WB_MODE_AUTO": 153,
+    "ISP_CORE_WB_MODE_MANUAL": 153,
+    "ISP_CORE_WB_MODE_DAY_LIGHT": 153,
+    "ISP_CORE_WB_MODE_CLOUDY": 153,
+    "ISP_CORE_WB_MODE_INCANDESCENT": 153,
+    "ISP_CORE_WB_MODE_FLOURESCENT": 153,
+    "ISP_CORE_WB_MODE_TWILIGHT": 153,
+    "ISP_CORE_WB_MODE_SHADE": 153,
+    "ISP_CORE_WB_MODE_WARM_FLOURESCENT": 153,
+    "ISP_CORE_WB_MODE_CUSTOM": 153,
+    "IMPISPTuningMode": 154,
+    "IMPISP_TUNING_MODE_AUTO": 154,
+    "IMPISP_TUNING_MODE_MANUAL": 154,
+    "IMPISP_TUNING_MODE_RANGE": 154,
+    "IMPISP_TUNING_MODE_BUTT": 154,
+    "IMPISPAWBAlgo": 155,
+    "IMPISP_AWB_ALGO_NORMAL": 155,
+    "IMPISP_AWB_ALGO_GRAYWORLD": 155,
+    "IMPISP_AWB_ALGO_REWEIGHT": 155,
+    "isp_core_awb_stats_mode": 156,
+    "IMPISP_AWB_STATS_LEGACY_MODE": 156,
+    "IMPISP_AWB_STATS_CURRENT_MODE": 156,
+    "IMPISP_AWB_STATS_MODE_BUTT": 156,
+    "IMPISPHVFLIP": 157,
+    "IMPISP_FLIP_NORMAL_MODE": 157,
+    "IMPISP_FLIP_H_MODE": 157,
+    "IMPISP_FLIP_V_MODE": 157,
+    "IMPISP_FLIP_HV_MODE": 157,
+    "IMPISP_FLIP_MODE_BUTT": 157,
+    "IMPISP_MASK_TYPE": 158,
+    "IMPISP_MASK_TYPE_RGB": 158,
+    "IMPISP_MASK_TYPE_YUV": 158,
+    "IMPISPScalerMethod": 159,
+    "IMP_ISP_SCALER_METHOD_FITTING_CURVE": 159,
+    "IMP_ISP_SCALER_METHOD_FIXED_WEIGHT": 159,
+    "IMP_ISP_SCALER_METHOD_BUTT": 159,
+    "IMPISPAeNotify": 160,
+    "IMPISP_AE_NOTIFY_FPS_CHANGE": 160,
+    "IMPISPAwbNotify": 161,
+    "IMPISP_AWB_NOTIFY_MODE_CHANGE": 161,
+    "IMPISPCscCgMode": 162,
+    "ISP_CSC_CG_BT601_FULL": 162,
+    "ISP_CSC_CG_BT601_CLIP": 162,
+    "ISP_CSC_CG_BT709_FULL": 162,
+    "ISP_CSC_CG_BT709_CLIP": 162,
+    "ISP_CSC_CG_USER": 162,
+    "IMP_CSC_CG_BUTT": 162,
+    "IMPISPWdrOutputMode": 163,
+    "IMPISP_WDR_OUTPUT_MODE_FUS_FRAME": 163,
+    "IMPISP_WDR_OUTPUT_MODE_LONG_FRAME": 163,
+    "IMPISP_WDR_OUTPUT_MODE_SHORT_FRAME": 163,
+    "IMPISP_WDR_OUTPUT_MODE_BUTT": 163,
+    "IMPLogLevel": 164,
+    "IMP_LOG_LEVEL_UNKNOWN": 164,
+    "IMP_LOG_LEVEL_RESERVED": 164,
+    "IMP_LOG_LEVEL_VERBOSE": 164,
+    "IMP_LOG_LEVEL_DEBUG": 164,
+    "IMP_LOG_LEVEL_INFO": 164,
+    "IMP_LOG_LEVEL_WARN": 164,
+    "IMP_LOG_LEVEL_ERROR": 164,
+    "IMP_LOG_LEVEL_FATAL": 164,
+    "IMP_LOG_LEVEL_SILENT": 164,
+    "IMPEncoderAttrCappedQuality": 165,
+    "isp_core_expr_attr": 166,
+    "isp_core_ae_roi_select": 167,
+    "isp_core_wb_attr": 168,
+    "isp_core_rgb_coefft_wb_attr": 169,
+    "mask_value": 170,
+    "isp_mask_block_par": 171,
 }
 
 
+_BUILD_LOCK = threading.RLock()  # one class per name, also when threads build at once
+
+
 def __getattr__(name):
-    build = _BUILDERS.get(name)
-    if build is None:
+    """Build ``name`` (and what it holds) from its slice of _SOURCE, in this namespace."""
+    number = _INDEX.get(name)
+    if number is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     with _BUILD_LOCK:
         if name not in globals():
-            for key, value in build().items():
-                if isinstance(value, type) and value.__name__ == key:
-                    value.__qualname__ = key  # as if defined at module level
-                globals().setdefault(key, value)
+            start, end, needs = _DEFS[number]
+            for other in needs:
+                if other not in globals():
+                    __getattr__(other)
+            exec(compile(_SOURCE[start:end], __file__, "exec"), globals())
     return globals()[name]

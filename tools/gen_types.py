@@ -10,8 +10,10 @@ Two files: ``imp/types.pyi`` holds every definition as plain classes (what type 
 readers see), and ``imp/types.py`` builds each one on first use (PEP 562 ``__getattr__``): a
 struct or enum costs heap only once a module names it, so a pipeline that needs five of the
 ~170 records and ~60 enums does not carry the rest (about 1.3 MB of classes on a 64-bit host;
-issue 10, memory). Each builder function is the stub's definition, indented, with the records
-it depends on named as ``_types.Name`` (built in turn on first use).
+issue 10, memory). ``imp/types.py`` holds the same definitions as source text (``_SOURCE``)
+with an index of which slice defines a name and which names that slice needs first: text
+costs a byte a character, where compiled class bodies (or a builder function per
+definition) cost about 1 KB each, most of it for classes never used.
 
 Input is the ``v1_1_6`` inventory of ``imp_api.json`` (structs, struct_kinds, bitfields,
 typedef_aliases, enums, macros, sizeof_mips32, offsetof_mips32) plus the top-level
@@ -382,61 +384,62 @@ class Generator:
         return "\n\n\n".join("\n".join(b) for b in blocks) + "\n"
 
     def emit_lazy(self) -> str:
-        """The runtime module: the stub's blocks, each record, enum and record alias inside a
-        builder function that :data:`LAZY_TAIL`'s ``__getattr__`` calls on first use."""
+        """The runtime module: the stub's definitions as one source text, and an index from
+        each name to the slice that defines it and the names that slice needs first;
+        :data:`LAZY_TAIL`'s ``__getattr__`` compiles and runs a slice on first use. Text
+        costs a byte a character where compiled class bodies cost ~1 KB each."""
         stub = self.emit().split("\n\n\n")
         head = stub[0].replace(HEADER_DOC, HEADER_DOC_LAZY)
         head = head.replace(
-            "from enum import IntEnum", "import sys\nimport threading\nfrom enum import IntEnum"
+            "from enum import IntEnum", "import threading\nfrom enum import IntEnum"
         )
-        blocks = [head, *("\n".join(b) for b in BASE_BLOCKS)]
-        blocks.append(LAZY_HEAD.strip("\n"))
-        builders: dict[str, str] = {}  # name -> its builder function
+        pieces: list[str] = []
+        defs: list[tuple[int, int, list[str]]] = []  # (start, end, names needed first)
+        index: dict[str, int] = {}
+        offset = 0
 
-        def builder(fn: str, lines: list[str], names: list[str], deps: set[str]) -> None:
-            pattern = (
-                re.compile(r'(?<!")\b(' + "|".join(sorted(deps)) + r')\b(?!")') if deps else None
-            )
-            body = []
-            for line in lines:
-                if pattern is not None and not line.lstrip().startswith('"""'):
-                    line = pattern.sub(r"_types.\1", line)
-                body.append(f"    {line}" if line else "")
-            ret = ", ".join(f'"{n}": {n}' for n in names)
-            blocks.append(
-                "\n".join([f"def {fn}():", *body, *([""] if body else []), f"    return {{{ret}}}"])
-            )
-            builders.update(dict.fromkeys(names, fn))
+        def define(text: str, names: list[str], deps: set[str]) -> None:
+            nonlocal offset
+            if "\\" in text or QUOTES in text:
+                raise SystemExit(f"{names[0]}: a backslash or {QUOTES} cannot go into _SOURCE")
+            index.update(dict.fromkeys(names, len(defs)))
+            defs.append((offset, offset + len(text), sorted(deps)))
+            pieces.append(text)
+            offset += len(text) + 1  # the newline joining the pieces
 
         for rec in self.ordered():
-            lines = [ln for block in self.emit_records([rec]) for ln in [*block, ""]][:-1]
+            text = "\n\n".join("\n".join(b) for b in self.emit_records([rec]))
             names = [rec.cls, *(name for name, _ in rec.prototypes)]
-            builder(f"_build{rec.cls}", lines, names, (rec.value_deps | rec.ptr_deps) - {rec.cls})
+            define(text, names, (rec.value_deps | rec.ptr_deps) - {rec.cls})
         enum_blocks, _, _ = self.emit_enums()
-        for block in enum_blocks[0::2]:  # [class, its constants] pairs: members come from the class
+        for block, members in zip(enum_blocks[0::2], enum_blocks[1::2], strict=True):
             cls = block[0].split()[1].split("(")[0]
-            builders[cls] = f"_build{cls}"
-            body = "\n".join(f"    {ln}" if ln else "" for ln in block)
-            blocks.append(
-                f'def _build{cls}():\n{body}\n\n    return {{"{cls}": {cls}, **{cls}.__members__}}'
-            )
-            builders.update(dict.fromkeys(self.enums_by_class[cls], f"_build{cls}"))
+            define("\n".join([*block, "", *members]), [cls, *self.enums_by_class[cls]], set())
         alias_lines, alias_names = self.emit_aliases()
         eager_aliases = []
         records = {r.cls for r in self.records.values()}
         for line, name in zip(alias_lines, alias_names, strict=True):
             target = line.split(" = ", 1)[1].split("  #", 1)[0]
             if target in records:
-                builder(f"_alias_{name}", [], [name], set())
-                blocks[-1] = blocks[-1].replace(f'"{name}": {name}', f'"{name}": _types.{target}')
+                define(line, [name], {target})
             else:
                 eager_aliases.append(line)
         macro_block, _ = self.emit_macros()
-        blocks.append("\n".join([section("macros"), *macro_block]))
-        blocks.append("\n".join([section("typedef aliases of ctypes scalars"), *eager_aliases]))
-        table = [f'    "{name}": {fn},' for name, fn in builders.items()]
-        blocks.append("\n".join(["_BUILDERS = {", *table, "}"]))
-        blocks.append(LAZY_TAIL.strip("\n"))
+        rows = []
+        for a, b, deps in defs:
+            needs = "".join(f'"{d}", ' for d in deps).rstrip()
+            rows.append(f"    ({a}, {b}, ({needs})),")
+        blocks = [
+            head,
+            *("\n".join(b) for b in BASE_BLOCKS),
+            "\n".join([section("macros"), *macro_block]),
+            "\n".join([section("typedef aliases of ctypes scalars"), *eager_aliases]),
+            "\n".join([section("structs, unions, enums and record aliases: built on first use")]),
+            f"_SOURCE = {QUOTES}\\\n" + "\n".join(pieces) + f"\n{QUOTES}",
+            "\n".join([f"# {DEFS_NOTE}", "_DEFS = (", *rows, ")"]),
+            "\n".join(["_INDEX = {", *(f'    "{n}": {i},' for n, i in index.items()), "}"]),
+            LAZY_TAIL.strip("\n"),
+        ]
         return "\n\n\n".join(blocks) + "\n"
 
     @property
@@ -592,24 +595,27 @@ imp.types import *`` builds everything. The definitions, as type checkers see th
 ``imp/types.pyi``.
 """'''
 
-LAZY_HEAD = """
-_types = sys.modules[__name__]  # builders name the records they hold as _types.Name
-_BUILD_LOCK = threading.RLock()  # one class per name, also when threads build at once
-"""
+QUOTES = "'" * 3
+DEFS_NOTE = "(start, end, names it needs first) of each definition in _SOURCE"
 
-LAZY_TAIL = """
+LAZY_TAIL = '''
+_BUILD_LOCK = threading.RLock()  # one class per name, also when threads build at once
+
+
 def __getattr__(name):
-    build = _BUILDERS.get(name)
-    if build is None:
+    """Build ``name`` (and what it holds) from its slice of _SOURCE, in this namespace."""
+    number = _INDEX.get(name)
+    if number is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     with _BUILD_LOCK:
         if name not in globals():
-            for key, value in build().items():
-                if isinstance(value, type) and value.__name__ == key:
-                    value.__qualname__ = key  # as if defined at module level
-                globals().setdefault(key, value)
+            start, end, needs = _DEFS[number]
+            for other in needs:
+                if other not in globals():
+                    __getattr__(other)
+            exec(compile(_SOURCE[start:end], __file__, "exec"), globals())
     return globals()[name]
-"""
+'''
 
 BASES = '''\
 def _field_names(cls):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from fractions import Fraction
 
 from imp import log, runtime
 from imp.core.fifo import Fifo
@@ -94,7 +93,7 @@ class FsChannel(CaptureLoop):
         self.failure: DeviceError | None = None  # why capture stopped on its own, if it did
         self._streaming = False
         self._seq = 0
-        self._rate_acc = Fraction(0)
+        self._rate_acc = (0, 1)
         self._user_frames = HandedOut()  # frames the application holds (GetFrame)
         self._snappers: list[Fifo[Frame]] = []  # one-shot waiters of SnapFrame
         self._taps: list[Callable[[Frame], None]] = []  # extension channels fed by this one
@@ -215,7 +214,7 @@ class FsChannel(CaptureLoop):
                 self._device, self._pool, self.hw_index = dev, pool, hw_index
                 self._streaming = True
                 self._seq = 0
-                self._rate_acc = Fraction(0)
+                self._rate_acc = (0, 1)
                 self._lost.clear()
                 self.failure = None
                 self._stop = stop = threading.Event()
@@ -280,7 +279,7 @@ class FsChannel(CaptureLoop):
             self._check_not_destroyed()
             self._fifo.reset()
             self._stop = threading.Event()
-            self._rate_acc = Fraction(0)
+            self._rate_acc = (0, 1)
             self.failure = None
             self._streaming = True
             self._history = TimedHistory(self.max_delay) if self.max_delay > 0 else None

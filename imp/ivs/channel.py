@@ -23,8 +23,8 @@ from imp import log
 from imp.core.fifo import Fifo
 from imp.errors import Busy, ImpError, InvalidArgument, InvalidState, Timeout
 from imp.ivs.algorithm import PROCESSED, RESULT_DEPTH, SKIPPED, Algorithm, IvsAlgorithm
-from imp.ivs.cinterface import ResultTable, param_address
 from imp.ivs.frames import LOCKS, FrameView
+from imp.ivs.results import ResultTable, param_address
 
 if TYPE_CHECKING:
     from imp.core.vbm import Frame

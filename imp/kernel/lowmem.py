@@ -9,9 +9,8 @@ mapped low: with ``MAP_32BIT`` on x86-64, else with address hints below 4 GiB.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import mmap
-import platform
+import os
 import threading
 import weakref
 
@@ -24,7 +23,9 @@ _LIMIT = 1 << 32
 
 
 def _libc() -> ctypes.CDLL:
-    lib = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    # The process's own symbols, libc's mmap among them: ctypes.util.find_library("c") would
+    # import subprocess, tempfile and shutil (~0.5 MB of heap for good; issue 10, memory).
+    lib = ctypes.CDLL(None, use_errno=True)
     lib.mmap.restype = ctypes.c_void_p
     lib.mmap.argtypes = [
         ctypes.c_void_p,
@@ -88,7 +89,7 @@ def _map_low(size: int) -> int:
 
 def _try_map_low(size: int) -> int:
     lib = _get_lib()
-    if platform.machine() in ("x86_64", "AMD64"):
+    if os.uname().machine in ("x86_64", "AMD64"):
         addr = lib.mmap(None, size, _PROT, _MAP_PRIVATE | _MAP_ANONYMOUS | _MAP_32BIT, -1, 0)
         if addr not in (None, _MAP_FAILED) and addr + size <= _LIMIT:
             return int(addr)

@@ -10,27 +10,22 @@ h264 = cam.encoder(osd, imp.H264())           # OSD -> ENC
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from imp.core.graph import DEV_ID_OSD, Cell
 from imp.errors import Closed
 from imp.framesource import MAX_VBS
-from imp.osd import (
-    ClockOverlay,
-    GroupRegionAttr,
-    OsdGroup,
-    Region,
-    RegionAttr,
-    TextOverlay,
-    get_osd,
-    rect_xywh,
-)
+from imp.osd import GroupRegionAttr, OsdGroup, Region, RegionAttr, get_osd, rect_xywh
 from imp.osd.attrs import normalised
 from imp.osd.group import COPY_WAIT
 from imp.pipeline.events import EventBus, State
 from imp.pipeline.node import Node
 from imp.pipeline.pacing import consumers_pace_source
+
+if TYPE_CHECKING:  # text and clocks load with the first one (imp.osd.text: fonts, Pillow)
+    from imp.osd.text import TextOverlay
 
 LOSSLESS_COPY_WAIT = 60.0  # s: a copy buffer comes back once the slowest encoder is done
 
@@ -200,6 +195,8 @@ class Overlay(Node):
         self, text: str, position: tuple[int, int] = (16, 16), font_size: int = 24
     ) -> OverlayRegion:
         """A line of text (white with a black outline); change it with ``set_text``."""
+        from imp.osd.text import TextOverlay
+
         overlay = TextOverlay(self.group, position, text, font_size=font_size)
         return self._keep(OverlayRegion(self, overlay.region, overlay))
 
@@ -208,6 +205,8 @@ class Overlay(Node):
     ) -> OverlayRegion:
         """A clock; every frame shows the second it was captured in (also under a virtual
         clock), as the clock follows the frames' own timestamps."""
+        from imp.osd.text import ClockOverlay
+
         overlay = ClockOverlay(self.group, position, time_format=time_format)
         overlay.follow_frames()
         return self._keep(OverlayRegion(self, overlay.region, overlay))

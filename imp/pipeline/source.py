@@ -10,7 +10,6 @@ import logging
 import weakref
 from collections.abc import Iterator
 from dataclasses import replace
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -64,7 +63,7 @@ def sensor_format(
     rate = sensor_rate if fps is None else (fps, 1) if isinstance(fps, int) else fps
     if not isinstance(rate, tuple) or len(rate) != 2:
         raise InvalidArgument(f"fps must be an int or a (num, den) tuple, got {fps!r}")
-    if Fraction(*rate) > Fraction(*sensor_rate):
+    if rate[0] * sensor_rate[1] > sensor_rate[0] * rate[1]:  # rate > sensor_rate
         raise InvalidArgument(
             f"fps {rate[0]}/{rate[1]} is above the sensor's {sensor_rate[0]}/"
             f"{sensor_rate[1]}; ask for at most that, or open the camera with a higher fps"
