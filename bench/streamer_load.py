@@ -126,6 +126,7 @@ def main() -> None:
     ap.add_argument("--every", type=float, default=10)
     ap.add_argument("--size", choices=sorted(SIZES), default="720p")
     ap.add_argument("--mjpeg", type=int, default=2, help="MJPEG viewers")
+    ap.add_argument("--buffers", type=int, default=6, help="[camera] buffers (per stream)")
     args = ap.parse_args()
     (w0, h0), (w1, h1) = SIZES[args.size]
     load_start = os.getloadavg()[0]
@@ -137,6 +138,7 @@ def main() -> None:
             sim={"sensor_width": w0, "sensor_height": h0, "scene": "default"},
             jpeg={"channel": 0, "fps": int(JPEG_FPS)},
             motion={"enabled": True},
+            camera={"buffers": args.buffers},
         )
         d = Daemon(cfg, Path(tmp)).start().warm_up()
         try:
@@ -152,7 +154,8 @@ def main() -> None:
                         for v in viewers]
             for t in threads:
                 t.start()
-            print(f"imp-streamer {w0}x{h0} + {w1}x{h1} H.264, JPEG {JPEG_FPS:g} fps, motion; "
+            print(f"imp-streamer {w0}x{h0} + {w1}x{h1} H.264, JPEG {JPEG_FPS:g} fps, motion, "
+                  f"{args.buffers} frame buffers per stream; "
                   f"4 RTSP clients, {args.mjpeg} MJPEG viewers; {args.seconds:.0f} s; "
                   f"load average {load_start:.2f}", flush=True)
             print("   t(s)  fps0   fps1   jpeg  CPU%  CPU%0  CPU%1  RSS(MiB)  load", flush=True)
