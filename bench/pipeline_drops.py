@@ -1,6 +1,7 @@
 """Default settings, no drops: 1080p H.265 + 360p H.264 + motion, realtime and virtual clock.
 
     .venv/bin/python bench/pipeline_drops.py [--realtime-seconds 10] [--virtual-frames 1000]
+        [--buffers N]
 
 Realtime: every channel must encode seconds x 25 pictures with 0 drops on its counters.
 Virtual clock: the same graph for N frames, twice; 0 drops anywhere and the two runs' packets
@@ -43,12 +44,16 @@ class Digest:
         pass
 
 
-def run(clock: str, seconds: float) -> dict[str, object]:
+def run(clock: str, seconds: float, buffers: int | None = None) -> dict[str, object]:
     imp.kernel.sim_overrides(clock=clock)
     hevc, avc = Digest(), Digest()
     t0 = time.monotonic()
     with imp.open() as cam:
-        main, lores = cam.streams(main=(1920, 1080), lores=(640, 360))
+        if buffers is None:  # the defaults under test
+            main, lores = cam.streams(main=(1920, 1080), lores=(640, 360))
+        else:
+            main = cam.framesource(size=(1920, 1080), nr_vbs=buffers)
+            lores = cam.framesource(size=(640, 360), nr_vbs=buffers)
         assert lores is not None
         h265 = cam.encoder(main, imp.H265(bitrate_kbps=2000), output=hevc)
         h264 = cam.encoder(lores, imp.H264(bitrate_kbps=500), output=avc)
@@ -62,6 +67,7 @@ def run(clock: str, seconds: float) -> dict[str, object]:
             "fs_lores": lores.drops,
         }
         analysed = motion.analysed
+        rmem = imp.runtime.allocator().stats()  # the DMA memory this graph holds
         delivered = (main.frames_delivered, lores.frames_delivered)
         core = getattr(imp.runtime.kernel(), "isp", None)  # the simulator's ISP: why frames went
         engine = getattr(core, "engine", None)
@@ -83,6 +89,7 @@ def run(clock: str, seconds: float) -> dict[str, object]:
         "fs_delivered": delivered,
         "drops": drops,
         "simulated_sensor": sensor,
+        "rmem_used_mib": f"{rmem['used'] / 2**20:.1f} of {rmem['total'] / 2**20:.0f}",
         "digest": (hevc.hash.hexdigest()[:16], avc.hash.hexdigest()[:16]),
     }
 
@@ -91,12 +98,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--realtime-seconds", type=float, default=10.0)
     ap.add_argument("--virtual-frames", type=int, default=1000)
+    ap.add_argument("--buffers", type=int, help="FrameSource buffers per channel (default: imp's)")
     args = ap.parse_args()
     if args.realtime_seconds > 0:
-        print(run("realtime", args.realtime_seconds))
+        print(run("realtime", args.realtime_seconds, args.buffers))
     if args.virtual_frames > 0:
-        a = run("virtual", args.virtual_frames / 25)
-        b = run("virtual", args.virtual_frames / 25)
+        a = run("virtual", args.virtual_frames / 25, args.buffers)
+        b = run("virtual", args.virtual_frames / 25, args.buffers)
         print(a)
         print(b)
         print("identical output across runs:", a["digest"] == b["digest"])

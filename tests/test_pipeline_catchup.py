@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from test_stub_support import Board, board
@@ -26,6 +27,15 @@ from kernel_stubs.sensor import ChannelGeometry, IspControls
 PERIOD_US = 40_000  # gc2053 at its default 25 fps
 STALL_AT = 12  # sensor frame whose render stalls (after the start has settled)
 BUFFERS = 6
+
+
+@contextmanager
+def _realtime_channel() -> Iterator[Board]:
+    """A realtime board streaming a 640x360 channel 0 with ``BUFFERS`` buffers."""
+    with board(clock="realtime") as b:
+        b.bring_up()
+        b.setup_chan(0, 640, 360, count=BUFFERS, scaler=(640, 360))
+        yield b
 
 
 def _stall_render(b: Board, at: int, seconds: float) -> list[int]:
@@ -69,9 +79,7 @@ def _consume(
 
 
 def test_a_short_stall_is_caught_up_with_slot_timestamps() -> None:
-    with board(clock="realtime") as b:
-        b.bring_up()
-        b.setup_chan(0, 640, 360, count=BUFFERS, scaler=(640, 360))
+    with _realtime_channel() as b:
         engine = b.k.isp.engine
         assert engine.max_late_periods >= 4
         # 2.5 periods: the stalled frame and the two whose deadlines pass meanwhile are late.
@@ -92,9 +100,7 @@ def test_a_short_stall_is_caught_up_with_slot_timestamps() -> None:
 
 
 def test_a_long_stall_skips_frames_and_counts_every_one() -> None:
-    with board(clock="realtime") as b:
-        b.bring_up()
-        b.setup_chan(0, 640, 360, count=BUFFERS, scaler=(640, 360))
+    with _realtime_channel() as b:
         engine = b.k.isp.engine
         bound = engine.max_late_periods
         before = engine.overruns
@@ -120,9 +126,7 @@ def test_a_long_stall_skips_frames_and_counts_every_one() -> None:
 
 
 def test_a_stalled_consumer_still_loses_frames_and_they_are_counted() -> None:
-    with board(clock="realtime") as b:
-        b.bring_up()
-        b.setup_chan(0, 640, 360, count=BUFFERS, scaler=(640, 360))
+    with _realtime_channel() as b:
         engine = b.k.isp.engine
         before = engine.overruns
         # The consumer keeps its 6th buffer for 20 periods: the ISP has none left to fill.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -131,13 +132,22 @@ class EncoderBackend(Protocol):
     config: CodecConfig
 
     def encode(
-        self, y: np.ndarray, uv: np.ndarray, pts: int, force_idr: bool = False
+        self,
+        y: np.ndarray,
+        uv: np.ndarray,
+        pts: int,
+        force_idr: bool = False,
+        input_done: Callable[[], None] | None = None,
     ) -> list[EncodedPicture]:
         """Encode one NV12 picture; returns the pictures this call completed.
 
         ``y`` is uint8 (height, width), ``uv`` uint8 (height // 2, width) with CbCr interleaved;
         both may be views of DMA memory with any row stride. No reference to them is kept after
         the call returns. ``force_idr`` makes this picture an IDR (as :meth:`request_idr`).
+        ``input_done``, if given, is called at most once, as soon as the codec no longer reads
+        ``y``/``uv`` (a codec that copies the picture first calls it before encoding), so the
+        caller can hand the frame's buffer back early; it may not be called at all (on an
+        error, or by a codec that does not say), so the caller releases afterwards too.
         """
         ...
 

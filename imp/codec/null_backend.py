@@ -19,6 +19,7 @@ the same as the ``pyav`` backend's, so whatever consumes the stream sees the sam
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
 
@@ -188,7 +189,12 @@ class NullBackend:
         self._h265 = _h265_stream()
 
     def encode(
-        self, y: np.ndarray, uv: np.ndarray, pts: int, force_idr: bool = False
+        self,
+        y: np.ndarray,
+        uv: np.ndarray,
+        pts: int,
+        force_idr: bool = False,
+        input_done: Callable[[], None] | None = None,  # not called: the caller releases after
     ) -> list[EncodedPicture]:
         if self._closed:
             raise InvalidState("the codec backend is closed; open a new one with open_backend()")

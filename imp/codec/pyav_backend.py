@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import struct
+from collections.abc import Callable
 from dataclasses import replace
 
 import av
@@ -93,7 +94,12 @@ class PyAVBackend:
 
     # -- encoding --------------------------------------------------------------------------------
     def encode(
-        self, y: np.ndarray, uv: np.ndarray, pts: int, force_idr: bool = False
+        self,
+        y: np.ndarray,
+        uv: np.ndarray,
+        pts: int,
+        force_idr: bool = False,
+        input_done: Callable[[], None] | None = None,
     ) -> list[EncodedPicture]:
         self._check_open()
         check_planes(self.config, y, uv)
@@ -110,6 +116,10 @@ class PyAVBackend:
         ctx = self._ctx
         assert ctx is not None
         frame = self._frame(y, uv)
+        if input_done is not None and self.config.codec is not CodecType.H264:
+            # x265 and mjpeg code a yuv420p copy: the caller's planes are free before the
+            # encode (tens of ms at 1080p), so the source gets its buffer back that much sooner.
+            input_done()
         index = self._next_index
         self._next_index += 1
         frame.pts = index

@@ -238,7 +238,15 @@ class EncoderChannel(CodecControl):
                 self._store(picture)
 
     def _encode(self, frame: Frame) -> list[EncodedPicture]:
-        """Encode one frame and give the frame back; [] if it was dropped."""
+        """Encode one frame, giving it back once the codec no longer reads it; [] if dropped."""
+        released = False
+
+        def give_back() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                frame.release()
+
         try:
             with self._lock:
                 while self._lossless and self.receiving and not self._ring.fits(self._reserve()):
@@ -251,14 +259,14 @@ class EncoderChannel(CodecControl):
             y, uv = self._fit(frame)
             with self._codec_lock:
                 codec = self._open_codec()
-                return codec.encode(y, uv, frame.timestamp, force_idr=force)
+                return codec.encode(y, uv, frame.timestamp, force_idr=force, input_done=give_back)
         except BaseException:
             with self._lock:
                 self._force_idr = True  # whatever the codec saw last, restart cleanly
             raise
         finally:
             self._encoding = False
-            frame.release()  # as soon as the codec has it: the source needs its buffers back
+            give_back()  # as soon as the codec has it: the source needs its buffers back
 
     def _store(self, picture: EncodedPicture) -> None:
         with self._lock:
