@@ -45,7 +45,9 @@ __all__ = ["MAX_LATE_PERIODS", "STARVATION_TIMEOUT", "FrameEngine"]
 
 log = logging.getLogger("kernel_stubs.engine")
 
-# s of wall time a virtual-clock channel may hold the others back (x265 opens in ~0.3 s)
+# s of wall time a virtual-clock channel may hold the others back (x265 opens in ~0.3 s). Kept
+# under GetFrame's 2 s default timeout, so one undrained channel cannot time out the others'
+# readers. A consumer silent for longer (x265 starved of CPU at load average 10+) loses frames.
 STARVATION_TIMEOUT = 1.0
 # Virtual clock: after a period with no streaming channel, the first frame waits this long (wall
 # time) so that channels an application enables together (EnableChn 0, then 3) all start with
