@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import sys
 import tracemalloc
+from collections import Counter
 from collections.abc import Callable
 
 CASES = ("numpy", "import", "capi", "fs", "fs_osd_ivs", "fs_osd_text_ivs")
@@ -62,10 +63,11 @@ def arena_rss_kib() -> int:
     return total
 
 
-# Frames kept per allocation: an allocation is the simulator's if any frame is, and a module the
-# simulator imports (PyAV, numpy.random) sits ~6 frames per nested import below it: 32 frames
-# lost the simulator's frame and counted PyAV's 0.9 MB as imp's.
-TRACE_DEPTH = 128
+# Frames kept per allocation with --deep: an allocation is the simulator's if any frame is, and
+# a module the simulator imports (PyAV, numpy.random) sits ~6 frames per nested import below it:
+# 32 frames lost the simulator's frame and counted PyAV's 0.9 MB as imp's. Deep tracebacks cost
+# ~100 times the run's CPU; the default is one frame (bench/memory_sim.py).
+DEEP_TRACE_DEPTH = 128
 
 # Allocations made with a simulator frame on the stack: the fake kernel, sensor and ISP (on a
 # board those are the kernel's and the hardware's), and the bench itself.
@@ -80,9 +82,25 @@ def _own(snapshot: tracemalloc.Snapshot) -> tracemalloc.Snapshot:
     return snapshot.filter_traces(_SIMULATOR)
 
 
-def _top(snapshot: tracemalloc.Snapshot, n: int) -> list[str]:
-    stats = snapshot.statistics("lineno")
-    return [f"    {s.size / 1024:8.1f} KiB  {s.count:6d}  {s.traceback[0]}" for s in stats[:n]]
+def _prepare(case: str) -> None:
+    """Import what the case's own code imports before the simulator starts (the simulator's
+    imports must come after them, or they would take imp's modules as the simulator's)."""
+    if case == "fs":
+        import imp.samples.framesource
+    else:
+        import imp.camera
+        import imp.pipeline.motion
+        import imp.pipeline.overlay  # noqa: F401
+
+
+def _top(snapshot: tracemalloc.Snapshot, n: int, leave_out: Counter[str]) -> list[str]:
+    """The ``n`` largest allocation sites, less the simulator's imports at each."""
+    sites = [
+        (s.size - leave_out[str(s.traceback[0])], s.count, s.traceback[0])
+        for s in snapshot.statistics("lineno")
+    ]
+    sites.sort(key=lambda site: -site[0])
+    return [f"    {size / 1024:8.1f} KiB  {count:6d}  {where}" for size, count, where in sites[:n]]
 
 
 def _getframe_timeout() -> float:
@@ -137,14 +155,16 @@ def _fs_osd_ivs(frames: int, sites: Callable[[], None], text: bool = False) -> N
         del motion
 
 
-def measure(case: str, frames: int, top: int, trace: bool = True) -> None:
+def measure(case: str, frames: int, top: int, trace: bool = True, deep: bool = False) -> None:
     """One case in this (fresh) interpreter. With ``trace``: the heap line and the top sites;
-    without: the RSS line (tracemalloc's bookkeeping, ~10 times imp's heap with deep
-    tracebacks, would count in the RSS and is not all given back to the system)."""
+    without: the RSS line (tracemalloc's bookkeeping would count in the RSS and is not all
+    given back to the system)."""
     base = int(os.environ.get("IMP_MEM_BASE_KIB", "0")) or rss_kib()
     if trace:
-        tracemalloc.start(TRACE_DEPTH)
+        tracemalloc.start(DEEP_TRACE_DEPTH if deep else 1)
     running: list[tuple[int, int, int, list[str]]] = []
+    simulator_imports = 0  # bytes of the simulator's imports the one-frame filter keeps
+    simulator_sites: Counter[str] = Counter()  # the same per allocation site
 
     def sites() -> None:
         if not trace:
@@ -153,9 +173,15 @@ def measure(case: str, frames: int, top: int, trace: bool = True) -> None:
         snapshot = tracemalloc.take_snapshot()
         own = _own(snapshot)
         total = sum(t.size for t in snapshot.traces)
-        mine = sum(t.size for t in own.traces)
-        running.append((total, mine, 0, _top(own, top)))
+        mine = sum(t.size for t in own.traces) - simulator_imports
+        running.append((total, mine, 0, _top(own, top, simulator_sites)))
 
+    pipeline = case in ("fs", "fs_osd_ivs", "fs_osd_text_ivs")
+    if pipeline and trace and not deep:
+        from bench.memory_sim import import_simulator
+
+        _prepare(case)
+        simulator_imports, simulator_sites = import_simulator()
     if case == "numpy":
         import numpy  # noqa: F401
     elif case == "import":
@@ -193,11 +219,12 @@ def measure(case: str, frames: int, top: int, trace: bool = True) -> None:
         print(line)
 
 
-def empty_rss_kib() -> int:
+def empty_rss_kib(env: dict[str, str]) -> int:
     import subprocess
 
     out = subprocess.run(
         [sys.executable, "-c", "from bench.memory import rss_kib; print(rss_kib())"],
+        env=env,
         capture_output=True,
         text=True,
         check=True,
@@ -216,22 +243,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--top", type=int, default=8, help="allocation sites to print per case")
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure in this interpreter
     p.add_argument("--rss", action="store_true", help=argparse.SUPPRESS)  # internal
+    p.add_argument(
+        "--deep",
+        action="store_true",
+        help="leave the simulator out by deep tracebacks (slow; a check of the default)",
+    )
     args = p.parse_args(argv)
     if args.one:
-        measure(args.one, args.frames, args.top, trace=not args.rss)
+        measure(args.one, args.frames, args.top, trace=not args.rss, deep=args.deep)
         return 0
-    base = empty_rss_kib()
-    print(f"empty interpreter RSS {base / 1024:.1f} MB ({sys.version.split()[0]})")
     env = {
         **os.environ,
         "IMP_PLATFORM": "sim",
         "IMP_SIM_CLOCK": "virtual",
-        "IMP_MEM_BASE_KIB": str(base),
         # bytecode compiled ahead, as on a camera's image (compiling from source makes other
         # code objects and transient garbage)
         "PYTHONPYCACHEPREFIX": os.path.join(tempfile.gettempdir(), "imp-bench-pycache"),
     }
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    base = empty_rss_kib(env)
+    print(f"empty interpreter RSS {base / 1024:.1f} MB ({sys.version.split()[0]})")
+    env["IMP_MEM_BASE_KIB"] = str(base)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     subprocess.run(
         [sys.executable, "-m", "compileall", "-q", "imp", "kernel_stubs", "bench"],
@@ -242,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     for case in args.case or CASES:
         cmd = [sys.executable, "-m", "bench.memory", "--one", case]
         cmd += ["--frames", str(args.frames), "--top", str(args.top)]
-        subprocess.run(cmd, env=env, check=True)
+        subprocess.run([*cmd, *(["--deep"] if args.deep else [])], env=env, check=True)
         subprocess.run([*cmd, "--rss"], env=env, check=True)
     return 0
 

@@ -33,7 +33,7 @@ MUL = 32897  # (x * 32897) >> 23 == x // 255 for 0 <= x <= 65152
 SHIFT = 23
 DIV255 = 0
 DIV1020 = 1
-CHUNK = 1 << 16  # elements per scratch chunk (256 KiB of uint32)
+CHUNK = 1 << 15  # elements per scratch chunk: 128 KiB of uint32 per OSD group (17 rows of 1080p)
 _MAX_GRID = 1024  # grid cells examined before giving up on uniform decomposition
 _MAX_UNIFORM = 48  # uniform patches allowed before strips are cheaper to run
 _STRIP = 16  # rows per strip of an array patch
