@@ -3,7 +3,7 @@
 # Import order is semantic (later modules override the stubs), so isort stays out (I001);
 # the F403 markers are redundant with the per-file ignores but kept as a signpost (RUF100).
 # ruff: noqa: I001, RUF100
-from imp.types import *  # noqa: F403
+import imp.types as _types
 from imp.capi._unimplemented import *  # noqa: F403
 
 # implemented modules override the stubs (keep below this line)
@@ -21,15 +21,26 @@ from imp.capi.decoder import *  # noqa: F403
 from imp.capi.emufs import *  # noqa: F403
 
 
+def __getattr__(name: str) -> object:
+    """The generated structs, enums and constants of :mod:`imp.types`, each built on first use
+    (``import imp.capi`` builds none; ``from imp.capi import *`` builds them all)."""
+    if name in _types.__all__:
+        value = getattr(_types, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _public_names() -> list[str]:
     """``__all__``: every public name imported above (functions, structs, enums, constants)."""
     from types import ModuleType
 
-    return sorted(
+    defined = {
         name
         for name, value in globals().items()
         if not name.startswith("_") and not isinstance(value, ModuleType)
-    )
+    }
+    return sorted(defined | set(_types.__all__))
 
 
 __all__ = _public_names()

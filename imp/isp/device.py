@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from imp import log, runtime
 from imp.core.alloc import Block
@@ -16,9 +17,11 @@ from imp.core.teardown import run_all
 from imp.drivers.tuning import TuningDevice
 from imp.drivers.txisp import TxIspDevice
 from imp.errors import ImpError, InvalidArgument, InvalidState
-from imp.isp.algo import AlgoRunner
 from imp.kernel import abi
 from imp.kernel.abi_isp import CONTROLS, KernelWB
+
+if TYPE_CHECKING:  # custom AE/AWB (and their ctypes structs) load with the first one
+    from imp.isp.algo import AlgoRunner
 
 _log = log.get("isp")
 
@@ -246,6 +249,8 @@ class Isp:
     def set_algorithm(self, kind: str, funcs: object) -> AlgoRunner:
         """``IMP_ISP_SetAeAlgoFunc``/``SetAwbAlgoFunc``: keep a custom algorithm; it runs while
         the sensor is enabled (started now if it already is)."""
+        from imp.isp.algo import AlgoRunner
+
         runner = AlgoRunner(kind, funcs)
         with self._lock:
             dev = self._dev(f"Set{kind.capitalize()}AlgoFunc")
