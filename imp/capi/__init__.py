@@ -3,7 +3,12 @@
 # Import order is semantic (later modules override the stubs), so isort stays out (I001);
 # the F403 markers are redundant with the per-file ignores but kept as a signpost (RUF100).
 # ruff: noqa: I001, RUF100
+import typing as _typing
+
 import imp.types as _types
+
+if _typing.TYPE_CHECKING:  # the structs, enums and constants as imp/types.pyi declares them
+    from imp.types import *  # noqa: F403
 from imp.capi._unimplemented import *  # noqa: F403
 
 # implemented modules override the stubs (keep below this line)
@@ -21,7 +26,7 @@ from imp.capi.decoder import *  # noqa: F403
 from imp.capi.emufs import *  # noqa: F403
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> _typing.Any:
     """The generated structs, enums and constants of :mod:`imp.types`, each built on first use
     (``import imp.capi`` builds none; ``from imp.capi import *`` builds them all)."""
     if name in _types.__all__:
