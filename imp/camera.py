@@ -50,8 +50,14 @@ if TYPE_CHECKING:  # types only: the encoder and the ISP tuning load when first 
     from imp.pipeline.events import Event
 
 DEFAULT_NR_VBS = 4
-"""Buffers per FrameSource channel: one being filled, one in the encoder, one queued for it and
-one spare. Two (libimp's sample value) lost 5-15 of 250 1080p frames on a loaded host."""
+"""Buffers per FrameSource channel on the board: one being filled, one in the encoder, one
+queued for it and one spare. Two (libimp's sample value) lost 5-15 of 250 1080p frames on a
+loaded host."""
+SIM_NR_VBS = 6
+"""Buffers per FrameSource channel on the simulator: x265 in software holds a 1080p picture far
+longer than the T31's encoder, and with 4 buffers the main channel still lost 3 of 250 frames
+for want of a free one (bench/pipeline_drops.py, load average 3; 0 with 6). Costs 2 x 3 MiB of
+(simulated) DMA memory more per 1080p channel."""
 
 N = TypeVar("N", Overlay, MotionDetector)
 
@@ -180,13 +186,14 @@ class Camera:
         chn: int | None = None,
         size: tuple[int, int] | None = None,
         fps: Fps | None = None,
-        nr_vbs: int = DEFAULT_NR_VBS,
+        nr_vbs: int | None = None,
         crop: tuple[int, int, int, int] | None = None,
         enable: bool = True,
         rotate: int = 0,
     ) -> FrameSourceChannel:
         """FrameSource channel ``chn`` (None: the lowest free) at ``size`` (None: the sensor's),
-        ``fps`` (None: the sensor's), created and by default enabled.
+        ``fps`` (None: the sensor's), created and by default enabled. ``nr_vbs`` buffers (None:
+        `DEFAULT_NR_VBS` on the board, `SIM_NR_VBS` on the simulator).
 
         The scaler is switched on when ``size`` differs from the (cropped) sensor picture.
         Channels 0..2 are physical; higher numbers become extension channels. ``rotate`` (90
@@ -207,7 +214,7 @@ class Camera:
             crop=crop,
             scaler=(w, h) if (w, h) != src else None,
             fps=rate,
-            nr_vbs=nr_vbs,
+            nr_vbs=nr_vbs if nr_vbs is not None else _default_nr_vbs(),
             type=FS_PHY_CHANNEL if chn < PHYSICAL_CHANNELS else FS_EXT_CHANNEL,
         )
         fs.create(chn, attr)
@@ -346,4 +353,10 @@ def open(sensor: str = "gc2053", i2c_addr: int = 0x37, fps: int | None = None) -
     return Camera(sensor=sensor, i2c_addr=i2c_addr, fps=fps)
 
 
-__all__ = ["DEFAULT_NR_VBS", "Camera", "CapturedFrame", "FrameSourceChannel", "open"]
+def _default_nr_vbs() -> int:
+    from imp.kernel import platform
+
+    return SIM_NR_VBS if platform() == "sim" else DEFAULT_NR_VBS
+
+
+__all__ = ["DEFAULT_NR_VBS", "SIM_NR_VBS", "Camera", "CapturedFrame", "FrameSourceChannel", "open"]
