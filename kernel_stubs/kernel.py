@@ -23,6 +23,7 @@ from kernel_stubs.devices.rmem import RmemDevice
 from kernel_stubs.devices.txisp import TxIspDevice
 from kernel_stubs.faults import FaultPlan
 from kernel_stubs.isp_core import IspCore
+from kernel_stubs.malloc_policy import release_large_blocks
 from kernel_stubs.sensor import SensorModel
 
 __all__ = ["FIRST_FD", "SimKernel"]
@@ -82,6 +83,7 @@ class SimKernel:
 
     def __init__(self, config: SimConfig | None = None) -> None:
         self.config = config if config is not None else SimConfig()
+        release_large_blocks()  # picture-sized heap blocks back to the system on free
         self.arena = Arena(self.config.rmem_base, self.config.rmem_size)
         self.faults = FaultPlan(on_unplug=self._wake_unplugged)
         self.isp = IspCore(self.config, self.arena, self.faults)
