@@ -23,7 +23,7 @@ def _pull(
     url: str, transport: str, seconds: float
 ) -> tuple[str, int, np.ndarray, list[int], int]:
     """(audio codec, rate, samples as floats in [-1, 1], audio pts, video pictures) of
-    ``seconds`` of video."""
+    ``seconds`` of video; the samples are the first channel's."""
     container = av.open(url, options={"rtsp_transport": transport}, timeout=30)
     chunks, pts, pictures = [], [], 0
     try:
@@ -31,7 +31,13 @@ def _pull(
         for packet in container.demux():
             if packet.stream.type == "audio":
                 for frame in packet.decode():
-                    data = frame.to_ndarray().ravel()
+                    # One channel: Opus decodes to planar stereo (RFC 7587 signals 2 channels
+                    # even for a mono source); G.711 and AAC to one channel.
+                    data = frame.to_ndarray()
+                    if frame.format.is_planar:
+                        data = data[0]
+                    else:
+                        data = data.reshape(-1, len(frame.layout.channels))[:, 0]
                     scale = 32768.0 if data.dtype == np.int16 else 1.0
                     chunks.append(data.astype(np.float64) / scale)
                     pts.append(int(frame.pts))
