@@ -19,6 +19,7 @@ from test_stub_support import (
 
 from imp.kernel import abi
 from kernel_stubs.devices.channel import ChannelState
+from kernel_stubs.sensor import ChannelGeometry, IspControls
 
 
 def _opened(b: Board, i: int = 0) -> int:
@@ -302,6 +303,29 @@ def test_streamon_rules() -> None:
         b.k.close(other)  # ... and its close leaves state 2 for every fd
         assert b.k.isp.channels[0].state == ChannelState.ACTIVATED
         expect_errno(errno.EPERM, b.streamon, 0)
+
+
+def test_streamon_prepares_the_channel_picture_before_it_streams() -> None:
+    """The sensor builds the channel's picture at STREAMON in the caller's thread (~0.2 s at
+    1080p), so the engine's first frame is not late; a sensor that fails to prepare does not
+    fail STREAMON (its frames fail instead)."""
+    with board() as b:
+        _ready(b)
+        sensor = b.k.isp.sensor
+        assert sensor is not None
+        seen: list[tuple[int, int, ChannelState]] = []
+        original = sensor.prepare
+
+        def spy(geometry: ChannelGeometry, controls: IspControls) -> None:
+            seen.append((geometry.out_width, geometry.out_height, b.k.isp.channels[0].state))
+            original(geometry, controls)
+            raise ValueError("a geometry this sensor cannot prepare")
+
+        sensor.prepare = spy  # type: ignore[method-assign]
+        b.streamon(0)
+        assert seen == [(640, 360, ChannelState.OPENED)]  # before the engine may claim
+        assert b.k.isp.channels[0].state == ChannelState.STREAMING
+        b.dqbuf(0)  # and the frames come
 
 
 def test_streamoff_rules_dequeue_everything() -> None:

@@ -8,13 +8,14 @@ the rmem arena (EFAULT): on the board the ISP would DMA over whatever RAM is the
 from __future__ import annotations
 
 import errno
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from imp.kernel import abi
 from kernel_stubs.devices.base import Device, OpenFile, fail, need
 from kernel_stubs.devices.channel import BufferRecord, BufState, Channel, ChannelState
-from kernel_stubs.devices.formats import fill_sizes, geometry_of
+from kernel_stubs.devices.formats import fill_sizes, geometry_of, is_nv12
 
 if TYPE_CHECKING:
     from kernel_stubs.isp_core import IspCore
@@ -25,6 +26,8 @@ _FMT_SIZE = 0x70
 _BUF_SIZE = 0x44
 _REQ_SIZE = 0x14
 _QBUF_FLAG_MASK = 0xFFFF1BB8  # the flag bits QBUF keeps from the caller
+
+log = logging.getLogger("kernel_stubs.framechan")
 
 
 class FrameChannelDevice(Device):
@@ -226,6 +229,7 @@ class FrameChannelDevice(Device):
     # -- streaming ------------------------------------------------------------------------------
     def _streamon(self, arg: bytearray) -> int:
         ch = self.channel
+        self._prepare_sensor()
         with self.core.cond:
             if ch.state != ChannelState.OPENED:
                 fail(errno.EPERM, f"framechan{ch.index}: state {int(ch.state)} invalid")
@@ -239,6 +243,19 @@ class FrameChannelDevice(Device):
             self.core.engine.ensure_running()
             self.core.cond.notify_all()
         return 0
+
+    def _prepare_sensor(self) -> None:
+        """Let the sensor model build this channel's picture now, in the caller's thread and
+        outside the core lock, so the engine renders the first frame in time."""
+        with self.core.cond:
+            sensor, fmt = self.core.sensor, self.channel.fmt
+            controls = self.core.controls.picture()
+        if sensor is None or fmt is None or not is_nv12(fmt):
+            return
+        try:
+            sensor.prepare(geometry_of(fmt, sensor.width, sensor.height), controls)
+        except Exception as exc:  # a geometry the sensor refuses fails its frames, not STREAMON
+            log.debug("framechan%d: nothing prepared: %s", self.channel.index, exc)
 
     def _streamoff(self, arg: bytearray) -> int:
         ch = self.channel

@@ -139,6 +139,10 @@ class PhysicsRenderer:
             draw_masks(y, uv, mask_blocks(blob, channel, geometry.out_width, geometry.out_height))
         stamp_frame_mark(y, frame_no, uv)
 
+    def prepare(self, geometry: ChannelGeometry, controls: IspControls) -> None:
+        """Build a channel's picture ahead of its first frame (see SyntheticSensor.prepare)."""
+        self._prepared(self.isp.geometry(geometry, self.width, self.height), controls)
+
     def _prepared(self, geometry: ChannelGeometry, controls: IspControls) -> _Physical:
         key = (geometry, controls.hflip, controls.vflip, controls.sharpness)
         return self._cache.get(key, lambda: self._prepare(geometry, controls))

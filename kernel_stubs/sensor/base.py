@@ -97,6 +97,11 @@ class SensorModel(Protocol):
         """Like render_nv12 into freshly allocated planes; returns (y, uv)."""
         ...
 
+    def prepare(self, geometry: ChannelGeometry, controls: IspControls) -> None:
+        """Build what rendering a channel of this geometry needs, before its first frame is due
+        (called at the channel's STREAMON, in the caller's thread)."""
+        ...
+
 
 def check_planes(geometry: ChannelGeometry, y: np.ndarray, uv: np.ndarray) -> None:
     """Reject destination planes that do not match the channel, before anything is written."""
@@ -124,6 +129,10 @@ class SensorBase:
         uv: np.ndarray,
     ) -> None:
         raise NotImplementedError
+
+    def prepare(self, geometry: ChannelGeometry, controls: IspControls) -> None:
+        """Nothing to build ahead by default (a file or a video device has no set-up per
+        channel that rendering a frame would not consume input for)."""
 
     def render(
         self, frame_no: int, geometry: ChannelGeometry, controls: IspControls

@@ -107,6 +107,15 @@ class SyntheticSensor(SensorBase):
                     _fill_box(y, uv, box, color, offset)
         stamp_frame_mark(y, frame_no, uv)
 
+    def prepare(self, geometry: ChannelGeometry, controls: IspControls) -> None:
+        # The background resampled to the channel costs ~0.2 s at 1080p: built at STREAMON, the
+        # first frame is on time (built by the engine, it made frames 0-6 late and the burst
+        # after them left a consumer without buffers).
+        if self._physics is not None:
+            self._physics.prepare(geometry, controls)
+        else:
+            self._prepared(geometry, controls)
+
     def _prepared(self, geometry: ChannelGeometry, controls: IspControls) -> _Prepared:
         return self._cache.get((geometry, controls), lambda: self._prepare(geometry, controls))
 
