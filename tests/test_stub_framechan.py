@@ -309,7 +309,7 @@ def test_streamon_prepares_the_channel_picture_before_it_streams() -> None:
     """The sensor builds the channel's picture at STREAMON in the caller's thread (~0.2 s at
     1080p), so the engine's first frame is not late; a sensor that fails to prepare does not
     fail STREAMON (its frames fail instead)."""
-    with board() as b:
+    with board(clock="realtime") as b:
         _ready(b)
         sensor = b.k.isp.sensor
         assert sensor is not None
@@ -326,6 +326,20 @@ def test_streamon_prepares_the_channel_picture_before_it_streams() -> None:
         assert seen == [(640, 360, ChannelState.OPENED)]  # before the engine may claim
         assert b.k.isp.channels[0].state == ChannelState.STREAMING
         b.dqbuf(0)  # and the frames come
+
+
+def test_streamon_under_the_virtual_clock_prepares_nothing() -> None:
+    """Virtual time: nothing is late, and preparing would delay the channel past the start gate
+    that gives channels enabled together the same first frame (runs must stay identical)."""
+    with board() as b:
+        _ready(b)
+        sensor = b.k.isp.sensor
+        assert sensor is not None
+        calls: list[object] = []
+        sensor.prepare = lambda *args: calls.append(args)  # type: ignore[method-assign]
+        b.streamon(0)
+        b.dqbuf(0)
+        assert calls == []
 
 
 def test_streamoff_rules_dequeue_everything() -> None:

@@ -246,7 +246,11 @@ class FrameChannelDevice(Device):
 
     def _prepare_sensor(self) -> None:
         """Let the sensor model build this channel's picture now, in the caller's thread and
-        outside the core lock, so the engine renders the first frame in time."""
+        outside the core lock, so the engine renders the first frame in time. Realtime only:
+        under the virtual clock nothing is late, and the time spent here would delay this
+        channel past the start gate that gives channels enabled together the same first frame."""
+        if self.core.config.clock != "realtime":
+            return
         with self.core.cond:
             sensor, fmt = self.core.sensor, self.channel.fmt
             controls = self.core.controls.picture()
