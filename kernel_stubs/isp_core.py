@@ -10,6 +10,7 @@ engine that fills them. One re-entrant lock guards all of it; blocking calls wai
 from __future__ import annotations
 
 import errno
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from kernel_stubs.isp3a.board import Gpios
 from kernel_stubs.sensor import SensorModel, make_sensor
 
 __all__ = ["NATIVE_SENSOR_SIZES", "IspCore", "RegisteredSensor", "monotonic_raw_ns"]
+
+log = logging.getLogger("kernel_stubs.isp")
 
 CHANNELS = 3
 
@@ -195,6 +198,12 @@ class IspCore:
 
     # -- streaming -----------------------------------------------------------------------
     def set_sensor_streaming(self, on: bool) -> None:
+        sensor = self.sensor
+        if on and sensor is not None and not self.sensor_streaming:
+            try:  # outside the lock: the engine may be waiting on it
+                sensor.warm_up()
+            except Exception as exc:  # the first frame will say what is wrong
+                log.debug("sensor warm-up failed: %s", exc)
         with self.cond:
             if on and not self.sensor_streaming:
                 if self.sensor is None:

@@ -312,3 +312,37 @@ def test_static_scene_has_noise_and_flicker_but_no_motion() -> None:
     assert means[5] - means[15] > 6  # flicker: +4 at a quarter period, -4 at three quarters
     assert np.array_equal(frames[0], frames[20])  # noise cycles with period 4, flicker 20
     assert not np.array_equal(frames[1], frames[2])
+
+
+def test_build_cache_builds_each_key_once_without_holding_up_other_keys() -> None:
+    """A channel being prepared (a slow build) must not stall the engine rendering the others
+    from their cached pictures; two threads asking for the same key get one build."""
+    import threading
+
+    from kernel_stubs.sensor.framing import BuildCache
+
+    cache: BuildCache[str] = BuildCache(4)
+    assert cache.get("ready", lambda: "R") == "R"
+    started, release = threading.Event(), threading.Event()
+    builds: list[str] = []
+
+    def slow() -> str:
+        builds.append("slow")
+        started.set()
+        assert release.wait(30)
+        return "S"
+
+    results: list[str] = []
+    first = threading.Thread(target=lambda: results.append(cache.get("slow", slow)))
+    second = threading.Thread(target=lambda: results.append(cache.get("slow", slow)))
+    first.start()
+    assert started.wait(30)
+    second.start()
+    # While "slow" builds, a cached key answers at once and a new key builds on its own.
+    assert cache.get("ready", lambda: "never built") == "R"
+    assert cache.get("other", lambda: "O") == "O"
+    assert results == []
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert results == ["S", "S"] and builds == ["slow"]

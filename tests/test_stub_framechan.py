@@ -328,6 +328,21 @@ def test_streamon_prepares_the_channel_picture_before_it_streams() -> None:
         b.dqbuf(0)  # and the frames come
 
 
+def test_sensor_streamon_renders_the_shared_still_picture() -> None:
+    """The sensor's still picture (0.1 s at 1080p, shared by every channel) is built when the
+    sensor starts, so a channel's STREAMON only resamples it."""
+    with board(clock="realtime") as b:
+        b.open_isp()
+        b.add_sensor()
+        sensor = b.k.isp.sensor
+        assert sensor is not None
+        calls: list[bool] = []
+        sensor.warm_up = lambda: calls.append(b.k.isp.sensor_streaming)  # type: ignore[method-assign]
+        b.start_sensor()
+        assert calls == [False]  # before the sensor counts as streaming
+        assert b.k.isp.sensor_streaming
+
+
 def test_streamon_under_the_virtual_clock_prepares_nothing() -> None:
     """Virtual time: nothing is late, and preparing would delay the channel past the start gate
     that gives channels enabled together the same first frame (runs must stay identical)."""

@@ -102,6 +102,11 @@ class SensorModel(Protocol):
         (called at the channel's STREAMON, in the caller's thread)."""
         ...
 
+    def warm_up(self) -> None:
+        """Build what every channel shares (the still picture at sensor size), when the sensor
+        starts streaming (called at the ISP's STREAMON, in the caller's thread)."""
+        ...
+
 
 def check_planes(geometry: ChannelGeometry, y: np.ndarray, uv: np.ndarray) -> None:
     """Reject destination planes that do not match the channel, before anything is written."""
@@ -129,6 +134,9 @@ class SensorBase:
         uv: np.ndarray,
     ) -> None:
         raise NotImplementedError
+
+    def warm_up(self) -> None:
+        """Nothing shared to build by default."""
 
     def prepare(self, geometry: ChannelGeometry, controls: IspControls) -> None:
         """Nothing to build ahead by default (a file or a video device has no set-up per

@@ -22,24 +22,41 @@ T = TypeVar("T")
 
 class BuildCache(Generic[T]):
     """The last ``size`` prepared pictures by key, each built once even when several threads
-    render channels at the same time (the fake ISP may)."""
+    render channels at the same time (the fake ISP may). A build runs outside the cache's lock:
+    a channel being prepared at its STREAMON (a second or more on a loaded host) must not hold
+    up the engine rendering the channels already streaming from their cached pictures."""
 
     def __init__(self, size: int) -> None:
         self._items: OrderedDict[Hashable, T] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
+        self._building: dict[Hashable, threading.Lock] = {}
 
     def get(self, key: Hashable, build: Callable[[], T]) -> T:
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                item = build()
+        while True:
+            with self._lock:
+                item = self._items.get(key)
+                if item is not None:
+                    self._items.move_to_end(key)
+                    return item
+                pending = self._building.get(key)
+                if pending is None:
+                    pending = self._building[key] = threading.Lock()
+                    pending.acquire()
+                    break
+            with pending:  # another thread builds this key: wait for it, then look again
+                pass
+        try:
+            item = build()
+            with self._lock:
                 self._items[key] = item
                 if len(self._items) > self._size:
                     self._items.popitem(last=False)
-            else:
-                self._items.move_to_end(key)
             return item
+        finally:
+            with self._lock:
+                del self._building[key]
+            pending.release()
 
     def values(self) -> list[T]:
         with self._lock:

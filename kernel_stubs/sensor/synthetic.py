@@ -14,6 +14,7 @@ import numpy as np
 
 from kernel_stubs.isp3a.render import PhysicsRenderer
 
+from .background import render_background
 from .base import ChannelGeometry, IspControls, SensorBase, check_planes
 from .framing import BuildCache, background_planes, output_box
 from .mark import stamp_frame_mark
@@ -106,6 +107,12 @@ class SyntheticSensor(SensorBase):
                 if box is not None:
                     _fill_box(y, uv, box, color, offset)
         stamp_frame_mark(y, frame_no, uv)
+
+    def warm_up(self) -> None:
+        # The still picture at sensor size (~0.1 s at 1080p) is the same for every channel:
+        # rendered when the sensor starts, a channel's STREAMON only resamples it.
+        scene = self.scene
+        render_background(self.width, self.height, scene.background, scene.seed)
 
     def prepare(self, geometry: ChannelGeometry, controls: IspControls) -> None:
         # The background resampled to the channel costs ~0.2 s at 1080p: built at STREAMON, the
