@@ -202,6 +202,16 @@ def test_loopback_in_clip_frames_in_order(
     assert min(scores) >= need
 
 
+def wait_published(out: LoopbackWriter, frames: int = 5, timeout: float = 120.0) -> None:
+    """Until the publisher has written ``frames`` frames: before that the loopback device has no
+    format, and a reader opening it gets EINVAL (a camera, encoder and decoder take seconds to
+    come up under TCG on a loaded host)."""
+    deadline = time.monotonic() + timeout
+    while out.stats.written < frames:
+        assert time.monotonic() < deadline, f"{out.stats.written} frames published in {timeout} s"
+        time.sleep(0.05)
+
+
 def read_marks(seconds: float) -> tuple[list[int | None], float]:
     """An independent reader: FFmpeg's v4l2 demuxer on imp's output device."""
     container = av.open(LOOP_OUT, format="v4l2")
@@ -236,7 +246,7 @@ def test_loopback_out_read_by_an_independent_reader() -> None:
         thread = threading.Thread(target=publish, name="vm-publisher", daemon=True)
         thread.start()
         try:
-            time.sleep(3)  # the camera opens and frames flow before any reader exists
+            wait_published(out)  # the camera opens and frames flow before any reader exists
             w0 = out.stats.written
             first, elapsed = read_marks(30.0)
             published = out.stats.written - w0

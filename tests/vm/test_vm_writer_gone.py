@@ -17,8 +17,11 @@ from imp.errors import ImpError
 W, H = 320, 180
 
 
-def write_level(level: int, seconds: float, fps: int = 8) -> None:
-    """An independent writer (FFmpeg's v4l2 muxer): flat frames of luma ``level``."""
+def write_level(
+    level: int, seconds: float, fps: int = 8, started: threading.Event | None = None
+) -> None:
+    """An independent writer (FFmpeg's v4l2 muxer): flat frames of luma ``level``; ``started``
+    is set once the first frame is written (the device has its format from then on)."""
     out = av.open(LOOP_IN, "w", format="v4l2")
     stream = out.add_stream("rawvideo", rate=fps)
     stream.width, stream.height, stream.pix_fmt = W, H, "yuyv422"
@@ -30,15 +33,18 @@ def write_level(level: int, seconds: float, fps: int = 8) -> None:
         while time.monotonic() < end:
             for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="yuv420p")):
                 out.mux(packet)
+            if started is not None:
+                started.set()
             time.sleep(1 / fps)
     finally:
         out.close()
 
 
 def test_writer_gone_and_back() -> None:
-    first = threading.Thread(target=write_level, args=(60, 6.0), daemon=True)
+    writing = threading.Event()
+    first = threading.Thread(target=write_level, args=(60, 6.0, 8, writing), daemon=True)
     first.start()
-    time.sleep(1.0)  # the capture side has a format once the writer runs
+    assert writing.wait(60), "the first writer never wrote"  # the capture side has a format
     imp.kernel.sim_overrides(
         clock="virtual",
         sensor=f"v4l2:{LOOP_IN}?pace=latest&timeout=1&retry=0.5",
