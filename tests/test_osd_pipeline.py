@@ -155,6 +155,45 @@ def test_only_holder_draws_in_place_and_makes_no_copy() -> None:
         assert (y[60:100, 100:160] == 235).all() and (uv[30:50, 100:160] == 128).all()
 
 
+def test_only_holder_makes_no_copy_when_the_capture_thread_is_slow_to_let_go(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The capture thread drops its own reference after the fan-out; on a loaded host that can
+    come long after the OSD worker has the frame. The OSD waits for it (Frame.transit) instead
+    of guessing: with a 2 ms guess, a 20 ms stall made it copy every frame it alone held (the
+    2-hour soak's 3 MiB step: the copy pool made mid-run)."""
+    from imp.framesource.capture import CaptureLoop
+
+    fan_out = CaptureLoop._fan_out
+
+    def slow_to_let_go(self: CaptureLoop, frame: Any) -> None:
+        fan_out(self, frame)
+        time.sleep(0.02)
+
+    monkeypatch.setattr(CaptureLoop, "_fan_out", slow_to_let_go)
+    with running_system("virtual", sensor_size=(W, H)):
+        from imp.system import get_system
+
+        sink = _Sink(DEV_ID_ENC, 0)
+        get_system().graph.register(sink)
+        assert IMP_FrameSource_CreateChn(0, _fs_attr()) == 0
+        assert IMP_OSD_CreateGroup(0) == 0
+        _setup_osd([(RefRegion("cover", (100, 60, 159, 99), 0xFFFFFFFF), RefGroupAttr())])
+        assert IMP_OSD_Start(0) == 0
+        _bind((DEV_ID_FS, 0, 0), (DEV_ID_OSD, 0, 0))
+        _bind((DEV_ID_OSD, 0, 0), (DEV_ID_ENC, 0, 0))
+        assert IMP_FrameSource_EnableChn(0) == 0
+        _wait(lambda: len(sink.frames) >= 20)
+        assert IMP_FrameSource_DisableChn(0) == 0
+        stats = _stats()
+        _unbind((DEV_ID_OSD, 0, 0), (DEV_ID_ENC, 0, 0))
+        _unbind((DEV_ID_FS, 0, 0), (DEV_ID_OSD, 0, 0))
+        assert IMP_OSD_DestroyGroup(0) == 0
+        assert IMP_FrameSource_DestroyChn(0) == 0
+    assert stats.copied == 0 and stats.in_place == stats.drawn >= 20, stats
+    assert sink.pools == {"fs0"}  # the FrameSource's own buffers went downstream
+
+
 @pytest.mark.parametrize("hold", ["until-drawn", "next"])
 def test_fan_out_branch_never_sees_osd_pixels_and_the_osd_branch_is_exact(hold: str) -> None:
     """``until-drawn``: the other branch holds each frame until the OSD branch has delivered

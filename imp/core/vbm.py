@@ -68,6 +68,7 @@ class Frame:
         "size",
         "state",
         "timestamp",
+        "transit",
         "uv_offset",
         "width",
     )
@@ -90,6 +91,10 @@ class Frame:
         self.generation = 0
         self.state = BufferState.FREE
         self.refcount = 0
+        # True while the capture thread that published this fill still holds its own reference:
+        # it drops it once the fan-out ends, handing out no other. A consumer asking whether it
+        # is the only holder waits for that instead of guessing (see OsdGroup._sole_holder).
+        self.transit = False
         self._y: np.ndarray | None = None
         self._uv: np.ndarray | None = None
         if self.pixfmt in _SEMIPLANAR:

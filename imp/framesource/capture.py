@@ -118,6 +118,7 @@ class CaptureLoop:
                 _log.error("channel %d: driver returned a bad buffer: %s", self.group, exc)
                 continue
             frame.acquire()  # the capture thread's own reference while publishing
+            frame.transit = True
             try:
                 if done.flags & abi.V4L2_BUF_FLAG_ERROR:
                     # The ISP flags a frame it could not write completely; V4L2 practice is to
@@ -141,6 +142,7 @@ class CaptureLoop:
                     self.stats.skipped += 1
             finally:
                 frame.release()
+                frame.transit = False  # after the release: a waiter then sees the true count
             if self._lost:
                 self._requeue_lost(pool)
 
@@ -181,10 +183,12 @@ class CaptureLoop:
             return
         out = post(frame)  # a rotated copy with one reference for us, or None (skipped)
         if out is not None:
+            out.transit = True
             try:
                 self._fan_out(out)
             finally:
                 out.release()
+                out.transit = False
 
     def _fan_out(self, frame: Frame) -> None:
         """Hand ``frame`` to the graph, the GetFrame FIFO, SnapFrame waiters and taps."""

@@ -43,7 +43,11 @@ if TYPE_CHECKING:
 _log = log.get("osd")
 
 QUEUE_DEPTH = 4  # frames waiting for the worker; the upstream pool (nrVBs) is the real bound
-SOLE_HOLDER_GRACE = 0.002  # s the upstream holder gets to finish dispatching before we copy
+SOLE_HOLDER_GRACE = 0.002  # s a publisher that does not mark its reference gets to drop it
+# s at most to wait for a capture thread to drop its own reference (Frame.transit): its fan-out
+# never blocks, so this only bounds a stalled host; the 2 ms guess above made the OSD copy
+# frames it alone held whenever the host was loaded (a 3 MiB rmem copy pool made mid-run).
+TRANSIT_WAIT = 1.0
 COPY_WAIT = 0.5  # s to wait for a copy buffer to come back from downstream
 FrameHook = Callable[[int], None]
 
@@ -244,11 +248,14 @@ class OsdGroup:
     def _sole_holder(frame: Frame) -> bool:
         if frame.refcount == 1:
             return True
-        deadline = time.monotonic() + SOLE_HOLDER_GRACE
+        transit = frame.transit
+        deadline = time.monotonic() + (TRANSIT_WAIT if transit else SOLE_HOLDER_GRACE)
         while time.monotonic() < deadline:
             time.sleep(0.0001)  # lets the dispatching thread run on and drop its reference
             if frame.refcount == 1:
                 return True
+            if transit and not frame.transit:  # the publisher is done: the count is exact
+                return frame.refcount == 1
         return False
 
     def _run_hooks(self, timestamp: int) -> None:
