@@ -241,8 +241,9 @@ def test_fan_out_branch_never_sees_osd_pixels_and_the_osd_branch_is_exact(hold: 
     assert other.changed_while_held == 0
     assert other.pools == {"fs0"}
     if hold == "until-drawn":
-        # Only frames still queued when release_all() let go at the end may be drawn in place.
-        assert stats.copied >= 30 and stats.in_place <= 2
+        # Only frames still queued when release_all() let go at the end may be drawn in place:
+        # at most the channel's 3 buffers.
+        assert stats.copied >= 30 and stats.in_place <= 3
         assert "osd0-copy" in drawn.pools
     assert len(common) >= 30
     for ts in common:
