@@ -124,7 +124,9 @@ def _stats() -> Any:
     return get_osd().group(0).stats
 
 
-def test_only_holder_draws_in_place_and_makes_no_copy() -> None:
+def _only_holder(frames: int) -> tuple[Any, _Sink]:
+    """FS0 -> OSD0 (an opaque cover) -> a sink standing for ENC0, until the sink has
+    ``frames`` frames: (the OSD group's stats, the sink)."""
     with running_system("virtual", sensor_size=(W, H)):
         from imp.system import get_system
 
@@ -132,19 +134,23 @@ def test_only_holder_draws_in_place_and_makes_no_copy() -> None:
         get_system().graph.register(sink)
         assert IMP_FrameSource_CreateChn(0, _fs_attr()) == 0
         assert IMP_OSD_CreateGroup(0) == 0
-        opaque = [(RefRegion("cover", (100, 60, 159, 99), 0xFFFFFFFF), RefGroupAttr())]
-        _setup_osd(opaque)
+        _setup_osd([(RefRegion("cover", (100, 60, 159, 99), 0xFFFFFFFF), RefGroupAttr())])
         assert IMP_OSD_Start(0) == 0
         _bind((DEV_ID_FS, 0, 0), (DEV_ID_OSD, 0, 0))
         _bind((DEV_ID_OSD, 0, 0), (DEV_ID_ENC, 0, 0))
         assert IMP_FrameSource_EnableChn(0) == 0
-        _wait(lambda: len(sink.frames) >= 60)
+        _wait(lambda: len(sink.frames) >= frames)
         assert IMP_FrameSource_DisableChn(0) == 0
         stats = _stats()
         _unbind((DEV_ID_OSD, 0, 0), (DEV_ID_ENC, 0, 0))
         _unbind((DEV_ID_FS, 0, 0), (DEV_ID_OSD, 0, 0))
         assert IMP_OSD_DestroyGroup(0) == 0
         assert IMP_FrameSource_DestroyChn(0) == 0
+    return stats, sink
+
+
+def test_only_holder_draws_in_place_and_makes_no_copy() -> None:
+    stats, sink = _only_holder(60)
     print(
         f"only holder: {stats.drawn} frames drawn, {stats.in_place} in place, {stats.copied} "
         f"copies, mean draw {stats.mean_draw_ms:.3f} ms"
@@ -171,25 +177,7 @@ def test_only_holder_makes_no_copy_when_the_capture_thread_is_slow_to_let_go(
         time.sleep(0.02)
 
     monkeypatch.setattr(CaptureLoop, "_fan_out", slow_to_let_go)
-    with running_system("virtual", sensor_size=(W, H)):
-        from imp.system import get_system
-
-        sink = _Sink(DEV_ID_ENC, 0)
-        get_system().graph.register(sink)
-        assert IMP_FrameSource_CreateChn(0, _fs_attr()) == 0
-        assert IMP_OSD_CreateGroup(0) == 0
-        _setup_osd([(RefRegion("cover", (100, 60, 159, 99), 0xFFFFFFFF), RefGroupAttr())])
-        assert IMP_OSD_Start(0) == 0
-        _bind((DEV_ID_FS, 0, 0), (DEV_ID_OSD, 0, 0))
-        _bind((DEV_ID_OSD, 0, 0), (DEV_ID_ENC, 0, 0))
-        assert IMP_FrameSource_EnableChn(0) == 0
-        _wait(lambda: len(sink.frames) >= 20)
-        assert IMP_FrameSource_DisableChn(0) == 0
-        stats = _stats()
-        _unbind((DEV_ID_OSD, 0, 0), (DEV_ID_ENC, 0, 0))
-        _unbind((DEV_ID_FS, 0, 0), (DEV_ID_OSD, 0, 0))
-        assert IMP_OSD_DestroyGroup(0) == 0
-        assert IMP_FrameSource_DestroyChn(0) == 0
+    stats, sink = _only_holder(20)
     assert stats.copied == 0 and stats.in_place == stats.drawn >= 20, stats
     assert sink.pools == {"fs0"}  # the FrameSource's own buffers went downstream
 
