@@ -309,3 +309,50 @@ def test_concurrent_release_recycles_exactly_once(alloc: RmemAllocator) -> None:
             t.join(10)
         assert all(f.state is BufferState.FREE and f.refcount == 0 for f in pool.frames)
     assert counts == dict.fromkeys(range(4), rounds)
+
+
+def test_handing_on_marks_nested_publishers_and_drops_each_reference(
+    alloc: RmemAllocator,
+) -> None:
+    recycled: list[int] = []
+    pool = nv12_pool(alloc, lambda f: recycled.append(f.index))
+    f = pool.frames[0]
+    fill(pool, f)
+    with pytest.raises(InvalidState, match="no reference"), f.handing_on():
+        pass
+    assert f.transit == 0
+    f.acquire()  # the capture thread's reference
+    with f.handing_on():
+        f.acquire()  # a pass-through group's, given by dispatch
+        with f.handing_on():
+            assert f.transit == 2 and f.refcount == 2
+        assert f.transit == 1 and f.refcount == 1  # the outer publisher is still at work
+        with pytest.raises(InvalidState, match="no reference"), f.handing_on():
+            pass  # its one reference is marked already
+    assert f.transit == 0 and f.refcount == 0 and recycled == [0]
+
+
+def test_sole_holder_waits_for_publishers_then_counts_the_real_holders(
+    alloc: RmemAllocator,
+) -> None:
+    pool = nv12_pool(alloc, lambda f: None)
+    f = pool.frames[0]
+    fill(pool, f)
+    f.acquire()
+    answers: list[bool] = []
+    with f.handing_on():
+        f.acquire()  # the consumer's own reference, taken during the fan-out
+        waiter = threading.Thread(target=lambda: answers.append(pool.sole_holder(f, 30.0)))
+        waiter.start()
+        waiter.join(0.2)
+        assert waiter.is_alive() and not answers  # a publisher is still handing it on
+    waiter.join(30.0)
+    assert answers == [True] and f.refcount == 1
+    f.acquire()  # another consumer's reference, not a publisher's: no wait, a copy is due
+    assert pool.sole_holder(f, 30.0) is False
+    f.release()
+    f.acquire()
+    with f.handing_on():  # a publisher that never finishes: bounded by the timeout
+        assert pool.sole_holder(f, 0.05) is False
+    assert pool.sole_holder(f, 0.0) is True
+    f.release()

@@ -81,7 +81,7 @@ def _regions() -> list[tuple[RefRegion, RefGroupAttr]]:
     ]
 
 
-def _setup_osd(regions: list[tuple[RefRegion, RefGroupAttr]]) -> list[Any]:
+def _setup_osd(regions: list[tuple[RefRegion, RefGroupAttr]], group: int = 0) -> list[Any]:
     keep = []
     for reg, g in regions:
         a = IMPOSDRgnAttr()
@@ -99,7 +99,7 @@ def _setup_osd(regions: list[tuple[RefRegion, RefGroupAttr]]) -> list[Any]:
         h = IMP_OSD_CreateRgn(a)
         c = IMPOSDGrpRgnAttr()
         c.show, c.gAlphaEn, c.fgAlhpa, c.layer = int(g.show), int(g.galpha), g.fg, g.layer
-        assert h >= 0 and IMP_OSD_RegisterRgn(h, 0, c) == 0
+        assert h >= 0 and IMP_OSD_RegisterRgn(h, group, c) == 0
     return keep
 
 
@@ -118,39 +118,72 @@ def _wait(cond: Any, timeout: float = 10.0) -> None:
         time.sleep(0.005)
 
 
-def _stats() -> Any:
+def _stats(group: int = 0) -> Any:
     from imp.osd import get_osd
 
-    return get_osd().group(0).stats
+    return get_osd().group(group).stats
 
 
-def _only_holder(frames: int) -> tuple[Any, _Sink]:
-    """FS0 -> OSD0 (an opaque cover) -> a sink standing for ENC0, until the sink has
-    ``frames`` frames: (the OSD group's stats, the sink)."""
+def _only_holder(frames: int, chain: tuple[str, ...] = ("osd",)) -> tuple[list[Any], _Sink]:
+    """FS0 -> ``chain`` -> a sink standing for ENC0, until the sink has ``frames`` frames:
+    (each OSD group's stats, the sink). ``chain`` names the groups in order: "osd" (the next
+    OSD group, an opaque cover of its own) or "ivs" (IVS group 0, no channel: it passes frames
+    on)."""
+    cells = []
     with running_system("virtual", sensor_size=(W, H)):
         from imp.system import get_system
 
         sink = _Sink(DEV_ID_ENC, 0)
         get_system().graph.register(sink)
         assert IMP_FrameSource_CreateChn(0, _fs_attr()) == 0
-        assert IMP_OSD_CreateGroup(0) == 0
-        _setup_osd([(RefRegion("cover", (100, 60, 159, 99), 0xFFFFFFFF), RefGroupAttr())])
-        assert IMP_OSD_Start(0) == 0
-        _bind((DEV_ID_FS, 0, 0), (DEV_ID_OSD, 0, 0))
-        _bind((DEV_ID_OSD, 0, 0), (DEV_ID_ENC, 0, 0))
+        osd_groups = 0
+        for kind in chain:
+            if kind == "ivs":
+                assert IMP_IVS_CreateGroup(0) == 0
+                cells.append((DEV_ID_IVS, 0, 0))
+                continue
+            g = osd_groups
+            osd_groups += 1
+            assert IMP_OSD_CreateGroup(g) == 0
+            box = (100 + 20 * g, 60, 159 + 20 * g, 99)
+            _setup_osd([(RefRegion("cover", box, 0xFFFFFFFF), RefGroupAttr())], g)
+            assert IMP_OSD_Start(g) == 0
+            cells.append((DEV_ID_OSD, g, 0))
+        links = list(pairwise([(DEV_ID_FS, 0, 0), *cells, (DEV_ID_ENC, 0, 0)]))
+        for src, dst in links:
+            _bind(src, dst)
         assert IMP_FrameSource_EnableChn(0) == 0
         _wait(lambda: len(sink.frames) >= frames)
         assert IMP_FrameSource_DisableChn(0) == 0
-        stats = _stats()
-        _unbind((DEV_ID_OSD, 0, 0), (DEV_ID_ENC, 0, 0))
-        _unbind((DEV_ID_FS, 0, 0), (DEV_ID_OSD, 0, 0))
-        assert IMP_OSD_DestroyGroup(0) == 0
+        stats = [_stats(g) for g in range(osd_groups)]
+        for src, dst in reversed(links):
+            _unbind(src, dst)
+        for g in range(osd_groups):
+            assert IMP_OSD_DestroyGroup(g) == 0
+        if "ivs" in chain:
+            assert IMP_IVS_DestroyGroup(0) == 0
         assert IMP_FrameSource_DestroyChn(0) == 0
     return stats, sink
 
 
+def _slow_to_let_go(monkeypatch: pytest.MonkeyPatch, device: int) -> None:
+    """Groups of ``device`` stall 20 ms after each dispatch, before they drop the reference
+    they handed the frame on with (a loaded host)."""
+    from imp.core.graph import Graph
+
+    dispatch = Graph.dispatch
+
+    def slow(self: Graph, src: tuple[int, int, int], frame: Any) -> int:
+        n = dispatch(self, src, frame)
+        if src[0] == device:
+            time.sleep(0.02)
+        return n
+
+    monkeypatch.setattr(Graph, "dispatch", slow)
+
+
 def test_only_holder_draws_in_place_and_makes_no_copy() -> None:
-    stats, sink = _only_holder(60)
+    [stats], sink = _only_holder(60)
     print(
         f"only holder: {stats.drawn} frames drawn, {stats.in_place} in place, {stats.copied} "
         f"copies, mean draw {stats.mean_draw_ms:.3f} ms"
@@ -168,17 +201,26 @@ def test_only_holder_makes_no_copy_when_the_capture_thread_is_slow_to_let_go(
     come long after the OSD worker has the frame. The OSD waits for it (Frame.transit) instead
     of guessing: with a 2 ms guess, a 20 ms stall made it copy every frame it alone held (the
     2-hour soak's 3 MiB step: the copy pool made mid-run)."""
-    from imp.framesource.capture import CaptureLoop
-
-    fan_out = CaptureLoop._fan_out
-
-    def slow_to_let_go(self: CaptureLoop, frame: Any) -> None:
-        fan_out(self, frame)
-        time.sleep(0.02)
-
-    monkeypatch.setattr(CaptureLoop, "_fan_out", slow_to_let_go)
-    stats, sink = _only_holder(20)
+    _slow_to_let_go(monkeypatch, DEV_ID_FS)
+    [stats], sink = _only_holder(20)
     assert stats.copied == 0 and stats.in_place == stats.drawn >= 20, stats
+    assert sink.pools == {"fs0"}  # the FrameSource's own buffers went downstream
+
+
+@pytest.mark.parametrize("chain", [("osd", "osd"), ("ivs", "osd"), ("osd", "ivs", "osd")])
+def test_only_holder_makes_no_copy_when_a_group_before_it_is_slow_to_let_go(
+    chain: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every publisher marks the reference it hands a frame on with (Frame.handing_on), not
+    only the capture thread: an OSD group feeding another OSD (directly or through an IVS
+    group) drops its reference after its dispatch, in its own thread; stalled there, the next
+    OSD used to take it for a second holder and copy every frame. Publishers nest (IVS passes
+    frames on inside the capture thread's fan-out), so the mark is a count."""
+    _slow_to_let_go(monkeypatch, DEV_ID_OSD)
+    _slow_to_let_go(monkeypatch, DEV_ID_IVS)
+    stats, sink = _only_holder(20, chain)
+    for s in stats:
+        assert s.copied == 0 and s.in_place == s.drawn >= 20, s
     assert sink.pools == {"fs0"}  # the FrameSource's own buffers went downstream
 
 

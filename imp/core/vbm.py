@@ -9,9 +9,11 @@ Ownership follows Android's BufferQueue::
 
 The producer (a FrameSource channel thread) should take its own reference right after DQBUF
 (``mark_queued`` then ``acquire``), hand references to consumers (graph dispatch, GetFrame fifo)
-and then drop its own. Whoever releases last triggers ``recycle``, which normally QBUFs the
-buffer again, so a frame returns to the driver exactly when nobody uses it any more and never
-earlier. Frames expose zero-copy memoryview / numpy views of the arena.
+and then drop its own, inside ``with frame.handing_on():`` so that a consumer can tell a
+publisher's passing reference from another consumer's (see :meth:`Frame.handing_on`).
+Whoever releases last triggers ``recycle``, which normally QBUFs the buffer again, so a frame
+returns to the driver exactly when nobody uses it any more and never earlier. Frames expose
+zero-copy memoryview / numpy views of the arena.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import enum
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -91,10 +94,10 @@ class Frame:
         self.generation = 0
         self.state = BufferState.FREE
         self.refcount = 0
-        # True while the capture thread that published this fill still holds its own reference:
-        # it drops it once the fan-out ends, handing out no other. A consumer asking whether it
-        # is the only holder waits for that instead of guessing (see OsdGroup._sole_holder).
-        self.transit = False
+        # How many of the references are publishers' still handing this fill on (handing_on):
+        # each goes when its fan-out ends. Counted under the pool lock with the refcount, so a
+        # consumer that sees 0 knows every other reference belongs to a real holder.
+        self.transit = 0
         self._y: np.ndarray | None = None
         self._uv: np.ndarray | None = None
         if self.pixfmt in _SEMIPLANAR:
@@ -142,6 +145,22 @@ class Frame:
         holder whose buffer was refilled since is refused instead of dropping a newer fill's
         reference."""
         self.pool._release(self, generation)
+
+    @contextmanager
+    def handing_on(self) -> Iterator[Frame]:
+        """Mark one reference the caller holds as a publisher's while it hands the frame on
+        (graph dispatch, FIFO, waiters), and drop it at the end of the block.
+
+        Why: a consumer that wants to write into the frame (OSD drawing in place) must know
+        whether anyone else will read it. A publisher's reference is about to go and hands out
+        no more once the block ends, so such a consumer waits for ``transit`` to reach 0 and
+        then trusts ``refcount`` (:meth:`FramePool.sole_holder`). Publishers nest (a pass-through
+        group re-dispatches inside its source's fan-out): the mark is a count."""
+        self.pool._mark_transit(self)
+        try:
+            yield self
+        finally:
+            self.pool._release(self, transit=True)
 
     def __repr__(self) -> str:
         return (
@@ -282,8 +301,23 @@ class FramePool:
             frame.refcount += 1
             frame.state = BufferState.ACQUIRED
 
-    def _release(self, frame: Frame, generation: int | None = None) -> None:
+    def _mark_transit(self, frame: Frame) -> None:
         with self._lock:
+            if frame.refcount <= frame.transit:
+                raise InvalidState(
+                    f"handing_on: frame {self.name}[{frame.index}] has no reference of the "
+                    "caller's to mark (acquire it first)"
+                )
+            frame.transit += 1
+
+    def _release(
+        self, frame: Frame, generation: int | None = None, transit: bool = False
+    ) -> None:
+        with self._lock:
+            if transit and frame.transit > 0:
+                frame.transit -= 1  # first: a failing release below must not leave it counted
+                if not frame.transit:
+                    self._changed.notify_all()  # wakes sole_holder
             if generation is not None and generation != frame.generation:
                 raise InvalidState(
                     f"release: frame {self.name}[{frame.index}] generation {generation} is "
@@ -321,6 +355,20 @@ class FramePool:
         """Frames filled but not yet returned: QUEUED or ACQUIRED."""
         with self._lock:
             return sum(f.state in (BufferState.QUEUED, BufferState.ACQUIRED) for f in self.frames)
+
+    def sole_holder(self, frame: Frame, timeout: float) -> bool:
+        """Whether the caller's reference is the only one left once every publisher handing
+        ``frame`` on is done (waits up to ``timeout`` s for them; still in transit then:
+        False). The caller must hold a reference, so the answer stays true until it hands
+        one out."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while frame.transit:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return frame.refcount == 1
 
     def wait_all_free(self, timeout: float | None) -> bool:
         """Wait until every frame is FREE (after STREAMOFF + reclaim, for consumers to let go).

@@ -211,8 +211,7 @@ class DecoderChannel:
             raise
         self._seq += 1
         pool.publish(frame, picture.pts, self._seq)
-        bound = False
-        try:
+        with frame.handing_on():  # drops the reference publish took, once handed on
             graph = get_system().graph
             bound = bool(graph.targets((self.device, self.group, 0)))
             if bound:
@@ -222,8 +221,6 @@ class DecoderChannel:
                 if not self._ready.put(frame, None):
                     frame.release()
             self.stats.decoded += 1
-        finally:
-            frame.release()
         if bound and not pool.wait_consumed(_PACE_WAIT, stop) and not stop.is_set():
             _log.warning(
                 "channel %d: bound consumers held a frame for over %.0f s; going on",

@@ -117,9 +117,8 @@ class CaptureLoop:
                 self.stats.errors += 1
                 _log.error("channel %d: driver returned a bad buffer: %s", self.group, exc)
                 continue
-            frame.acquire()  # the capture thread's own reference while publishing
-            frame.transit = True
-            try:
+            frame.acquire()  # the capture thread's own reference, dropped after the fan-out
+            with frame.handing_on():
                 if done.flags & abi.V4L2_BUF_FLAG_ERROR:
                     # The ISP flags a frame it could not write completely; V4L2 practice is to
                     # skip it. Dropping our reference re-queues the buffer.
@@ -140,9 +139,6 @@ class CaptureLoop:
                     self._publish(frame)
                 else:
                     self.stats.skipped += 1
-            finally:
-                frame.release()
-                frame.transit = False  # after the release: a waiter then sees the true count
             if self._lost:
                 self._requeue_lost(pool)
 
@@ -183,12 +179,8 @@ class CaptureLoop:
             return
         out = post(frame)  # a rotated copy with one reference for us, or None (skipped)
         if out is not None:
-            out.transit = True
-            try:
+            with out.handing_on():
                 self._fan_out(out)
-            finally:
-                out.release()
-                out.transit = False
 
     def _fan_out(self, frame: Frame) -> None:
         """Hand ``frame`` to the graph, the GetFrame FIFO, SnapFrame waiters and taps."""

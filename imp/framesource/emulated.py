@@ -156,13 +156,11 @@ class EmuChannel(FsChannel):
     # -- frames in -------------------------------------------------------------------------------
     def on_frame(self, frame: Frame) -> None:
         """A bound input (a decoder channel): pass its frames on, zero-copy."""
-        try:
+        with frame.handing_on():  # the reference dispatch gave us, dropped once passed on
             if self.enabled and (frame.width, frame.height) == (self.attr.width, self.attr.height):
                 self._deliver(frame)
             else:
                 self.stats.errors += 1
-        finally:
-            frame.release()
 
     def push(self, picture: Picture, pts: int | None = None, timeout: float = _PUSH_WAIT) -> int:
         """Deliver one picture now (a copy into an rmem frame); returns its timestamp (µs)."""
@@ -181,10 +179,8 @@ class EmuChannel(FsChannel):
                 num, den = self.attr.fps
                 pts = self._start_us + (self._count - 1) * 1_000_000 * den // num
             soft.publish(frame, pts, self._count)
-            try:
+            with frame.handing_on():
                 self._deliver(frame)
-            finally:
-                frame.release()
             if self.pace == "consumers":
                 self._wait_consumed(frame, soft)
         return pts

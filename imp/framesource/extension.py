@@ -118,14 +118,13 @@ class ExtensionFeed:
             finally:
                 frame.release()
             self.pool.publish(out, stamp, seq)
-            try:
-                ch.stats.last_timestamp = stamp
-                ch._publish(out)
-            except ImpError as exc:
-                ch.stats.errors += 1
-                _log.error("extension channel %d: %s", ch.group, exc)
-            finally:
-                out.release()
+            with out.handing_on():
+                try:
+                    ch.stats.last_timestamp = stamp
+                    ch._publish(out)
+                except ImpError as exc:
+                    ch.stats.errors += 1
+                    _log.error("extension channel %d: %s", ch.group, exc)
 
     def close(self) -> None:
         self._source.remove_tap(self._offer)

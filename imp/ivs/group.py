@@ -49,12 +49,10 @@ class IvsGroup:
     # -- graph node -----------------------------------------------------------------------------
     def on_frame(self, frame: Frame) -> None:
         self.frames += 1
-        try:
+        with frame.handing_on():  # the reference dispatch gave us, dropped once passed on
             get_system().graph.dispatch((DEV_ID_IVS, self.group, 0), frame)
             for chn in self._channels:
                 chn.offer(frame)
-        finally:
-            frame.release()
 
     # -- channels -------------------------------------------------------------------------------
     def register(self, chn: IvsChannel) -> None:

@@ -43,10 +43,10 @@ if TYPE_CHECKING:
 _log = log.get("osd")
 
 QUEUE_DEPTH = 4  # frames waiting for the worker; the upstream pool (nrVBs) is the real bound
-SOLE_HOLDER_GRACE = 0.002  # s a publisher that does not mark its reference gets to drop it
-# s at most to wait for a capture thread to drop its own reference (Frame.transit): its fan-out
-# never blocks, so this only bounds a stalled host; the 2 ms guess above made the OSD copy
-# frames it alone held whenever the host was loaded (a 3 MiB rmem copy pool made mid-run).
+# s at most to wait for publishers to hand a frame on (Frame.handing_on) before asking whether
+# this group is its only holder: a fan-out never blocks, so this only bounds a stalled host.
+# (A fixed 2 ms guess made the OSD copy frames it alone held whenever the host was loaded:
+# a 3 MiB rmem copy pool made mid-run.)
 TRANSIT_WAIT = 1.0
 COPY_WAIT = 0.5  # s to wait for a copy buffer to come back from downstream
 FrameHook = Callable[[int], None]
@@ -225,7 +225,9 @@ class OsdGroup:
                 self.stats.max_draw_ns = max(self.stats.max_draw_ns, spent)
             else:
                 self.stats.passed += 1
-            get_system().graph.dispatch((DEV_ID_OSD, self.group, 0), out)
+            with out.handing_on():  # drops our reference once the fan-out is done
+                held = None
+                get_system().graph.dispatch((DEV_ID_OSD, self.group, 0), out)
         finally:
             if held is not None:
                 held.release()
@@ -233,7 +235,7 @@ class OsdGroup:
     def _writable(self, frame: Frame) -> Frame | None:
         """``frame`` itself if we are its only holder, else a copy (``frame`` is released);
         None if no copy buffer came back in time (the frame is dropped)."""
-        if self._sole_holder(frame):
+        if frame.pool.sole_holder(frame, TRANSIT_WAIT):
             self.stats.in_place += 1
             return frame
         copy = self._copies.copy_of(frame, self._copy_wait)
@@ -243,20 +245,6 @@ class OsdGroup:
         else:
             self.stats.copied += 1
         return copy
-
-    @staticmethod
-    def _sole_holder(frame: Frame) -> bool:
-        if frame.refcount == 1:
-            return True
-        transit = frame.transit
-        deadline = time.monotonic() + (TRANSIT_WAIT if transit else SOLE_HOLDER_GRACE)
-        while time.monotonic() < deadline:
-            time.sleep(0.0001)  # lets the dispatching thread run on and drop its reference
-            if frame.refcount == 1:
-                return True
-            if transit and not frame.transit:  # the publisher is done: the count is exact
-                return frame.refcount == 1
-        return False
 
     def _run_hooks(self, timestamp: int) -> None:
         for hook in self._hooks:
@@ -304,4 +292,4 @@ class OsdGroup:
         self._copies.close()
 
 
-__all__ = ["COPY_WAIT", "QUEUE_DEPTH", "SOLE_HOLDER_GRACE", "FrameHook", "OsdGroup", "OsdStats"]
+__all__ = ["COPY_WAIT", "QUEUE_DEPTH", "TRANSIT_WAIT", "FrameHook", "OsdGroup", "OsdStats"]
