@@ -7,12 +7,13 @@ dropped and counted.
 
 **Drawing in place or on a copy.** The overlay must not appear in another branch that holds
 the same frame (FS output 1 -> IVS, a GetFrame FIFO, IVS channels upstream in FS -> IVS -> OSD).
-Every holder that hands a frame on does so while it still holds its own reference (the capture
-thread keeps one until it has dispatched to all outputs and the FIFO; IVS and OSD groups until
-they have offered it downstream). So once this group's reference is the *only* one
-(``refcount == 1``), nobody else can ever see the frame again, and drawing in place is safe.
-The worker checks that, allowing the upstream holder a short grace period to finish its
-dispatch; if someone else still holds the frame, it copies the frame into a buffer of its own
+Every holder that hands a frame on does so while it still holds its own reference, marked as
+in transit (``Frame.handing_on``: the capture thread until it has dispatched to all outputs and
+the FIFO; IVS and OSD groups until they have offered it downstream). So once no publisher is in
+transit and this group's reference is the *only* one (``refcount == 1``), nobody else can ever
+see the frame again, and drawing in place is safe. The worker asks exactly that
+(``FramePool.sole_holder``, which waits for the publishers, bounded by ``TRANSIT_WAIT``); if
+someone else still holds the frame, it copies the frame into a buffer of its own
 (:mod:`imp.osd.copypool`), releases the original, and draws on and passes on the copy.
 """
 
