@@ -108,3 +108,18 @@ def test_missing_rtsp_engine_is_named(tmp_path: Path) -> None:
     )
     assert proc.returncode == 3, proc.stderr
     assert "tools/setup/streamer-deps.sh" in proc.stderr and "PyGObject" in proc.stderr
+
+
+def test_example_file_marks_exactly_the_live_keys() -> None:
+    """`(live)` in example.toml (or `(all live)` on a section) is what PATCH /api/settings
+    applies while running: the file users read must not promise more or less."""
+    marked: set[str] = set()
+    section, section_live = "", False
+    for line in EXAMPLE.read_text().splitlines():
+        head = line.split("#")[0].strip()
+        if head.startswith("["):
+            section, section_live = head.strip("[]"), "(all live)" in line
+        elif "=" in head and section:
+            if section_live or "(live)" in line:
+                marked.add(f"{section}.{head.split('=')[0].strip()}")
+    assert marked == config.live_keys()

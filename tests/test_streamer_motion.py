@@ -11,8 +11,8 @@ from pathlib import Path
 import av
 import pytest
 
-from bench.streamer_common import Daemon, http_request, small_config
-from imp.streamer.scenes import INTRUDER_END, INTRUDER_START
+from bench.streamer_common import Daemon, decode_jpeg_mark, http_request, small_config
+from imp.streamer.scenes import INTRUDER_END, INTRUDER_PERIOD, INTRUDER_START
 
 pytest.importorskip("gi", reason="the rtsp extra (PyGObject) is not installed")
 pytest.importorskip("aiohttp", reason="the rtsp extra (aiohttp) is not installed")
@@ -73,3 +73,58 @@ def test_motion_event_makes_a_clip_with_pre_roll(tmp_path: Path) -> None:
     hook = log.read_text().split("\n")
     assert hook[0].startswith("start ") and hook[0].endswith(str(clips[0]["name"]))
     assert hook[1].startswith("stop ")
+
+
+def _mark_now(d: Daemon) -> int:
+    """The sensor frame number of the newest JPEG: where the scene is now."""
+    status, _, body = http_request(f"{d.http}/snapshot.jpg")
+    assert status == 200, body
+    return decode_jpeg_mark(body)[0]
+
+
+def _events(d: Daemon) -> list[dict[str, object]]:
+    events: list[dict[str, object]] = json.loads(http_request(f"{d.http}/api/events")[2])
+    return events
+
+
+def test_motion_regions_change_while_running(tmp_path: Path) -> None:
+    """PATCH motion.rois: the running detector watches the new regions from then on. The
+    intruder crosses the lower half (y 55-80 %); watching only a band at the top, its first
+    crossing goes unseen; watching the lower half, its second crossing is an event, seen while
+    the intruder is in the picture. A box outside the analysed stream is refused with 400."""
+    top, lower = [0, 18, 320, 54], [0, 90, 320, 60]  # stream1: 320x180
+    cfg = small_config(
+        tmp_path,
+        sim={"scene": "intruder"},
+        motion={"enabled": True, "stream": 1, "rois": [top], "pre_roll": 0.5,
+                "post_roll": 0.5, "cooldown": 0.0},
+    )
+    d = Daemon(cfg, tmp_path).start()
+    url = f"{d.http}/api/settings"
+    try:
+        while (mark := _mark_now(d)) < INTRUDER_END + 25:  # the first crossing, and its echo
+            assert mark < INTRUDER_PERIOD, "the first crossing was missed (clock jumped)"
+            time.sleep(0.5)
+        assert _events(d) == [], "motion in the top band, where nothing moves"
+        status, _, body = http_request(url, "PATCH", {"motion": {"rois": [[400, 0, 50, 50]]}})
+        assert status == 400 and "motion.rois" in json.loads(body)["error"], body
+        status, _, body = http_request(url, "PATCH", {"motion": {"rois": [lower]}})
+        assert status == 200, body
+        reply = json.loads(body)
+        assert reply["applied"] == ["motion.rois"]
+        assert reply["settings"]["motion"]["rois"] == [lower]
+        assert _mark_now(d) < INTRUDER_PERIOD + INTRUDER_START, "changed too late for the test"
+        assert _events(d) == []
+        deadline = time.monotonic() + 60
+        while not (events := _events(d)):
+            mark = _mark_now(d)
+            assert mark < INTRUDER_PERIOD + INTRUDER_END + 50 and time.monotonic() < deadline, (
+                "no event for the intruder's second crossing in the new regions"
+            )
+            time.sleep(0.2)
+        mark = _mark_now(d)
+    finally:
+        assert d.stop() == 0, "".join(d.lines)
+    # Seen while the intruder crosses (the snapshot lags by at most a JPEG period).
+    assert INTRUDER_PERIOD + INTRUDER_START <= mark <= INTRUDER_PERIOD + INTRUDER_END + 50, mark
+    assert events[0]["regions"] == [0], events

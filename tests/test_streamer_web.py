@@ -1,6 +1,7 @@
 """The web page in Debian's headless chromium, driven over the DevTools protocol (aiohttp's
-websocket client): the live view shows changing pictures, a settings change from the form
-reaches the daemon, and a screenshot is taken."""
+websocket client): the live view shows changing pictures, settings changes from the form
+(a text and a list of motion regions) reach the daemon, a malformed list is refused on the page,
+and a screenshot is taken."""
 
 from __future__ import annotations
 
@@ -109,7 +110,15 @@ async def _drive(devtools: int, url: str, shot: Path) -> dict[str, Any]:
                                       " && document.querySelector('#frames').textContent")
             # Settings: the form is filled from the API; change the OSD text and apply.
             await cdp.wait_for("document.querySelector('#bitrate0').value === '800'")
+            await cdp.wait_for("document.querySelector('#rois').value === '[]'")
+            await cdp.js("document.querySelector('#rois').value = '[[0, 90'; "
+                         "document.querySelector('#apply').click(); true")
+            refused = await cdp.wait_for(
+                "document.querySelector('#status').className === 'err' && "
+                "document.querySelector('#status').textContent"
+            )
             await cdp.js("document.querySelector('#osdtext').value = 'FROM THE WEB PAGE';"
+                         "document.querySelector('#rois').value = '[[0, 90, 320, 60]]';"
                          "document.querySelector('#apply').click(); true")
             status = await cdp.wait_for(
                 "document.querySelector('#status').textContent.startsWith('applied') && "
@@ -117,7 +126,7 @@ async def _drive(devtools: int, url: str, shot: Path) -> dict[str, Any]:
             )
             png = base64.b64decode((await cdp.call("Page.captureScreenshot"))["data"])
             shot.write_bytes(png)
-            return {"width": width, "seen": seen, "status": status}
+            return {"width": width, "seen": seen, "status": status, "refused": refused}
 
 
 def test_web_page_in_headless_chromium(tmp_path: Path, chromium: int) -> None:
@@ -130,8 +139,11 @@ def test_web_page_in_headless_chromium(tmp_path: Path, chromium: int) -> None:
         assert d.stop() == 0, "".join(d.lines)
     assert result["width"] == 320  # jpeg.channel = 1: 320x180
     assert int(result["seen"]) > 3
-    assert result["status"] == "applied: osd.text", result
+    assert result["refused"].startswith("motion.rois: not JSON"), result
+    assert sorted(result["status"].removeprefix("applied: ").split(", ")) == [
+        "motion.rois", "osd.text"], result
     assert settings["osd"]["text"] == "FROM THE WEB PAGE"
+    assert settings["motion"]["rois"] == [[0, 90, 320, 60]]
     from PIL import Image
 
     img = np.asarray(Image.open(io.BytesIO(shot.read_bytes())).convert("L"))

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import imp
 from imp.streamer import config as cfgmod
 from imp.streamer.camera import CameraPipeline
 from imp.streamer.camera import simulator_losses as camera_sim_losses
@@ -190,6 +191,11 @@ class Streamer:
             cam.set_osd_text(value)
         elif sec == "motion" and key == "sensitivity":
             cam.set_motion_sensitivity(value)
+        elif sec == "motion" and key == "rois":
+            try:
+                cam.set_motion_rois(value)
+            except imp.ImpError as exc:
+                raise ConfigError(f"motion.rois: {exc}") from exc
 
     def request_idr(self, stream: int) -> None:
         name = f"stream{stream}"

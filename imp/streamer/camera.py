@@ -189,15 +189,21 @@ class CameraPipeline:
 
     def _start_motion(self, sensitivity: int) -> None:
         m = self.settings["motion"]
-        cfg = self.settings[f"stream{m['stream']}"]
-        w, h = cfg["width"], cfg["height"]
-        # Default: all but the top eighth, where a burned-in clock (on the simulator: the frame
-        # mark) would count as motion in every frame.
-        rois = [tuple(r) for r in m["rois"]] or [(0, h // 8, w, h - h // 8)]
         self._motion = self.cam.motion(
-            self._sources[m["stream"]], rois=rois, sense=sensitivity, skip_frames=m["skip_frames"]
+            self._sources[m["stream"]],
+            rois=self._motion_rois(m["rois"]),
+            sense=sensitivity,
+            skip_frames=m["skip_frames"],
         )
         self._motion.on_motion(self._on_motion)
+
+    def _motion_rois(self, rois: list[list[int]]) -> list[tuple[int, int, int, int]]:
+        """``[motion] rois`` as (x, y, width, height) boxes; empty: all but the top eighth of the
+        analysed stream, where a burned-in clock (on the simulator: the frame mark) would count
+        as motion in every frame."""
+        cfg = self.settings[f"stream{self.settings['motion']['stream']}"]
+        w, h = cfg["width"], cfg["height"]
+        return [(r[0], r[1], r[2], r[3]) for r in rois] or [(0, h // 8, w, h - h // 8)]
 
     def _on_motion(self, event: Any) -> None:
         deliver(self.motion_subscribers, MotionSample(int(event.timestamp), tuple(event.rois)),
@@ -343,6 +349,14 @@ class CameraPipeline:
         keeps its background and its subscribers)."""
         if self._motion is not None and self.cam is not None:
             self._motion.set_sensitivity(sensitivity)
+
+    def set_motion_rois(self, rois: list[list[int]]) -> None:
+        """The running detector watches ``rois`` (``[motion] rois``; empty: the default band)
+        from its next frame on, keeping its background, sensitivity and subscribers; events
+        then number the new regions. A box starting outside the analysed stream raises
+        ImpError; one reaching past its edge is clipped."""
+        if self._motion is not None and self.cam is not None:
+            self._motion.set_rois(self._motion_rois(rois))
 
 
 def configure_simulator(settings: dict[str, dict[str, Any]]) -> None:

@@ -96,7 +96,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "record_stream": Key(int, 0, _range(0, 1)),
         "sensitivity": Key(int, 3, _range(0, 4), live=True),
         "skip_frames": Key(int, 2, _range(0, 25)),
-        "rois": Key(list, [], _rects),
+        "rois": Key(list, [], _rects, live=True),
         "pre_roll": Key(float, 3.0, _range(0, 30)),
         "post_roll": Key(float, 5.0, _range(0, 300)),
         "cooldown": Key(float, 10.0, _range(0, 3600)),
