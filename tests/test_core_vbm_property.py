@@ -3,12 +3,15 @@
 A model of every buffer (state, references held per fill) is kept beside the pool; whatever the
 order of fills, acquires, releases (in order, out of order, twice, through a stale generation),
 the pool's owner states must match the model, a stale or double release must be refused, and
-every buffer must come back FREE once all references are dropped.
+every buffer must come back FREE once all references are dropped. Some references are handed
+on as a publisher's (``Frame.handing_on``, ended in any order): the transit count and
+``FramePool.sole_holder`` must agree with the model too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +26,9 @@ COUNT = 4
 
 # One step: (verb, buffer index, which held reference); the index picks among what exists.
 _step = st.tuples(
-    st.sampled_from(["fill", "acquire", "release", "release_stale", "release_twice"]),
+    st.sampled_from(
+        ["fill", "acquire", "hand_on", "release", "release_stale", "release_twice"]
+    ),
     st.integers(0, COUNT - 1),
     st.integers(0, 15),
 )
@@ -51,6 +56,8 @@ def test_random_acquire_release_orders_keep_owner_states_consistent(
 
     pool = FramePool(alloc, "prop", COUNT, 4096, 64, 32, 10, 64 * 32, recycle)
     held: list[tuple[Frame, int]] = []  # the model: one entry per reference, with its fill
+    # References being handed on: their handing_on block, ended by a "release" of them.
+    marked: dict[int, AbstractContextManager[Frame]] = {}  # id of the held entry -> its block
     released: list[tuple[Frame, int]] = []  # references given back (stale once refilled)
     try:
         for verb, index, pick in steps:
@@ -69,9 +76,20 @@ def test_random_acquire_release_orders_keep_owner_states_consistent(
                 else:
                     with pytest.raises(InvalidState):
                         frame.acquire()
+            elif verb == "hand_on" and held:
+                entry = held[pick % len(held)]
+                if id(entry) not in marked:
+                    block = entry[0].handing_on()
+                    block.__enter__()
+                    marked[id(entry)] = block
             elif verb == "release" and held:
-                f, gen = held.pop(pick % len(held))  # any order
-                f.release(gen)
+                entry = held.pop(pick % len(held))  # any order
+                f, gen = entry
+                block = marked.pop(id(entry), None)
+                if block is None:
+                    f.release(gen)
+                else:
+                    block.__exit__(None, None, None)  # the publisher's fan-out ends
                 released.append((f, gen))
             elif verb in ("release_stale", "release_twice") and released:
                 f, gen = released[pick % len(released)]
@@ -85,12 +103,20 @@ def test_random_acquire_release_orders_keep_owner_states_consistent(
             for f in pool.frames:
                 refs = [g for h, g in held if h is f]
                 assert f.refcount == len(refs)
+                transit = sum(1 for e in held if e[0] is f and id(e) in marked)
+                assert f.transit == transit
+                if refs:  # sole_holder asks as one of the holders would
+                    assert pool.sole_holder(f, 0.0) == (transit == 0 and len(refs) == 1)
                 if refs:
                     assert f.state is BufferState.ACQUIRED and set(refs) == {f.generation}
                 else:
                     assert f.state in (BufferState.FREE, BufferState.DEQUEUED)
-        for f, gen in held:
-            f.release(gen)
+        for entry in held:
+            block = marked.pop(id(entry), None)
+            if block is None:
+                entry[0].release(entry[1])
+            else:
+                block.__exit__(None, None, None)
         held.clear()
         assert all(f.state is not BufferState.ACQUIRED for f in pool.frames)
         assert pool.outstanding() == 0
