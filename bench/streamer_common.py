@@ -78,9 +78,21 @@ class Daemon:
         path.write_text(toml_text(self.config))
         env = dict(os.environ, IMP_PLATFORM="sim", PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "imp.streamer", "--sim", "--config", str(path),
-             "--log-level", "WARNING"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "imp.streamer",
+                "--sim",
+                "--config",
+                str(path),
+                "--log-level",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         ready = threading.Event()
         threading.Thread(target=self._read, args=(ready,), daemon=True).start()
@@ -140,8 +152,11 @@ class Daemon:
 
 
 def http_request(
-    url: str, method: str = "GET", body: Any = None, creds: tuple[str, str] | None = (
-        USER, PASSWORD), timeout: float = 15.0,
+    url: str,
+    method: str = "GET",
+    body: Any = None,
+    creds: tuple[str, str] | None = (USER, PASSWORD),
+    timeout: float = 15.0,
 ) -> tuple[int, dict[str, str], bytes]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method)
@@ -195,7 +210,10 @@ def rtsp_frames(
                 for frame in packet.decode():
                     gray = frame.to_ndarray(format="gray")
                     yield Received(
-                        read_frame_mark(gray), frame.pts, bool(packet.is_keyframe), arrived,
+                        read_frame_mark(gray),
+                        frame.pts,
+                        bool(packet.is_keyframe),
+                        arrived,
                         packet.size,
                     )
                     count += 1
@@ -223,7 +241,7 @@ def mjpeg_parts(
                 line = resp.readline().strip()
             assert line == f"--{boundary}".encode(), line
             headers = {}
-            while (line := resp.readline().strip()):
+            while line := resp.readline().strip():
                 k, _, v = line.decode().partition(":")
                 headers[k.strip().lower()] = v.strip()
             data = resp.read(int(headers["content-length"]))
@@ -241,8 +259,7 @@ def decode_jpeg_mark(data: bytes) -> tuple[int, np.ndarray]:
     return read_frame_mark(gray), gray
 
 
-def talk(host: str, port: int, path: str, seconds: float, hz: float = 1000.0,
-         pt: int = 0) -> int:
+def talk(host: str, port: int, path: str, seconds: float, hz: float = 1000.0, pt: int = 0) -> int:
     """An ONVIF backchannel client (TCP interleaved, no auth): DESCRIBE with ``Require:
     www.onvif.org/ver20/backchannel``, SETUP every track, PLAY, then send ``seconds`` of a
     ``hz`` tone as G.711 (PT 0 = PCMU, 8 = PCMA) in 20 ms RTP packets at real time.
@@ -267,7 +284,7 @@ def talk(host: str, port: int, path: str, seconds: float, hz: float = 1000.0,
                 size = int.from_bytes(pending[2:4], "big")
                 while len(pending) < 4 + size:
                     pending += sock.recv(65536)
-                pending = pending[4 + size:]
+                pending = pending[4 + size :]
             if b"\r\n\r\n" in pending:
                 break
             pending += sock.recv(65536)
@@ -281,15 +298,17 @@ def talk(host: str, port: int, path: str, seconds: float, hz: float = 1000.0,
         return reply, rest[:length].decode()
 
     try:
-        _, sdp = request(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n{require}"
-                         "Accept: application/sdp\r\n\r\n")
+        _, sdp = request(
+            f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n{require}Accept: application/sdp\r\n\r\n"
+        )
         tracks = re.findall(r"a=control:(stream=\d+)\r?\n(?:.*\r?\n)*?a=(sendonly|recvonly)", sdp)
         session, channel, cseq = "", -1, 2
         for i, (control, direction) in enumerate(tracks):
             head, _ = request(
                 f"SETUP {url}/{control} RTSP/1.0\r\nCSeq: {cseq}\r\n{require}"
                 f"Transport: RTP/AVP/TCP;unicast;interleaved={2 * i}-{2 * i + 1}\r\n"
-                + (f"Session: {session}\r\n" if session else "") + "\r\n"
+                + (f"Session: {session}\r\n" if session else "")
+                + "\r\n"
             )
             cseq += 1
             session = re.search(r"Session: *([^;\r\n]+)", head).group(1)  # type: ignore[union-attr]
@@ -304,11 +323,16 @@ def talk(host: str, port: int, path: str, seconds: float, hz: float = 1000.0,
         sent, start = 0, time.monotonic()
         sock.setblocking(False)
         for n, i in enumerate(range(0, len(pcm), 160)):
-            frame = av.AudioFrame.from_ndarray(pcm[None, i:i + 160], format="s16", layout="mono")
+            frame = av.AudioFrame.from_ndarray(pcm[None, i : i + 160], format="s16", layout="mono")
             frame.sample_rate = 8000
             payload = b"".join(bytes(p) for p in codec.encode(frame))
-            rtp = bytes([0x80, pt]) + (n & 0xFFFF).to_bytes(2, "big") + \
-                (i & 0xFFFFFFFF).to_bytes(4, "big") + (0x1234).to_bytes(4, "big") + payload
+            rtp = (
+                bytes([0x80, pt])
+                + (n & 0xFFFF).to_bytes(2, "big")
+                + (i & 0xFFFFFFFF).to_bytes(4, "big")
+                + (0x1234).to_bytes(4, "big")
+                + payload
+            )
             sock.sendall(b"$" + bytes([channel]) + len(rtp).to_bytes(2, "big") + rtp)
             sent += 1
             try:

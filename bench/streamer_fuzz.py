@@ -20,11 +20,38 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-RTSP_METHODS = ["OPTIONS", "DESCRIBE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER",
-                "SET_PARAMETER", "ANNOUNCE", "RECORD", "REDIRECT", "FOO", "", "DESCRIBE\x00"]
-HTTP_PATHS = ["/", "/snapshot.jpg", "/mjpeg", "/api/settings", "/api/idr?stream=9",
-              "/api/idr?stream=%00", "/clips/../../etc/passwd", "/clips/%2e%2e%2fx",
-              "/metrics", "/api/clips", "/" + "a" * 9000, "/?" + "&" * 5000, "*", ""]
+RTSP_METHODS = [
+    "OPTIONS",
+    "DESCRIBE",
+    "SETUP",
+    "PLAY",
+    "PAUSE",
+    "TEARDOWN",
+    "GET_PARAMETER",
+    "SET_PARAMETER",
+    "ANNOUNCE",
+    "RECORD",
+    "REDIRECT",
+    "FOO",
+    "",
+    "DESCRIBE\x00",
+]
+HTTP_PATHS = [
+    "/",
+    "/snapshot.jpg",
+    "/mjpeg",
+    "/api/settings",
+    "/api/idr?stream=9",
+    "/api/idr?stream=%00",
+    "/clips/../../etc/passwd",
+    "/clips/%2e%2e%2fx",
+    "/metrics",
+    "/api/clips",
+    "/" + "a" * 9000,
+    "/?" + "&" * 5000,
+    "*",
+    "",
+]
 HTTP_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS", "TRACE", "G\tET", ""]
 
 
@@ -34,25 +61,53 @@ def _junk(rng: random.Random, n: int) -> bytes:
 
 def rtsp_case(rng: random.Random, port: int) -> bytes:
     kind = rng.randrange(8)
-    url = rng.choice([f"rtsp://127.0.0.1:{port}/ch0", f"rtsp://127.0.0.1:{port}/ch1",
-                      f"rtsp://127.0.0.1:{port}/nope", "*", "rtsp://[::1", "x" * 3000])
+    url = rng.choice(
+        [
+            f"rtsp://127.0.0.1:{port}/ch0",
+            f"rtsp://127.0.0.1:{port}/ch1",
+            f"rtsp://127.0.0.1:{port}/nope",
+            "*",
+            "rtsp://[::1",
+            "x" * 3000,
+        ]
+    )
     method = rng.choice(RTSP_METHODS)
     headers = [f"CSeq: {rng.choice(['1', '-1', 'x', '99999999999999999999', ''])}"]
     if kind == 0:
         return _junk(rng, rng.randrange(1, 2048))
     if kind == 1:  # interleaved binary data with a lying length
-        return b"$" + bytes([rng.randrange(256)]) + rng.randrange(65536).to_bytes(2, "big") + \
-            _junk(rng, rng.randrange(0, 64))
+        return (
+            b"$"
+            + bytes([rng.randrange(256)])
+            + rng.randrange(65536).to_bytes(2, "big")
+            + _junk(rng, rng.randrange(0, 64))
+        )
     if kind == 2:
-        headers.append("Transport: " + rng.choice([
-            "RTP/AVP;unicast;client_port=0-0", "RTP/AVP/TCP;interleaved=255-256",
-            "RTP/AVP;multicast;ttl=999", "garbage;;;", "RTP/AVP;unicast;client_port=70000-70001",
-        ]))
+        headers.append(
+            "Transport: "
+            + rng.choice(
+                [
+                    "RTP/AVP;unicast;client_port=0-0",
+                    "RTP/AVP/TCP;interleaved=255-256",
+                    "RTP/AVP;multicast;ttl=999",
+                    "garbage;;;",
+                    "RTP/AVP;unicast;client_port=70000-70001",
+                ]
+            )
+        )
     if kind == 3:
-        headers.append("Authorization: " + rng.choice([
-            'Digest username="viewer", realm="x", nonce="", uri="/", response="00"',
-            "Digest " + "a=" * 500, "Basic !!!!", "Digest", 'Digest username="\x00"',
-        ]))
+        headers.append(
+            "Authorization: "
+            + rng.choice(
+                [
+                    'Digest username="viewer", realm="x", nonce="", uri="/", response="00"',
+                    "Digest " + "a=" * 500,
+                    "Basic !!!!",
+                    "Digest",
+                    'Digest username="\x00"',
+                ]
+            )
+        )
     if kind == 4:
         headers.append(f"Content-Length: {rng.choice(['-5', '99999999', 'abc', '10'])}")
     if kind == 5:
@@ -76,11 +131,24 @@ def http_case(rng: random.Random) -> bytes:
     headers = ["Host: x"]
     body = b""
     if kind == 1:
-        headers.append("Authorization: " + rng.choice(
-            ["Basic", "Basic ====", "Basic dmlld2VyOg==", "Bearer x", "Basic " + "A" * 9000]))
+        headers.append(
+            "Authorization: "
+            + rng.choice(
+                ["Basic", "Basic ====", "Basic dmlld2VyOg==", "Bearer x", "Basic " + "A" * 9000]
+            )
+        )
     if kind == 2:
-        body = rng.choice([b"{", b"[]", b'{"stream0": {"bitrate": "x"}}', b'{"nope": {}}',
-                           b'{"stream0": {"bitrate": 1e400}}', b"\xff\xfe", b'{"a":' * 500])
+        body = rng.choice(
+            [
+                b"{",
+                b"[]",
+                b'{"stream0": {"bitrate": "x"}}',
+                b'{"nope": {}}',
+                b'{"stream0": {"bitrate": 1e400}}',
+                b"\xff\xfe",
+                b'{"a":' * 500,
+            ]
+        )
         headers.append(f"Content-Length: {rng.choice([len(body), len(body) + 50, 0])}")
     if kind == 3:
         headers.append("Transfer-Encoding: chunked")
@@ -91,7 +159,8 @@ def http_case(rng: random.Random) -> bytes:
         headers.append("Content-Length: " + rng.choice(["-1", "abc", "99999999999"]))
     version = rng.choice(["HTTP/1.1", "HTTP/1.0", "HTTP/2", "HTTP/9.9", ""])
     data = (f"{method} {path} {version}\r\n" + "\r\n".join(headers) + "\r\n\r\n").encode(
-        "utf-8", "surrogateescape") + body
+        "utf-8", "surrogateescape"
+    ) + body
     if kind == 6:
         data = data[: rng.randrange(1, len(data))]
     return data
@@ -140,11 +209,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         d = Daemon(small_config(Path(tmp)), Path(tmp)).start().warm_up()
         try:
+
             def fps() -> str:
                 _, _, body = http_request(f"{d.http}/metrics")
-                return " ".join(line.split(" ", 1)[0].split('"')[1] + "=" + line.split()[-1]
-                                for line in body.decode().splitlines()
-                                if line.startswith("imp_streamer_fps"))
+                return " ".join(
+                    line.split(" ", 1)[0].split('"')[1] + "=" + line.split()[-1]
+                    for line in body.decode().splitlines()
+                    if line.startswith("imp_streamer_fps")
+                )
 
             print("fps before:", fps(), flush=True)
             t0 = time.monotonic()
@@ -154,8 +226,13 @@ def main() -> None:
             h = fuzz_http(d.config["http"]["port"], args.count, seed=2)
             print(f"HTTP: {h} in {time.monotonic() - t0:.0f} s; fps: {fps()}", flush=True)
             time.sleep(3)
-            print("fps after:", fps(), "; daemon alive:", d.proc is not None and
-                  d.proc.poll() is None, flush=True)
+            print(
+                "fps after:",
+                fps(),
+                "; daemon alive:",
+                d.proc is not None and d.proc.poll() is None,
+                flush=True,
+            )
         finally:
             status = d.stop()
             print(f"SIGTERM -> exit status {status}")

@@ -39,8 +39,11 @@ from pathlib import Path
 
 from bench.streamer_common import Daemon, http_request, mjpeg_parts, rtsp_frames, small_config
 
-SIZES = {"1080p": ((1920, 1080), (640, 360)), "720p": ((1280, 720), (640, 360)),
-         "360p": ((640, 360), (320, 180))}
+SIZES = {
+    "1080p": ((1920, 1080), (640, 360)),
+    "720p": ((1280, 720), (640, 360)),
+    "360p": ((640, 360), (320, 180)),
+}
 
 
 FPS = 25.0
@@ -83,15 +86,24 @@ def mark_to_capture(d: Daemon, count: int = 10) -> tuple[float, float]:
     """(base, period) with capture_us ~= base + mark * period, from MJPEG part headers."""
     from bench.streamer_common import decode_jpeg_mark
 
-    pairs = [(decode_jpeg_mark(data)[0], int(h["x-capture-timestamp"]))
-             for h, data in mjpeg_parts(f"{d.http}/mjpeg", count)]
+    pairs = [
+        (decode_jpeg_mark(data)[0], int(h["x-capture-timestamp"]))
+        for h, data in mjpeg_parts(f"{d.http}/mjpeg", count)
+    ]
     period = 1e6 / 25
     base = statistics.median(ts - m * period for m, ts in pairs)
     return base, period
 
 
-def run_client(log: ClientLog, url: str, transport: str, seconds: float,
-               base: float, period: float, offset: float) -> None:
+def run_client(
+    log: ClientLog,
+    url: str,
+    transport: str,
+    seconds: float,
+    base: float,
+    period: float,
+    offset: float,
+) -> None:
     log.started = time.monotonic()
     try:
         for f in rtsp_frames(url, transport, limit=10**9, timeout=seconds + 30):
@@ -144,20 +156,38 @@ def main() -> None:
         try:
             offset = capture_to_monotonic(d)
             base, period = mark_to_capture(d)
-            clients = [ClientLog(f"ch{ch}/{tr}") for ch, tr in
-                       (("0", "tcp"), ("0", "udp"), ("1", "tcp"), ("1", "udp"))]
-            threads = [threading.Thread(target=run_client, args=(
-                c, d.rtsp(int(c.name[2])), c.name[4:], args.seconds, base, period, offset))
-                for c in clients]
+            clients = [
+                ClientLog(f"ch{ch}/{tr}")
+                for ch, tr in (("0", "tcp"), ("0", "udp"), ("1", "tcp"), ("1", "udp"))
+            ]
+            threads = [
+                threading.Thread(
+                    target=run_client,
+                    args=(
+                        c,
+                        d.rtsp(int(c.name[2])),
+                        c.name[4:],
+                        args.seconds,
+                        base,
+                        period,
+                        offset,
+                    ),
+                )
+                for c in clients
+            ]
             viewers = [ClientLog(f"mjpeg{i}") for i in range(args.mjpeg)]
-            threads += [threading.Thread(target=run_viewer, args=(v, d, args.seconds))
-                        for v in viewers]
+            threads += [
+                threading.Thread(target=run_viewer, args=(v, d, args.seconds)) for v in viewers
+            ]
             for t in threads:
                 t.start()
-            print(f"imp-streamer {w0}x{h0} + {w1}x{h1} H.264, JPEG {JPEG_FPS:g} fps, motion, "
-                  f"{args.buffers} frame buffers per stream; "
-                  f"4 RTSP clients, {args.mjpeg} MJPEG viewers; {args.seconds:.0f} s; "
-                  f"load average {load_start:.2f}", flush=True)
+            print(
+                f"imp-streamer {w0}x{h0} + {w1}x{h1} H.264, JPEG {JPEG_FPS:g} fps, motion, "
+                f"{args.buffers} frame buffers per stream; "
+                f"4 RTSP clients, {args.mjpeg} MJPEG viewers; {args.seconds:.0f} s; "
+                f"load average {load_start:.2f}",
+                flush=True,
+            )
             print("   t(s)  fps0   fps1   jpeg  CPU%  CPU%0  CPU%1  RSS(MiB)  load", flush=True)
             t0 = time.monotonic()
             first = last = _metrics(d)
@@ -167,13 +197,18 @@ def main() -> None:
                 values = _metrics(d)
                 now = time.monotonic()
 
-                share = {k: 100 * (values[k] - last[k]) / (now - last_t) for k in
-                         ("process_cpu_seconds_total", "cpu.stream0", "cpu.stream1")}
-                print(f"{now - t0:7.0f} {values['fps.stream0']:5.2f} {values['fps.stream1']:6.2f}"
-                      f" {values['fps.jpeg']:6.2f} {share['process_cpu_seconds_total']:5.0f}"
-                      f" {share['cpu.stream0']:6.0f} {share['cpu.stream1']:6.0f}"
-                      f" {values['process_resident_memory_bytes'] / 2**20:9.1f}"
-                      f" {os.getloadavg()[0]:5.2f}", flush=True)
+                share = {
+                    k: 100 * (values[k] - last[k]) / (now - last_t)
+                    for k in ("process_cpu_seconds_total", "cpu.stream0", "cpu.stream1")
+                }
+                print(
+                    f"{now - t0:7.0f} {values['fps.stream0']:5.2f} {values['fps.stream1']:6.2f}"
+                    f" {values['fps.jpeg']:6.2f} {share['process_cpu_seconds_total']:5.0f}"
+                    f" {share['cpu.stream0']:6.0f} {share['cpu.stream1']:6.0f}"
+                    f" {values['process_resident_memory_bytes'] / 2**20:9.1f}"
+                    f" {os.getloadavg()[0]:5.2f}",
+                    flush=True,
+                )
                 last, last_t = values, now
             for t in threads:
                 t.join()
@@ -182,31 +217,40 @@ def main() -> None:
         finally:
             status = d.stop()
     load_end = os.getloadavg()[0]
-    encode_ms = {ch: 1000 * (final[f"cpu.stream{ch}.encoder"] - first[f"cpu.stream{ch}.encoder"])
-                 / max(1.0, final[f"frames.stream{ch}"] - first[f"frames.stream{ch}"])
-                 for ch in "01"}
+    encode_ms = {
+        ch: 1000
+        * (final[f"cpu.stream{ch}.encoder"] - first[f"cpu.stream{ch}.encoder"])
+        / max(1.0, final[f"frames.stream{ch}"] - first[f"frames.stream{ch}"])
+        for ch in "01"
+    }
     print("\nclient        pictures    fps   missing  out-of-order  latency p50/p95 (ms)")
     for c in clients + viewers:
         marks = c.marks
         span = max(c.ended - c.started, 1e-3)
         disorder = sum(b <= a for a, b in itertools.pairwise(marks))
         lat = sorted(c.steady()[1])
-        lat_s = (f"{lat[len(lat) // 2]:.0f}/{lat[int(len(lat) * 0.95)]:.0f}" if lat else "-")
-        print(f"{c.name:12} {len(marks):9} {len(marks) / span:6.2f} {_expected(c) - len(marks):9}"
-              f" {disorder:13}  {lat_s}  {c.error}")
+        lat_s = f"{lat[len(lat) // 2]:.0f}/{lat[int(len(lat) * 0.95)]:.0f}" if lat else "-"
+        print(
+            f"{c.name:12} {len(marks):9} {len(marks) / span:6.2f} {_expected(c) - len(marks):9}"
+            f" {disorder:13}  {lat_s}  {c.error}"
+        )
     print("\nframes lost inside the daemon's pipeline (node, cause):")
     for line in _nonzero(text, "imp_streamer_pipeline_drops_total") or ["none"]:
         print("  " + line)
     print("frames the simulated sensor lost before imp (channel, cause):")
     for line in _nonzero(text, "imp_streamer_sim_frames_lost_total") or ["none"]:
         print("  " + line)
-    print(f"encode time (encoder thread CPU per picture): stream0 {encode_ms['0']:.1f} ms, "
-          f"stream1 {encode_ms['1']:.1f} ms")
+    print(
+        f"encode time (encoder thread CPU per picture): stream0 {encode_ms['0']:.1f} ms, "
+        f"stream1 {encode_ms['1']:.1f} ms"
+    )
     print(f"load average (1 min): {load_start:.2f} at the start, {load_end:.2f} at the end")
     print(f"daemon exit status after SIGTERM: {status}")
     verdicts = [_verdict(c, encode_ms) for c in clients + viewers]
-    print("\nacceptance (>= 99.9 % of frames in order; fps within 0.5 %; "
-          "latency p50 <= 2 periods + encode):")
+    print(
+        "\nacceptance (>= 99.9 % of frames in order; fps within 0.5 %; "
+        "latency p50 <= 2 periods + encode):"
+    )
     for c, (line, _) in zip(clients + viewers, verdicts, strict=True):
         print(f"  {c.name:12} {line}")
     print("overall:", "PASS" if all(ok for _, ok in verdicts) and status == 0 else "FAIL")
@@ -230,23 +274,29 @@ def _verdict(c: ClientLog, encode_ms: dict[str, float]) -> tuple[str, bool]:
     arrivals, latencies = c.steady()
     fps = (len(arrivals) - 1) / max(arrivals[-1] - arrivals[0], 1e-3) if arrivals else 0.0
     checks = [
-        (f"frames {share:.2f} % {'in order' if in_order else 'OUT OF ORDER'}",
-         share >= 99.9 and in_order),
+        (
+            f"frames {share:.2f} % {'in order' if in_order else 'OUT OF ORDER'}",
+            share >= 99.9 and in_order,
+        ),
         (f"fps {fps:.3f} ({100 * (fps / target - 1):+.2f} %)", abs(fps / target - 1) <= 0.005),
     ]
     if latencies:
         lat = sorted(latencies)
         limit = 2 * 1000 / FPS + encode_ms[c.name[2]]
-        checks.append((f"latency p50 {lat[len(lat) // 2]:.0f} ms <= {limit:.0f}",
-                       lat[len(lat) // 2] <= limit))
+        checks.append(
+            (f"latency p50 {lat[len(lat) // 2]:.0f} ms <= {limit:.0f}", lat[len(lat) // 2] <= limit)
+        )
     line = "; ".join(f"{text} {'PASS' if ok else 'FAIL'}" for text, ok in checks)
     return line, all(ok for _, ok in checks)
 
 
 def _nonzero(text: str, name: str) -> list[str]:
     """The samples of metric ``name`` that are not 0 (labels and value)."""
-    return [line.removeprefix(name) for line in text.splitlines()
-            if line.startswith(name + "{") and not line.endswith(" 0")]
+    return [
+        line.removeprefix(name)
+        for line in text.splitlines()
+        if line.startswith(name + "{") and not line.endswith(" 0")
+    ]
 
 
 def _metrics(d: Daemon) -> dict[str, float]:
@@ -257,8 +307,11 @@ def _metrics(d: Daemon) -> dict[str, float]:
         if line.startswith("#") or not line:
             continue
         name, value = line.rsplit(" ", 1)
-        labels = dict(part.split("=", 1) for part in name.partition("{")[2].rstrip("}").split(",")
-                      if "=" in part)
+        labels = dict(
+            part.split("=", 1)
+            for part in name.partition("{")[2].rstrip("}").split(",")
+            if "=" in part
+        )
         labels = {k: v.strip('"') for k, v in labels.items()}
         if name.startswith("imp_streamer_fps{"):
             name = "fps." + labels["stream"]

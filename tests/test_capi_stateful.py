@@ -671,8 +671,8 @@ def test_snapframe_fills_a_width_height_3_2_buffer_with_packed_nv12() -> None:
         assert info.size == w * h * 3 // 2
         ptr = ctypes.POINTER(IMPFrameInfo)()
         assert IMP_FrameSource_GetFrame(0, ptr) == 0
-        frame, _generation = get_framesource().channel(0).find_user_frame(
-            ptr.contents.index, ptr.contents.phyAddr
+        frame, _generation = (
+            get_framesource().channel(0).find_user_frame(ptr.contents.index, ptr.contents.phyAddr)
         )
         snap = np.frombuffer(buf, dtype=np.uint8)
         # A static scene: the chroma of any two frames is the same picture.

@@ -26,9 +26,7 @@ COUNT = 4
 
 # One step: (verb, buffer index, which held reference); the index picks among what exists.
 _step = st.tuples(
-    st.sampled_from(
-        ["fill", "acquire", "hand_on", "release", "release_stale", "release_twice"]
-    ),
+    st.sampled_from(["fill", "acquire", "hand_on", "release", "release_stale", "release_twice"]),
     st.integers(0, COUNT - 1),
     st.integers(0, 15),
 )

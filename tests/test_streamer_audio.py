@@ -19,9 +19,7 @@ pytest.importorskip("aiohttp", reason="the rtsp extra (aiohttp) is not installed
 pytestmark = pytest.mark.timeout(300)
 
 
-def _pull(
-    url: str, transport: str, seconds: float
-) -> tuple[str, int, np.ndarray, list[int], int]:
+def _pull(url: str, transport: str, seconds: float) -> tuple[str, int, np.ndarray, list[int], int]:
     """(audio codec, rate, samples as floats in [-1, 1], audio pts, video pictures) of
     ``seconds`` of video; the samples are the first channel's."""
     container = av.open(url, options={"rtsp_transport": transport}, timeout=30)
@@ -53,12 +51,17 @@ def _pull(
 
 @pytest.mark.parametrize(
     ("codec", "transport", "ch", "decoded_as"),
-    [("g711u", "tcp", 0, "pcm_mulaw"), ("g711a", "udp", 1, "pcm_alaw"),
-     ("aac", "tcp", 1, "aac"), ("opus", "udp", 0, "opus")],
+    [
+        ("g711u", "tcp", 0, "pcm_mulaw"),
+        ("g711a", "udp", 1, "pcm_alaw"),
+        ("aac", "tcp", 1, "aac"),
+        ("opus", "udp", 0, "opus"),
+    ],
 )
 def test_audio_track(tmp_path: Path, codec: str, transport: str, ch: int, decoded_as: str) -> None:
-    cfg = small_config(tmp_path, audio={"enabled": True, "codec": codec},
-                       sim={"mic": "tone:440:-12"})
+    cfg = small_config(
+        tmp_path, audio={"enabled": True, "codec": codec}, sim={"mic": "tone:440:-12"}
+    )
     d = Daemon(cfg, tmp_path).start().warm_up(25)
     try:
         name, rate, samples, pts, pictures = _pull(d.rtsp(ch), transport, seconds=3)
@@ -85,8 +88,9 @@ def test_backchannel_plays_on_the_speaker(tmp_path: Path) -> None:
     """ONVIF backchannel: a client sends 2 s of a 1 kHz tone as PCMU; the simulated speaker
     (which writes what it plays to a WAV file) played exactly that."""
     wav = tmp_path / "speaker.wav"
-    cfg = small_config(tmp_path, auth=False, audio={"enabled": True, "codec": "g711u"},
-                       sim={"speaker": str(wav)})
+    cfg = small_config(
+        tmp_path, auth=False, audio={"enabled": True, "codec": "g711u"}, sim={"speaker": str(wav)}
+    )
     d = Daemon(cfg, tmp_path).start().warm_up(25)
     try:
         sent = talk("127.0.0.1", cfg["rtsp"]["port"], "/ch1", seconds=2.0, hz=1000.0)
@@ -101,7 +105,7 @@ def test_backchannel_plays_on_the_speaker(tmp_path: Path) -> None:
     assert loud.size, "the speaker played nothing loud"
     span = (loud[-1] - loud[0]) / rate
     assert 1.9 <= span <= 2.1, span
-    tone = played[loud[0]:loud[-1]].astype(np.float64)
+    tone = played[loud[0] : loud[-1]].astype(np.float64)
     peak_hz = np.argmax(np.abs(np.fft.rfft(tone * np.hanning(tone.size)))) * rate / tone.size
     assert abs(peak_hz - 1000) <= 2, peak_hz
 
@@ -152,8 +156,10 @@ def test_aac_frames_stamped_with_their_first_sample(audio_down: None, lost: int 
     # Frame k starts at sample 1024 (k - 1) of those sent (FFmpeg's AAC primes with 1024).
     # Its capture time: t0 + index / rate, 40 ms later from the sample the lost input left out.
     gap_at = 640 * lost if lost is not None else None
-    expected = [t0 + round((i + (640 if gap_at is not None and i >= gap_at else 0)) * 1e6 / rate)
-                for i in (1024 * (k - 1) for k in range(len(stamps)))]
+    expected = [
+        t0 + round((i + (640 if gap_at is not None and i >= gap_at else 0)) * 1e6 / rate)
+        for i in (1024 * (k - 1) for k in range(len(stamps)))
+    ]
     assert len(stamps) >= 20
     assert stamps == expected
     if lost is None:

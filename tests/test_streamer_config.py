@@ -89,7 +89,9 @@ def test_cli_refuses_a_bad_file_before_starting(tmp_path: Path) -> None:
     path.write_text("[http]\nprot = 1\n")
     proc = subprocess.run(
         [sys.executable, "-m", "imp.streamer", "--sim", "--config", str(path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "http.prot" in proc.stderr
@@ -104,7 +106,10 @@ def test_missing_rtsp_engine_is_named(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     proc = subprocess.run(
         [sys.executable, "-m", "imp.streamer", "--sim"],
-        capture_output=True, text=True, timeout=60, env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
     assert proc.returncode == 3, proc.stderr
     assert "tools/setup/streamer-deps.sh" in proc.stderr and "PyGObject" in proc.stderr
@@ -119,7 +124,6 @@ def test_example_file_marks_exactly_the_live_keys() -> None:
         head = line.split("#")[0].strip()
         if head.startswith("["):
             section, section_live = head.strip("[]"), "(all live)" in line
-        elif "=" in head and section:
-            if section_live or "(live)" in line:
-                marked.add(f"{section}.{head.split('=')[0].strip()}")
+        elif "=" in head and section and (section_live or "(live)" in line):
+            marked.add(f"{section}.{head.split('=')[0].strip()}")
     assert marked == config.live_keys()

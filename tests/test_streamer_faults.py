@@ -25,8 +25,11 @@ def _value(d: Daemon, name: str) -> float:
 
 
 def test_pipeline_rebuilt_after_the_sensor_vanishes(tmp_path: Path) -> None:
-    cfg = small_config(tmp_path, sim={"scene": "static", "fault_at": 8.0, "fault_seconds": 2.0},
-                       camera={"restart_after": 3.0})
+    cfg = small_config(
+        tmp_path,
+        sim={"scene": "static", "fault_at": 8.0, "fault_seconds": 2.0},
+        camera={"restart_after": 3.0},
+    )
     d = Daemon(cfg, tmp_path).start().warm_up(25)
     try:
         before = [f.mark for f in rtsp_frames(d.rtsp(0), "tcp", limit=10)]

@@ -32,8 +32,16 @@ pytestmark = pytest.mark.timeout(300)
 LOGO_SIZE = (40, 20)
 COVER = (400, 150, 100, 60)  # x, y, w, h in stream0 pixels (640x360)
 
-ROUTES = ["/", "/snapshot.jpg", "/mjpeg", "/api/settings", "/api/clips", "/api/events",
-          "/metrics", "/clips/motion-x.mp4"]
+ROUTES = [
+    "/",
+    "/snapshot.jpg",
+    "/mjpeg",
+    "/api/settings",
+    "/api/clips",
+    "/api/events",
+    "/metrics",
+    "/clips/motion-x.mp4",
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +52,8 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     logo = tmp / "logo.png"
     Image.new("RGBA", LOGO_SIZE, (255, 0, 0, 255)).save(logo)  # opaque red
     cfg = small_config(
-        tmp, http={"max_clients": 6},
+        tmp,
+        http={"max_clients": 6},
         osd={"uptime": True, "logo": str(logo), "covers": [list(COVER)]},
     )
     d = Daemon(cfg, tmp).start().warm_up()
@@ -105,13 +114,21 @@ def test_patch_refuses_bad_input_naming_the_key(daemon: Daemon) -> None:
 
 def test_live_changes_apply(daemon: Daemon) -> None:
     url = f"{daemon.http}/api/settings"
-    patch = {"image": {"brightness": 150, "running_mode": "night"}, "stream1": {"gop": 30},
-             "motion": {"sensitivity": 2}, "jpeg": {"fps": 5}}
+    patch = {
+        "image": {"brightness": 150, "running_mode": "night"},
+        "stream1": {"gop": 30},
+        "motion": {"sensitivity": 2},
+        "jpeg": {"fps": 5},
+    }
     status, _, body = http_request(url, "PATCH", patch)
     assert status == 200, body
     reply = json.loads(body)
-    assert set(reply["applied"]) == {"image.brightness", "image.running_mode", "stream1.gop",
-                                     "motion.sensitivity"}
+    assert set(reply["applied"]) == {
+        "image.brightness",
+        "image.running_mode",
+        "stream1.gop",
+        "motion.sensitivity",
+    }
     assert reply["settings"]["image"]["running_mode"] == "night"
     http_request(url, "PATCH", {"image": {"brightness": 128, "running_mode": "day"}})
 
@@ -156,8 +173,11 @@ def test_idr_api(daemon: Daemon) -> None:
 
 def test_metrics(daemon: Daemon) -> None:
     text = daemon.metrics()
-    values = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
-              for line in text.splitlines() if line and not line.startswith("#")}
+    values = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
     for stream in ("stream0", "stream1"):
         assert 20 <= values[f'imp_streamer_fps{{stream="{stream}"}}'] <= 30, values
         assert values[f'imp_streamer_bitrate_kbps{{stream="{stream}"}}'] > 50
@@ -171,7 +191,7 @@ def _prometheus(text: str) -> dict[str, dict[tuple[tuple[str, str], ...], float]
     lines before it; returns {metric: {sorted labels: value}}."""
     import re
 
-    sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+    sample = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
     label = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)')
     typed: set[str] = set()
     out: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
@@ -195,11 +215,17 @@ def test_metrics_cpu_and_memory_per_stream(daemon: Daemon) -> None:
 
     def read() -> tuple[dict[tuple[str, str], float], dict[str, float], float, float]:
         m = _prometheus(daemon.metrics())
-        cpu = {(dict(k)["stream"], dict(k)["thread"]): v
-               for k, v in m["imp_streamer_cpu_seconds_total"].items()}
+        cpu = {
+            (dict(k)["stream"], dict(k)["thread"]): v
+            for k, v in m["imp_streamer_cpu_seconds_total"].items()
+        }
         buffers = {dict(k)["stream"]: v for k, v in m["imp_streamer_buffer_bytes"].items()}
-        return (cpu, buffers, m["process_cpu_seconds_total"][()],
-                m["process_resident_memory_bytes"][()])
+        return (
+            cpu,
+            buffers,
+            m["process_cpu_seconds_total"][()],
+            m["process_resident_memory_bytes"][()],
+        )
 
     before, _, _, _ = read()
     assert sum(1 for _ in rtsp_frames(daemon.rtsp(0), "tcp", 75)) == 75  # 3 s of stream0
@@ -243,13 +269,15 @@ def test_wrong_credentials_refused_everywhere(daemon: Daemon, creds: tuple[str, 
         status, headers, _ = http_request(f"{daemon.http}{route}", creds=creds)
         assert status == 401, route
         assert headers["WWW-Authenticate"].startswith("Digest")  # the first of two challenges
-    status, _, _ = http_request(f"{daemon.http}/api/settings", "PATCH",
-                                {"osd": {"text": "x"}}, creds=creds)
+    status, _, _ = http_request(
+        f"{daemon.http}/api/settings", "PATCH", {"osd": {"text": "x"}}, creds=creds
+    )
     assert status == 401
 
 
-def _digest(challenge: str, method: str, uri: str, password: str = PASSWORD,
-            nonce: str | None = None) -> str:
+def _digest(
+    challenge: str, method: str, uri: str, password: str = PASSWORD, nonce: str | None = None
+) -> str:
     """An RFC 7616 Authorization value (MD5, qop=auth), computed here as a client does."""
     import hashlib
     import re
@@ -261,8 +289,10 @@ def _digest(challenge: str, method: str, uri: str, password: str = PASSWORD,
     nonce = nonce or fields["nonce"]
     ha1, ha2 = md5(f"{USER}:{fields['realm']}:{password}"), md5(f"{method}:{uri}")
     response = md5(f"{ha1}:{nonce}:00000001:0a4f113b:auth:{ha2}")
-    return (f'Digest username="{USER}", realm="{fields["realm"]}", nonce="{nonce}", '
-            f'uri="{uri}", qop=auth, nc=00000001, cnonce="0a4f113b", response="{response}"')
+    return (
+        f'Digest username="{USER}", realm="{fields["realm"]}", nonce="{nonce}", '
+        f'uri="{uri}", qop=auth, nc=00000001, cnonce="0a4f113b", response="{response}"'
+    )
 
 
 def test_digest_auth(daemon: Daemon) -> None:
@@ -321,8 +351,9 @@ def test_requests_in_progress_are_bounded(daemon: Daemon) -> None:
     try:
         for _ in range(6):
             s = socket.create_connection(("127.0.0.1", daemon.config["http"]["port"]), timeout=10)
-            s.sendall(f"GET /mjpeg HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {token}\r\n\r\n"
-                      .encode())
+            s.sendall(
+                f"GET /mjpeg HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {token}\r\n\r\n".encode()
+            )
             assert s.recv(4096).startswith(b"HTTP/1.1 200"), "viewer not served"
             viewers.append(s)
         assert http_request(f"{daemon.http}/api/settings")[0] == 503

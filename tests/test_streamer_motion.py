@@ -31,8 +31,15 @@ def test_motion_event_makes_a_clip_with_pre_roll(tmp_path: Path) -> None:
         sim={"scene": "intruder"},
         stream0={"gop": 25},
         audio={"enabled": True, "codec": "g711u"},
-        motion={"enabled": True, "stream": 1, "record_stream": 0, "pre_roll": PRE_ROLL,
-                "post_roll": POST_ROLL, "cooldown": 0.0, "script": str(script)},
+        motion={
+            "enabled": True,
+            "stream": 1,
+            "record_stream": 0,
+            "pre_roll": PRE_ROLL,
+            "post_roll": POST_ROLL,
+            "cooldown": 0.0,
+            "script": str(script),
+        },
     )
     d = Daemon(cfg, tmp_path).start()
     try:
@@ -96,8 +103,14 @@ def test_motion_regions_change_while_running(tmp_path: Path) -> None:
     cfg = small_config(
         tmp_path,
         sim={"scene": "intruder"},
-        motion={"enabled": True, "stream": 1, "rois": [top], "pre_roll": 0.5,
-                "post_roll": 0.5, "cooldown": 0.0},
+        motion={
+            "enabled": True,
+            "stream": 1,
+            "rois": [top],
+            "pre_roll": 0.5,
+            "post_roll": 0.5,
+            "cooldown": 0.0,
+        },
     )
     d = Daemon(cfg, tmp_path).start()
     url = f"{d.http}/api/settings"

@@ -48,9 +48,12 @@ def _sim_overruns(d: Daemon) -> int:
     """Frames the simulated sensor lost because it fell behind real time (the most of any
     channel: an overrun loses the frame for all), from /metrics ("lost": a simulator that does
     not tell overruns from a missing buffer)."""
-    lost = [float(line.rsplit(" ", 1)[1]) for line in d.metrics().splitlines()
-            if line.startswith("imp_streamer_sim_frames_lost_total{")
-            and ('cause="other"' in line or 'cause="lost"' in line)]
+    lost = [
+        float(line.rsplit(" ", 1)[1])
+        for line in d.metrics().splitlines()
+        if line.startswith("imp_streamer_sim_frames_lost_total{")
+        and ('cause="other"' in line or 'cause="lost"' in line)
+    ]
     return int(max(lost, default=0))
 
 
@@ -62,7 +65,8 @@ def _check_in_order(frames: list[Received], what: str, overruns: int = 0) -> Non
     # is loaded (delivery itself is checked gap-free against a second client below): beyond a
     # few, only as many as the daemon counted as the simulator's overruns meanwhile.
     assert missing <= 0.05 * len(marks) + 1 + overruns, (
-        f"{what}: {missing} missing ({overruns} simulator overruns) in {marks}")
+        f"{what}: {missing} missing ({overruns} simulator overruns) in {marks}"
+    )
 
 
 def _pull(d: Daemon, ch: int, transport: str, limit: int) -> tuple[list[Received], int]:
@@ -260,8 +264,9 @@ def test_stalled_clients_do_not_slow_others(daemon: Daemon) -> None:
     try:
         next(stalled.demux(video=0))  # playing; never read again
         token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-        viewer.sendall(f"GET /mjpeg HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {token}\r\n\r\n"
-                       .encode())
+        viewer.sendall(
+            f"GET /mjpeg HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {token}\r\n\r\n".encode()
+        )
         frames = list(rtsp_frames(daemon.rtsp(0), "udp", limit=150))
     finally:
         stalled.close()

@@ -29,9 +29,16 @@ pytestmark = pytest.mark.timeout(300)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--remote-debugging-port=0", "--window-size=1280,900",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--remote-debugging-port=0",
+    "--window-size=1280,900",
 ]
 
 
@@ -43,7 +50,8 @@ def chromium(tmp_path: Path) -> Iterator[int]:
     profile = tmp_path / "profile"
     proc = subprocess.Popen(
         [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         port_file = profile / "DevToolsActivePort"
@@ -100,26 +108,33 @@ async def _drive(devtools: int, url: str, shot: Path) -> dict[str, Any]:
             cdp = Cdp(ws)
             token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
             await cdp.call("Network.enable")
-            await cdp.call("Network.setExtraHTTPHeaders",
-                           headers={"Authorization": f"Basic {token}"})
+            await cdp.call(
+                "Network.setExtraHTTPHeaders", headers={"Authorization": f"Basic {token}"}
+            )
             await cdp.call("Page.enable")
             await cdp.call("Page.navigate", url=url)
             # Live view: the MJPEG <img> decodes and its pictures keep changing.
             width = await cdp.wait_for("document.querySelector('#live').naturalWidth")
-            seen = await cdp.wait_for("Number(document.querySelector('#frames').textContent) > 3"
-                                      " && document.querySelector('#frames').textContent")
+            seen = await cdp.wait_for(
+                "Number(document.querySelector('#frames').textContent) > 3"
+                " && document.querySelector('#frames').textContent"
+            )
             # Settings: the form is filled from the API; change the OSD text and apply.
             await cdp.wait_for("document.querySelector('#bitrate0').value === '800'")
             await cdp.wait_for("document.querySelector('#rois').value === '[]'")
-            await cdp.js("document.querySelector('#rois').value = '[[0, 90'; "
-                         "document.querySelector('#apply').click(); true")
+            await cdp.js(
+                "document.querySelector('#rois').value = '[[0, 90'; "
+                "document.querySelector('#apply').click(); true"
+            )
             refused = await cdp.wait_for(
                 "document.querySelector('#status').className === 'err' && "
                 "document.querySelector('#status').textContent"
             )
-            await cdp.js("document.querySelector('#osdtext').value = 'FROM THE WEB PAGE';"
-                         "document.querySelector('#rois').value = '[[0, 90, 320, 60]]';"
-                         "document.querySelector('#apply').click(); true")
+            await cdp.js(
+                "document.querySelector('#osdtext').value = 'FROM THE WEB PAGE';"
+                "document.querySelector('#rois').value = '[[0, 90, 320, 60]]';"
+                "document.querySelector('#apply').click(); true"
+            )
             status = await cdp.wait_for(
                 "document.querySelector('#status').textContent.startsWith('applied') && "
                 "document.querySelector('#status').textContent"
@@ -141,7 +156,9 @@ def test_web_page_in_headless_chromium(tmp_path: Path, chromium: int) -> None:
     assert int(result["seen"]) > 3
     assert result["refused"].startswith("motion.rois: not JSON"), result
     assert sorted(result["status"].removeprefix("applied: ").split(", ")) == [
-        "motion.rois", "osd.text"], result
+        "motion.rois",
+        "osd.text",
+    ], result
     assert settings["osd"]["text"] == "FROM THE WEB PAGE"
     assert settings["motion"]["rois"] == [[0, 90, 320, 60]]
     from PIL import Image

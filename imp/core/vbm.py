@@ -310,9 +310,7 @@ class FramePool:
                 )
             frame.transit += 1
 
-    def _release(
-        self, frame: Frame, generation: int | None = None, transit: bool = False
-    ) -> None:
+    def _release(self, frame: Frame, generation: int | None = None, transit: bool = False) -> None:
         with self._lock:
             if transit and frame.transit > 0:
                 frame.transit -= 1  # first: a failing release below must not leave it counted

@@ -24,7 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--http-port", type=int, help="overrides [http] port")
     p.add_argument("--host", help="listen address for RTSP and HTTP")
     p.add_argument(
-        "--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
         help="override one setting (repeatable), e.g. --set stream0.bitrate=1500",
     )
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")

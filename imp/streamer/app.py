@@ -95,8 +95,9 @@ class Streamer:
             if self.camera.cam is not None and self.camera.stalled_for() < limit:
                 pause = 1.0
                 continue
-            _log.error("no pictures for %.1f s: rebuilding the camera pipeline",
-                       self.camera.stalled_for())
+            _log.error(
+                "no pictures for %.1f s: rebuilding the camera pipeline", self.camera.stalled_for()
+            )
             try:
                 with self._camera_lock:
                     self.camera.restart()
@@ -116,8 +117,9 @@ class Streamer:
         if self._halt.wait(sim["fault_at"]):
             return
         faults = current_kernel().faults  # type: ignore[attr-defined]
-        _log.warning("simulated fault: the sensor's frame channels vanish for %.1f s",
-                     sim["fault_seconds"])
+        _log.warning(
+            "simulated fault: the sensor's frame channels vanish for %.1f s", sim["fault_seconds"]
+        )
         faults.unplug("/dev/framechan*")
         self._halt.wait(sim["fault_seconds"])
         faults.replug("/dev/framechan*")
@@ -225,57 +227,110 @@ class Streamer:
         drains = self.camera.counters
         rates = {n: c.rates() for n, c in drains.items()}
         lab = {n: f'{{stream="{n}"}}' for n in drains}
-        metric("imp_streamer_fps", "gauge", "Pictures per second over the last 2 s",
-               [(lab[n], rates[n][0]) for n in drains])
-        metric("imp_streamer_bitrate_kbps", "gauge", "Encoded kbit/s over the last 2 s",
-               [(lab[n], rates[n][1]) for n in drains])
-        metric("imp_streamer_frames_total", "counter", "Pictures taken from the encoder",
-               [(lab[n], c.frames) for n, c in drains.items()])
-        metric("imp_streamer_bytes_total", "counter", "Encoded bytes",
-               [(lab[n], c.bytes) for n, c in drains.items()])
+        metric(
+            "imp_streamer_fps",
+            "gauge",
+            "Pictures per second over the last 2 s",
+            [(lab[n], rates[n][0]) for n in drains],
+        )
+        metric(
+            "imp_streamer_bitrate_kbps",
+            "gauge",
+            "Encoded kbit/s over the last 2 s",
+            [(lab[n], rates[n][1]) for n in drains],
+        )
+        metric(
+            "imp_streamer_frames_total",
+            "counter",
+            "Pictures taken from the encoder",
+            [(lab[n], c.frames) for n, c in drains.items()],
+        )
+        metric(
+            "imp_streamer_bytes_total",
+            "counter",
+            "Encoded bytes",
+            [(lab[n], c.bytes) for n, c in drains.items()],
+        )
         drops = []
         for n in drains:
             rtsp_drops = self.rtsp.feeds[n].dropped if self.rtsp and n in self.rtsp.feeds else 0
             drops.append((lab[n], self.camera.encoder_drops(n) + rtsp_drops))
-        metric("imp_streamer_drops_total", "counter",
-               "Pictures dropped (encoder behind or buffer full, RTSP feed refused)", drops)
+        metric(
+            "imp_streamer_drops_total",
+            "counter",
+            "Pictures dropped (encoder behind or buffer full, RTSP feed refused)",
+            drops,
+        )
         node_drops = [
             (f'{{node="{_label(_node_name(node))}",cause="{_label(cause)}"}}', n)
-            for node, causes in self.camera.drops().items() for cause, n in causes.items()
+            for node, causes in self.camera.drops().items()
+            for cause, n in causes.items()
         ]
-        metric("imp_streamer_pipeline_drops_total", "counter",
-               "Frames lost inside the camera pipeline, by node and cause", node_drops)
+        metric(
+            "imp_streamer_pipeline_drops_total",
+            "counter",
+            "Frames lost inside the camera pipeline, by node and cause",
+            node_drops,
+        )
         clients = []
         if self.rtsp is not None:
-            clients += [(f'{{stream="{n}",protocol="rtsp"}}', c)
-                        for n, c in self.rtsp.clients.items() if n in drains]
+            clients += [
+                (f'{{stream="{n}",protocol="rtsp"}}', c)
+                for n, c in self.rtsp.clients.items()
+                if n in drains
+            ]
         if self.http is not None and self.http.hub is not None:
             clients.append(('{stream="jpeg",protocol="mjpeg"}', len(self.http.hub.viewers)))
         metric("imp_streamer_clients", "gauge", "Connected viewers", clients)
         cpu, rss = _process_usage()
-        metric("imp_streamer_restarts_total", "counter", "Pipeline rebuilds after a fault",
-               [("", self.camera.restarts)])
-        metric("process_cpu_seconds_total", "counter", "User + system CPU of the daemon",
-               [("", cpu)])
-        metric("imp_streamer_cpu_seconds_total", "counter",
-               "CPU of the threads working for one stream, by thread role (shared: the rest)",
-               [(f'{{stream="{s}",thread="{r}"}}', v)
-                for (s, r), v in sorted(self.camera.cpu_seconds().items())])
-        metric("process_resident_memory_bytes", "gauge",
-               "Resident set size of the whole daemon (not split: see buffer_bytes)", [("", rss)])
-        metric("imp_streamer_buffer_bytes", "gauge",
-               "Buffer memory a stream owns: frames, stream buffer, RTSP and MJPEG queues",
-               [(f'{{stream="{n}"}}', v) for n, v in sorted(self._buffer_bytes().items())])
+        metric(
+            "imp_streamer_restarts_total",
+            "counter",
+            "Pipeline rebuilds after a fault",
+            [("", self.camera.restarts)],
+        )
+        metric(
+            "process_cpu_seconds_total", "counter", "User + system CPU of the daemon", [("", cpu)]
+        )
+        metric(
+            "imp_streamer_cpu_seconds_total",
+            "counter",
+            "CPU of the threads working for one stream, by thread role (shared: the rest)",
+            [
+                (f'{{stream="{s}",thread="{r}"}}', v)
+                for (s, r), v in sorted(self.camera.cpu_seconds().items())
+            ],
+        )
+        metric(
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident set size of the whole daemon (not split: see buffer_bytes)",
+            [("", rss)],
+        )
+        metric(
+            "imp_streamer_buffer_bytes",
+            "gauge",
+            "Buffer memory a stream owns: frames, stream buffer, RTSP and MJPEG queues",
+            [(f'{{stream="{n}"}}', v) for n, v in sorted(self._buffer_bytes().items())],
+        )
         if self.sim:
-            metric("imp_streamer_sim_frames_lost_total", "counter",
-                   "Frames the simulated sensor lost before imp got them, by channel and cause",
-                   [(f'{{channel="{ch}",cause="{cause}"}}', n)
-                    for (ch, cause), n in sorted(camera_sim_losses().items())])
+            metric(
+                "imp_streamer_sim_frames_lost_total",
+                "counter",
+                "Frames the simulated sensor lost before imp got them, by channel and cause",
+                [
+                    (f'{{channel="{ch}",cause="{cause}"}}', n)
+                    for (ch, cause), n in sorted(camera_sim_losses().items())
+                ],
+            )
         if self.motion is not None:
-            metric("imp_streamer_motion_events_total", "counter", "Motion events",
-                   [("", len(self.motion.events))])
+            metric(
+                "imp_streamer_motion_events_total",
+                "counter",
+                "Motion events",
+                [("", len(self.motion.events))],
+            )
         return "\n".join(lines) + "\n"
-
 
     def _buffer_bytes(self) -> dict[str, int]:
         out = self.camera.buffer_bytes()
@@ -308,4 +363,3 @@ def _label(text: str) -> str:
 
 def _display_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
-

@@ -111,7 +111,8 @@ class CameraPipeline:
         if self.audio_codec is not None and self.audio_codec not in RTSP_AUDIO_CODECS:
             _log.warning(
                 "audio.codec = %s: the audio track carries %s so far; serving video only",
-                self.audio_codec, " or ".join(RTSP_AUDIO_CODECS),
+                self.audio_codec,
+                " or ".join(RTSP_AUDIO_CODECS),
             )
             self.audio_codec = None
         if self.audio_codec is not None:
@@ -171,7 +172,8 @@ class CameraPipeline:
             self._handles[f"stream{i}"] = enc
             if s["jpeg"]["enabled"] and s["jpeg"]["channel"] == i:
                 self._handles["jpeg"] = cam.encoder(
-                    enc, imp.JPEG(quality=s["jpeg"]["quality"], fps=s["jpeg"]["fps"]),
+                    enc,
+                    imp.JPEG(quality=s["jpeg"]["quality"], fps=s["jpeg"]["fps"]),
                     output=self._fanout("jpeg"),
                 )
         if s["motion"]["enabled"]:
@@ -206,8 +208,9 @@ class CameraPipeline:
         return [(r[0], r[1], r[2], r[3]) for r in rois] or [(0, h // 8, w, h - h // 8)]
 
     def _on_motion(self, event: Any) -> None:
-        deliver(self.motion_subscribers, MotionSample(int(event.timestamp), tuple(event.rois)),
-                "motion")
+        deliver(
+            self.motion_subscribers, MotionSample(int(event.timestamp), tuple(event.rois)), "motion"
+        )
 
     def stop(self) -> None:
         """Close every node (the camera does it consumers first) and the camera itself."""
@@ -240,8 +243,10 @@ class CameraPipeline:
     def stalled_for(self) -> float:
         """Seconds since the video stream that delivered least recently gave a picture."""
         now = time.monotonic()
-        return max((now - c.last_picture for n, c in self.counters.items()
-                    if n.startswith("stream")), default=0.0)
+        return max(
+            (now - c.last_picture for n, c in self.counters.items() if n.startswith("stream")),
+            default=0.0,
+        )
 
     # -- subscriptions ---------------------------------------------------------------------------
     def subscribe(self, stream: str, fn: Subscriber) -> None:
@@ -273,8 +278,7 @@ class CameraPipeline:
             out[f"imp-enc{handle.chn}"] = (name, "encoder")
         if self._motion is not None:
             m = self._motion
-            out[f"imp-motion{m.chn}"] = out[f"imp-ivs{m.chn}"] = (
-                "motion", "motion")
+            out[f"imp-motion{m.chn}"] = out[f"imp-ivs{m.chn}"] = ("motion", "motion")
         if self._audio is not None:  # the streamer is the only audio user of its process
             for t in threading.enumerate():
                 if t.name == "streamer-audio" or t.name.startswith(("imp-ai", "imp-dmic")):
@@ -370,10 +374,14 @@ def configure_simulator(settings: dict[str, dict[str, Any]]) -> None:
     sim = settings["sim"]
     register_streamer_scenes()
     sensor = sim["sensor"] or os.environ.get("IMP_SIM_SENSOR", "").strip()
-    picture: dict[str, Any] = {"sensor": sensor} if sensor else {
-        "sensor": f"synthetic:{sim['scene']}",
-        "sensor_size": (sim["sensor_width"], sim["sensor_height"]),
-    }  # a file or a camera keeps its own size: fit the streams to it
+    picture: dict[str, Any] = (
+        {"sensor": sensor}
+        if sensor
+        else {
+            "sensor": f"synthetic:{sim['scene']}",
+            "sensor_size": (sim["sensor_width"], sim["sensor_height"]),
+        }
+    )  # a file or a camera keeps its own size: fit the streams to it
     sim_overrides(clock=sim["clock"], mic=sim["mic"], speaker=sim["speaker"] or "null", **picture)
 
 

@@ -156,8 +156,10 @@ Settings = dict[str, dict[str, Any]]
 
 
 def defaults() -> Settings:
-    return {sec: {k: copy.deepcopy(key.default) for k, key in keys.items()}
-            for sec, keys in SCHEMA.items()}
+    return {
+        sec: {k: copy.deepcopy(key.default) for k, key in keys.items()}
+        for sec, keys in SCHEMA.items()
+    }
 
 
 def _coerce(name: str, key: Key, value: Any) -> Any:
@@ -184,9 +186,7 @@ def merge(
         raise ConfigError(f"{where or 'settings'}: expected a table of sections")
     for sec, values in changes.items():
         if sec not in SCHEMA:
-            raise ConfigError(
-                f"unknown section [{sec}]{where}; known: {', '.join(SCHEMA)}"
-            )
+            raise ConfigError(f"unknown section [{sec}]{where}; known: {', '.join(SCHEMA)}")
         if not isinstance(values, Mapping):
             raise ConfigError(f"[{sec}]{where}: expected a table of keys")
         for k, v in values.items():

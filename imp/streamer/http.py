@@ -183,7 +183,8 @@ class HttpServer:
             if not self._auth_check.check(request.method, request.raw_path, header):
                 self.refused_auth += 1
                 return web.Response(
-                    status=401, text="credentials required\n",
+                    status=401,
+                    text="credentials required\n",
                     headers=CIMultiDict(self._auth_check.challenges()),
                 )
         self.inflight += 1
@@ -291,8 +292,12 @@ class HttpServer:
 
     async def metrics(self, request: web.Request) -> web.Response:
         text = self.control.metrics_text()
-        return web.Response(text=text, content_type="text/plain", charset="utf-8",
-                            headers={"X-Prometheus-Format": "0.0.4"})
+        return web.Response(
+            text=text,
+            content_type="text/plain",
+            charset="utf-8",
+            headers={"X-Prometheus-Format": "0.0.4"},
+        )
 
 
 _END: Any = object()  # tells MJPEG viewers to finish

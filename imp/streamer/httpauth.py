@@ -57,10 +57,11 @@ class HttpAuth:
 
     def challenges(self) -> list[tuple[str, str]]:
         """The WWW-Authenticate headers of a 401: Digest with a fresh nonce, then Basic."""
-        digest = (f'Digest realm="{self.realm}", qop="auth", algorithm=MD5, '
-                  f'nonce="{self._nonce(int(time.time()))}"')
-        return [("WWW-Authenticate", digest),
-                ("WWW-Authenticate", f'Basic realm="{self.realm}"')]
+        digest = (
+            f'Digest realm="{self.realm}", qop="auth", algorithm=MD5, '
+            f'nonce="{self._nonce(int(time.time()))}"'
+        )
+        return [("WWW-Authenticate", digest), ("WWW-Authenticate", f'Basic realm="{self.realm}"')]
 
     def check(self, method: str, uri: str, header: str) -> bool:
         """Whether ``header`` (the Authorization value) is right for ``method`` ``uri``
@@ -87,8 +88,10 @@ class HttpAuth:
             issued = int(issued_hex, 16)
         except ValueError:
             return False
-        return (hmac.compare_digest(nonce.encode(), self._nonce(issued).encode())
-                and 0 <= time.time() - issued <= NONCE_SECONDS)
+        return (
+            hmac.compare_digest(nonce.encode(), self._nonce(issued).encode())
+            and 0 <= time.time() - issued <= NONCE_SECONDS
+        )
 
     def _check_digest(self, method: str, uri: str, text: str) -> bool:
         p = _params(text)

@@ -96,8 +96,12 @@ class MotionRecorder:
                 return
             name = time.strftime("motion-%Y%m%d-%H%M%S", time.localtime()) + f"-{sample.pts}.mp4"
             ev: dict[str, Any] = {
-                "start": time.time(), "start_pts": sample.pts, "end": None, "end_pts": None,
-                "clip": name if self.ring is not None else None, "regions": list(sample.regions),
+                "start": time.time(),
+                "start_pts": sample.pts,
+                "end": None,
+                "end_pts": None,
+                "clip": name if self.ring is not None else None,
+                "regions": list(sample.regions),
             }
             self.active = ev
             self.events.append(ev)
@@ -168,13 +172,23 @@ class MotionRecorder:
         out = []
         for p in sorted(self.clips_dir.glob("motion-*.mp4")):
             st = p.stat()
-            out.append({"name": p.name, "bytes": st.st_size, "mtime": st.st_mtime,
-                        "recording": p.name == current})
+            out.append(
+                {
+                    "name": p.name,
+                    "bytes": st.st_size,
+                    "mtime": st.st_mtime,
+                    "recording": p.name == current,
+                }
+            )
         return out
 
     def clip_path(self, name: str) -> Path | None:
-        if "/" in name or "\\" in name or not name.startswith("motion-") or \
-                not name.endswith(".mp4"):
+        if (
+            "/" in name
+            or "\\" in name
+            or not name.startswith("motion-")
+            or not name.endswith(".mp4")
+        ):
             return None
         path = self.clips_dir / name
         return path if path.is_file() else None

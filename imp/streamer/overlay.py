@@ -53,8 +53,9 @@ class StreamOverlay:
             self._clock.follow_frames()
         self._text = node.text(cfg["text"], self.text_pos, font_size=font)
         if cfg["uptime"]:
-            self._uptime = node.text("up 00:00:00", (w // 2, h - self.box_h - margin),
-                                     font_size=font)
+            self._uptime = node.text(
+                "up 00:00:00", (w // 2, h - self.box_h - margin), font_size=font
+            )
             node.group.add_frame_hook(self._on_frame)
 
     def _add_logo(self, path: str, size: tuple[int, int], margin: int) -> None:
@@ -80,8 +81,9 @@ class StreamOverlay:
             d, rest = divmod(seconds, 86400)
             hh, rest = divmod(rest, 3600)
             mm, ss = divmod(rest, 60)
-            self._uptime.set_text(f"up {d}d {hh:02}:{mm:02}:{ss:02}" if d else
-                                  f"up {hh:02}:{mm:02}:{ss:02}")
+            self._uptime.set_text(
+                f"up {d}d {hh:02}:{mm:02}:{ss:02}" if d else f"up {hh:02}:{mm:02}:{ss:02}"
+            )
 
     def set_text(self, text: str) -> None:
         self._text.set_text(text)

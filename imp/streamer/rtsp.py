@@ -154,7 +154,8 @@ BACKCHANNEL_LAUNCH = {
         "! appsink name=backchannel emit-signals=true sync=false async=false max-buffers=50 )"
     )
     for codec, pt, name, depay in (
-        ("g711u", 0, "PCMU", "rtppcmudepay"), ("g711a", 8, "PCMA", "rtppcmadepay"),
+        ("g711u", 0, "PCMU", "rtppcmudepay"),
+        ("g711a", 8, "PCMA", "rtppcmadepay"),
     )
 }
 
@@ -237,9 +238,7 @@ class RtspServer:
         factory.set_launch(launch)
         factory.set_shared(True)
         factory.set_suspend_mode(self.GstRtspServer.RTSPSuspendMode.NONE)
-        factory.set_protocols(
-            self.GstRtsp.RTSPLowerTrans.TCP | self.GstRtsp.RTSPLowerTrans.UDP
-        )
+        factory.set_protocols(self.GstRtsp.RTSPLowerTrans.TCP | self.GstRtsp.RTSPLowerTrans.UDP)
         factory.connect("media-configure", self._on_media, f"stream{i}", feeds)
         if self.cfg["username"]:
             perms = self.GstRtspServer.RTSPPermissions()
@@ -372,4 +371,3 @@ class RtspServer:
         pool.cleanup()
         self._loop.quit()
         return False
-

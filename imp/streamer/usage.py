@@ -38,8 +38,8 @@ def _tasks() -> Iterator[tuple[int, str, float]]:
                 text = f.read()
         except OSError:  # the thread ended between listdir and open
             continue
-        comm = text[text.index("(") + 1:text.rindex(")")]
-        fields = text[text.rindex(")") + 2:].split()
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
         # fields[0] is field 3 (state): utime and stime are fields 14 and 15
         yield int(entry), comm, (int(fields[11]) + int(fields[12])) / _CLK_TCK
 

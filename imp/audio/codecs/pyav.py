@@ -111,8 +111,10 @@ class AacEncoder(_PyAvEncoder):
         the encoder's 1024 priming samples come first (the first frame's index is -1024), so
         a frame's decoded samples line up with the capture times of the samples they carry.
         (Opus needs none of this: a 40 ms input gives exactly one packet, stamped with it.)"""
-        return [(adts_header(len(p), self.rate, 1) + p, first)
-                for p, first in self._timed_packets(frame.samples)]
+        return [
+            (adts_header(len(p), self.rate, 1) + p, first)
+            for p, first in self._timed_packets(frame.samples)
+        ]
 
 
 OPUS_FRAME_MS = (10, 20, 40, 60)
