@@ -96,3 +96,56 @@ def test_audio_stamps_are_the_capture_instant_on_the_realtime_clock() -> None:
     worst = max(abs(e) for e in errors)
     print(f"audio stamp - capture instant: median {np.median(errors):.0f} µs, worst {worst} µs")
     assert worst <= 10000
+
+
+@pytest.mark.parametrize("stall_ms", [150, 700])
+def test_audio_stamps_stay_increasing_when_the_reader_stalls(
+    stall_ms: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader thread is held up once (a loaded host). 150 ms: the driver's 320 ms ring keeps
+    every sample, so the stamps must go on by the sample count: always increasing, within 10 ms
+    of the true capture instant (a late read once moved them 150 ms ahead and then back, a
+    negative step). 700 ms: samples are lost (an overrun): the stamps jump ahead by the gap and
+    still only increase, and once the reader has caught up they follow the clock again."""
+    import time
+
+    from imp.audio.capture import CaptureEngine
+    from imp.kernel import current_kernel
+    from imp.system import get_system
+
+    read_one = CaptureEngine._read_one
+
+    def stalls_once(self: CaptureEngine) -> object:
+        frame = read_one(self)
+        if frame is not None and frame.seq == 40:
+            time.sleep(stall_ms / 1000)
+        return frame
+
+    monkeypatch.setattr(CaptureEngine, "_read_one", stalls_once)
+    sim_overrides(clock="realtime", mic="silence")
+    with Microphone(frame_ms=10, depth=50) as mic:
+        chunks = [(chunk.seq, chunk.timestamp) for chunk in mic.frames(150)]
+        clock = get_system().clock
+        now = clock.now()
+        codec = current_kernel().dsp.codec  # type: ignore[attr-defined]
+        stream = codec._captures[0]
+        overruns = stream.overruns
+        truths = [
+            clock.to_imp(codec.position_time_ns(stream.start + (seq + 1) * 160) // 1000)
+            for seq, _ in chunks
+        ]
+    stamps = [stamp for _, stamp in chunks]
+    steps = np.diff(stamps)
+    print(f"stall {stall_ms} ms: overruns {overruns}, steps {steps.min()}..{steps.max()} µs")
+    assert (steps >= 10000 * 7 // 8).all(), steps  # increasing, never by less than 7/8 frame
+    if stall_ms < 320:
+        assert overruns == 0
+        assert (steps <= 10000 + 1000).all(), steps  # no jump: no sample was lost
+        errors = [s - t for s, t in zip(stamps[20:], truths[20:], strict=True)]
+        assert max(abs(e) for e in errors) <= 10000, errors
+    else:
+        assert overruns >= 1
+        assert steps.max() >= (stall_ms - 320 - 60) * 1000, steps  # the gap shows
+        # Caught up: the frames are taken as they come, so the newest one was captured
+        # moments before mic.frames returned.
+        assert 0 <= now - stamps[-1] <= 100_000, (now, stamps[-1])

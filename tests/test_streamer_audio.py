@@ -74,8 +74,18 @@ def test_audio_track(tmp_path: Path, codec: str, transport: str, ch: int, decode
         # RTP timestamps from the capture clock: G.711 40 ms frames of 320 samples; AAC frames
         # of 1024 samples, each stamped with its first sample's capture time (stamped with the
         # time of the 40 ms input that completed it, the steps were 640 and 1280: never 1024).
+        # The driver gives no capture time: imp estimates it and, when a loaded host made
+        # reads late, corrects it downwards by at most 1/8 of a 40 ms input frame per frame
+        # (imp/audio/capture.py; that stamps only increase is pinned in
+        # tests/test_audio_io_pythonic.py); a large correction is made over the first second,
+        # later ones are a few samples. FFmpeg moves its pts to the RTCP sender report's clock
+        # when the first report comes: one step of any size, possibly in the window. So: the
+        # usual step is the frame size, and after the first second 95 % are within 1/8 of it.
+        frame = 1024 if codec == "aac" else 320
         steps = np.diff(pts)
-        assert (steps == (1024 if codec == "aac" else 320)).mean() >= 0.95, steps
+        settled = steps[-(-rate // frame) :]
+        assert np.median(settled) == frame, steps
+        assert (np.abs(settled - frame) <= frame // 8).mean() >= 0.95, steps
     # The tone: a -12 dBFS sine at 440 Hz (the lossy codecs keep it within a few dB and Hz).
     tail = samples[-rate:]
     rms_dbfs = 20 * np.log10(np.sqrt((tail**2).mean()) * np.sqrt(2))

@@ -7,10 +7,21 @@ frame, so what GetFrame returns stays fresh. On the simulator's virtual clock it
 only when the queue has room, so audio is produced exactly as fast as it is consumed.
 
 Timestamps (IMP time, µs) count samples: frame k ends at ``anchor + samples * 1e6 / rate``.
-The anchor is the IMP clock when the first frame came in, minus its duration; on a real clock
-it is refined to the smallest such value seen (a read cannot return before its data was
-captured) and moved on after an overrun (the count falling 60 ms behind the clock). On the
-simulator's virtual clock it never moves, so timestamps are exactly numPerFrm / rate apart.
+The driver gives no capture time, so the anchor is estimated: a read returns no earlier than
+its last sample was captured, so ``now - samples * 1e6 / rate`` after each read is an upper
+bound of the true anchor, and the smallest bound seen is the best estimate. On a real clock:
+
+- the anchor moves down to that estimate by at most an eighth of a frame per frame, so
+  timestamps only ever increase (muxers and RTP receivers need that) and steps stay >= 7/8 of a
+  frame; a late first read (a loaded host) is corrected over the next frames;
+- it moves up only when samples were lost (the driver's ring overflowed while the reader was
+  away): when every bound of the last half second is more than 60 ms above the estimate, it
+  moves to the lowest of them. A reader that was merely late (a loaded host) catches up within
+  the driver's 320 ms ring and its reads then return at capture time again; one late bound is
+  no evidence of loss (taking it made timestamps jump ahead and then run backwards).
+
+On the simulator's virtual clock it never moves, so timestamps are exactly numPerFrm / rate
+apart.
 """
 
 from __future__ import annotations
@@ -32,7 +43,9 @@ __all__ = ["CaptureEngine", "CapturedFrame"]
 
 log = logging.getLogger("imp.audio")
 
-_RESYNC_US = 60_000
+_RESYNC_US = 60_000  # every recent bound this far above the estimate: samples were lost
+_LOSS_WINDOW_US = 500_000  # how recent: longer than the driver's ring takes to catch up
+_SLEW_DIV = 8  # the anchor moves down by at most frame / 8 per frame
 
 
 @dataclass(eq=False)
@@ -96,7 +109,10 @@ class CaptureEngine:
         self._error: str | None = None
         self._seq = 0
         self._samples = 0
-        self._anchor: int | None = None
+        self._anchor: int | None = None  # what timestamps use (moves down slewed)
+        self._best = 0  # the smallest upper bound of the true anchor seen
+        window = -(-_LOSS_WINDOW_US * rate // (frame_samples * 1_000_000))  # frames, rounded up
+        self._recent: deque[int] = deque(maxlen=max(2, window))  # the latest bounds
         self.dropped = 0
         kernel = dsp.kernel
         self._virtual = getattr(getattr(kernel, "config", None), "clock", "") == "virtual"
@@ -160,19 +176,22 @@ class CaptureEngine:
         return frame
 
     def _stamp(self) -> int:
-        clock = get_system().clock
+        """The capture time of the frame just read (its end); see the module docstring."""
+        now = get_system().clock.now()
         self._samples += self.frame_samples
         elapsed = self._samples * 1_000_000 // self.rate
-        now = clock.now()
+        bound = now - elapsed  # >= the true anchor
         if self._anchor is None:
-            self._anchor = now - elapsed
+            self._anchor = self._best = bound
         elif not self._virtual:
-            # A read returns no earlier than its last sample was captured, so now - elapsed is
-            # an upper bound of the true anchor: the smallest one seen is the best estimate
-            # (a read that had to wait returns right at capture time).
-            self._anchor = min(self._anchor, now - elapsed)
-            if now - (self._anchor + elapsed) > _RESYNC_US:  # samples were lost in an overrun
-                self._anchor = now - elapsed
+            recent = self._recent
+            recent.append(bound)
+            if len(recent) == recent.maxlen and min(recent) - self._best > _RESYNC_US:
+                self._anchor = self._best = min(recent)  # samples were lost: a gap
+                recent.clear()
+            self._best = min(self._best, bound)
+            frame_us = self.frame_samples * 1_000_000 // self.rate
+            self._anchor = max(self._best, self._anchor - frame_us // _SLEW_DIV)
         return self._anchor + elapsed
 
     # -- the consumer side ------------------------------------------------------------------------
