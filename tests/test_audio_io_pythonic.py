@@ -141,7 +141,9 @@ def test_audio_stamps_stay_increasing_when_the_reader_stalls(
     if stall_ms < 320:
         assert overruns == 0
         assert (steps <= 10000 + 1000).all(), steps  # no jump: no sample was lost
-        errors = [s - t for s, t in zip(stamps[20:], truths[20:], strict=True)]
+        # From the stall on (a late first read on a loaded host is corrected by 1/8 frame a
+        # frame, so the first frames may still be off by more).
+        errors = [s - t for s, t in zip(stamps[40:], truths[40:], strict=True)]
         assert max(abs(e) for e in errors) <= 10000, errors
     else:
         assert overruns >= 1
