@@ -79,7 +79,7 @@ class SoftPool:
 
     def publish(self, frame: Frame, timestamp: int, seq: int) -> Frame:
         """The producer wrote ``frame``: stamp it and take the producer's reference (the caller
-        hands references on and then calls ``frame.release()``)."""
+        hands references on inside ``with frame.handing_on():``, which drops it at the end)."""
         self.pool.mark_queued(frame, timestamp, seq)
         return frame.acquire()
 
